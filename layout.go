@@ -1,0 +1,31 @@
+package shopclip
+
+// Blob layout. Originals are private; each transcode attempt writes under its
+// own generation prefix, which becomes public only when the clip's pointer is
+// flipped to it (Store.PublishClip); overlays are small objects replaced whole.
+
+// OriginalKey is where a clip's upload is kept.
+func OriginalKey(clipID string) string { return "originals/" + clipID }
+
+// ClipPrefix holds everything derived from a clip.
+func ClipPrefix(clipID string) string { return "clips/" + clipID + "/" }
+
+// GenerationPrefix holds one transcode attempt's outputs: master.m3u8 and the
+// rest of the layout described in package transcode.
+func GenerationPrefix(clipID, generation string) string {
+	return ClipPrefix(clipID) + generation + "/"
+}
+
+// OverlaysKey is where a clip's pop-up timeline is kept, as "json" or "vtt".
+func OverlaysKey(clipID, ext string) string { return ClipPrefix(clipID) + "overlays." + ext }
+
+// Well-known output names inside a generation prefix.
+const (
+	MasterPlaylist = "master.m3u8"
+	PosterFile     = "poster.jpg"
+	MP4File        = "clip.mp4"
+)
+
+// BuyPath is the storefront path of a tag's buy URL: it answers 302 to the
+// product's store and counts the click.
+func BuyPath(tagID string) string { return "/v1/buy/" + tagID }

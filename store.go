@@ -1,0 +1,105 @@
+package shopclip
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps shopclip's metadata. One implementation (package store) serves
+// SQLite, the embedded default, and PostgreSQL; a conformance suite
+// (store/storetest) holds both to this contract.
+//
+// Callers assign IDs (NewID); the store assigns CreatedAt and UpdatedAt.
+// Lookups of missing objects return an *Error with code ENOTFOUND; writes that
+// lose a race (an attempt that no longer owns its clip) return ECONFLICT;
+// unique-key violations return ECONFLICT.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// CreateAccount records a, which must have an ID.
+	CreateAccount(ctx context.Context, a *Account) error
+	// Account returns the account with id.
+	Account(ctx context.Context, id string) (*Account, error)
+	// CreateAPIKey records k, which must have an ID, an AccountID and a Hash.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// AccountByKeyHash returns the account owning the unrevoked key whose
+	// hash is hash.
+	AccountByKeyHash(ctx context.Context, hash string) (*Account, error)
+
+	// CreateClip records c, which must have an ID, a CreatorID and an
+	// OriginalKey; its status is set to uploaded.
+	CreateClip(ctx context.Context, c *Clip) error
+	// Clip returns the clip with id.
+	Clip(ctx context.Context, id string) (*Clip, error)
+	// FeedClips returns up to limit ready clips published before the cursor
+	// (all when the cursor is zero), newest first.
+	FeedClips(ctx context.Context, after FeedCursor, limit int) ([]*Clip, error)
+	// CreatorClips returns the clips of a creator, newest first.
+	CreatorClips(ctx context.Context, creatorID string, limit int) ([]*Clip, error)
+	// StaleClips returns up to limit clips in one of statuses whose UpdatedAt
+	// is before before, oldest first. The reconciler re-enqueues them.
+	StaleClips(ctx context.Context, statuses []ClipStatus, before time.Time, limit int) ([]*Clip, error)
+	// StartClipAttempt makes attemptID the owner of a clip that is uploaded or
+	// processing: status processing, progress 0, no generation, Attempts+1.
+	// A terminal clip is returned unchanged (no owner is set).
+	StartClipAttempt(ctx context.Context, id, attemptID string) (*Clip, error)
+	// UpdateClipProgress sets the progress of a clip that attemptID owns and,
+	// when pub is non-nil, the generation it is publishing progressively.
+	UpdateClipProgress(ctx context.Context, id, attemptID string, progress float64, pub *Publication) error
+	// PublishClip makes a clip that attemptID owns ready with pub.
+	PublishClip(ctx context.Context, id, attemptID string, pub *Publication) error
+	// FailClip ends a clip that attemptID owns in status failed with e.
+	FailClip(ctx context.Context, id, attemptID string, e *Error) error
+	// DeleteClip removes a clip and its tags.
+	DeleteClip(ctx context.Context, id string) error
+
+	// CreateProduct records p, which must have an ID and a BrandID.
+	CreateProduct(ctx context.Context, p *Product) error
+	// Product returns the product with id.
+	Product(ctx context.Context, id string) (*Product, error)
+	// UpdateProduct replaces the mutable fields of the product p.ID (SKU,
+	// title, currency, price, URLs, stock).
+	UpdateProduct(ctx context.Context, p *Product) error
+	// BrandProducts returns a brand's products, newest first.
+	BrandProducts(ctx context.Context, brandID string, limit int) ([]*Product, error)
+	// CreateDiscount records d, which must have an ID and a ProductID.
+	CreateDiscount(ctx context.Context, d *Discount) error
+	// ProductDiscounts returns a product's discounts, oldest first.
+	ProductDiscounts(ctx context.Context, productID string) ([]*Discount, error)
+
+	// CreateTag records t, which must have an ID, a ClipID, a ProductID, a
+	// BrandID and a Status.
+	CreateTag(ctx context.Context, t *Tag) error
+	// Tag returns the tag with id.
+	Tag(ctx context.Context, id string) (*Tag, error)
+	// SetTagStatus changes a tag's consent status.
+	SetTagStatus(ctx context.Context, id string, s TagStatus) error
+	// ClipTags returns a clip's tags ordered by StartMS, then ID.
+	ClipTags(ctx context.Context, clipID string) ([]*Tag, error)
+	// ProductClipIDs returns the IDs of the clips that tag a product.
+	ProductClipIDs(ctx context.Context, productID string) ([]string, error)
+	// AddTagClick counts one click through a tag's buy URL.
+	AddTagClick(ctx context.Context, tagID string) error
+}
+
+// APIKey is a credential of an account. Only a hash of the key is kept.
+type APIKey struct {
+	ID        string
+	AccountID string
+	Hash      string // hex SHA-256 of the key
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// FeedCursor marks a position in the feed: clips published strictly before
+// (PublishedAt, ID) in newest-first order. The zero value is the top.
+type FeedCursor struct {
+	PublishedAt time.Time
+	ID          string
+}
+
+// IsZero reports whether c is the top of the feed.
+func (c FeedCursor) IsZero() bool { return c.PublishedAt.IsZero() && c.ID == "" }

@@ -1,0 +1,76 @@
+package shopclip
+
+import "time"
+
+// TagStatus is a tag's consent state.
+type TagStatus string
+
+// Tag statuses. A brand's tag on a creator's clip is pending until the clip's
+// creator approves it (active) or rejects it (rejected). Only active tags show.
+const (
+	TagPending  TagStatus = "pending"
+	TagActive   TagStatus = "active"
+	TagRejected TagStatus = "rejected"
+)
+
+// Tag places a product in a clip during [StartMS, EndMS) at screen position
+// (X, Y), normalized to 0..1 from the top-left corner.
+type Tag struct {
+	ID        string    `json:"id"`
+	ClipID    string    `json:"clip_id"`
+	ProductID string    `json:"product_id"`
+	BrandID   string    `json:"brand_id"`
+	StartMS   int64     `json:"start_ms"`
+	EndMS     int64     `json:"end_ms"`
+	X         float64   `json:"x"`
+	Y         float64   `json:"y"`
+	Status    TagStatus `json:"status"`
+	Clicks    int64     `json:"clicks"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Popup is what a viewer sees of a live tag: the product, its price now and the
+// label of the discount valid now.
+type Popup struct {
+	TagID   string       `json:"tag_id"`
+	StartMS int64        `json:"start_ms"`
+	EndMS   int64        `json:"end_ms"`
+	X       float64      `json:"x"`
+	Y       float64      `json:"y"`
+	Product PopupProduct `json:"product"`
+	Label   string       `json:"label,omitempty"`
+	BuyURL  string       `json:"buy_url"`
+}
+
+// PopupProduct is the part of a product a viewer sees.
+type PopupProduct struct {
+	ID             string `json:"id"`
+	Title          string `json:"title"`
+	ImageURL       string `json:"image_url,omitempty"`
+	Currency       string `json:"currency"`
+	PriceMinor     int64  `json:"price_minor"`
+	SalePriceMinor int64  `json:"sale_price_minor"`
+	InStock        bool   `json:"in_stock"`
+}
+
+// Validate reports whether t fits in clip: a window of at least 100 ms
+// inside the clip's duration and a position on the screen.
+func (t *Tag) Validate(clip *Clip) error {
+	switch {
+	case t.StartMS < 0:
+		return Errorf(EINVALID, "start_ms must be 0 or more, got %d.", t.StartMS)
+	case t.EndMS <= t.StartMS:
+		return Errorf(EINVALID, "end_ms (%d) must be after start_ms (%d).", t.EndMS, t.StartMS)
+	case t.EndMS-t.StartMS < MinTagMS:
+		return Errorf(EINVALID, "a tag must show for at least %d ms.", MinTagMS)
+	case clip.DurationMS > 0 && t.EndMS > clip.DurationMS:
+		return Errorf(EINVALID, "end_ms (%d) is past the end of the clip (%d ms).", t.EndMS, clip.DurationMS)
+	case !(t.X >= 0 && t.X <= 1) || !(t.Y >= 0 && t.Y <= 1): // also refuses NaN
+		return Errorf(EINVALID, "x and y must be between 0 and 1 (fractions of the width and height), got %v, %v.", t.X, t.Y)
+	}
+	return nil
+}
+
+// MinTagMS is the shortest time a tag may show.
+const MinTagMS = 100
