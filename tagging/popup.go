@@ -1,0 +1,117 @@
+package tagging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+// Catalog gives the products and discounts a clip's tags refer to.
+type Catalog struct {
+	Products  map[string]*shopclip.Product    // by product ID
+	Discounts map[string][]*shopclip.Discount // by product ID
+}
+
+// Popups returns the pop-ups of the active tags among tags, priced at now, in
+// clip order. buyURL builds a tag's buy URL. Tags whose product is missing
+// from cat are left out.
+func Popups(tags []*shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopclip.Tag) string) []shopclip.Popup {
+	popups := []shopclip.Popup{}
+	for _, t := range tags {
+		if t.Status != shopclip.TagActive {
+			continue
+		}
+		p := cat.Products[t.ProductID]
+		if p == nil {
+			continue
+		}
+		price := PriceAt(p, cat.Discounts[p.ID], now)
+		popups = append(popups, shopclip.Popup{
+			TagID:   t.ID,
+			StartMS: t.StartMS,
+			EndMS:   t.EndMS,
+			X:       t.X,
+			Y:       t.Y,
+			Product: shopclip.PopupProduct{
+				ID:             p.ID,
+				Title:          p.Title,
+				ImageURL:       p.ImageURL,
+				Currency:       p.Currency,
+				PriceMinor:     price.PriceMinor,
+				SalePriceMinor: price.SalePriceMinor,
+				InStock:        p.InStock,
+			},
+			Label:  price.Label,
+			BuyURL: buyURL(t),
+		})
+	}
+	return popups
+}
+
+// Timeline is the pop-up timeline of a clip as stored next to its renditions.
+type Timeline struct {
+	ClipID      string           `json:"clip_id"`
+	GeneratedAt time.Time        `json:"generated_at"`
+	Popups      []shopclip.Popup `json:"popups"`
+}
+
+// JSON encodes tl.
+func (tl *Timeline) JSON() ([]byte, error) {
+	return json.MarshalIndent(tl, "", "  ")
+}
+
+// WebVTT renders tl as a WebVTT metadata track: one cue per pop-up whose
+// payload is the pop-up as JSON (JSON never contains "-->" unescaped: '>' is
+// escaped as \u003e by encoding/json, and newlines are escaped, so a payload
+// cannot end its cue early).
+func (tl *Timeline) WebVTT() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("WEBVTT\n\n")
+	for _, p := range tl.Popups {
+		payload, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Contains(payload, []byte("-->")) || bytes.ContainsAny(payload, "\r\n") {
+			return nil, fmt.Errorf("tagging: pop-up %s does not fit a cue", p.TagID)
+		}
+		fmt.Fprintf(&b, "%s\n%s --> %s\n%s\n\n", p.TagID, vttTime(p.StartMS), vttTime(p.EndMS), payload)
+	}
+	return b.Bytes(), nil
+}
+
+// vttTime formats milliseconds as a WebVTT timestamp, hh:mm:ss.ttt.
+func vttTime(ms int64) string {
+	h := ms / 3_600_000
+	m := ms / 60_000 % 60
+	s := ms / 1000 % 60
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, ms%1000)
+}
+
+// BuildTimeline computes a clip's pop-up timeline at now from the store.
+func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, now time.Time, buyURL func(*shopclip.Tag) string) (*Timeline, error) {
+	tags, err := st.ClipTags(ctx, clip.ID)
+	if err != nil {
+		return nil, err
+	}
+	cat := Catalog{Products: map[string]*shopclip.Product{}, Discounts: map[string][]*shopclip.Discount{}}
+	for _, t := range tags {
+		if t.Status != shopclip.TagActive || cat.Products[t.ProductID] != nil {
+			continue
+		}
+		p, err := st.Product(ctx, t.ProductID)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := st.ProductDiscounts(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		cat.Products[p.ID], cat.Discounts[p.ID] = p, ds
+	}
+	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL)}, nil
+}
