@@ -1,0 +1,355 @@
+// Package configs is shopclip's typed configuration: the schema, its
+// defaults, strict decoding of YAML files (unknown keys are errors),
+// SHOPCLIP_* environment overrides and validation. Example files sit next to
+// this package (shopclip.example.yaml, scale-out.example.yaml).
+package configs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything shopclip reads at startup. The zero value of each field
+// means its documented default; Default returns a Config with those filled in.
+type Config struct {
+	// Addr is where the HTTP API listens. Default 127.0.0.1:8080.
+	Addr string `yaml:"addr"`
+	// DataDir holds the embedded defaults' files: the SQLite database, the
+	// local blob directory, the embedded Redis and transcode work dirs.
+	// Default $XDG_DATA_HOME/shopclip (~/.local/share/shopclip).
+	DataDir string `yaml:"data_dir"`
+	// PublicURL, when set, makes playback and buy URLs absolute
+	// (https://clips.example.com); otherwise they are relative to the server.
+	PublicURL string `yaml:"public_url"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `yaml:"log_level"`
+
+	Database Database `yaml:"database"`
+	Redis    Redis    `yaml:"redis"`
+	Blob     Blob     `yaml:"blob"`
+	Upload   Upload   `yaml:"upload"`
+	Worker   Worker   `yaml:"worker"`
+}
+
+// Database selects the metadata store.
+type Database struct {
+	// URL is postgres://… for PostgreSQL, or a SQLite file path. Default
+	// DataDir/shopclip.db.
+	URL string `yaml:"url"`
+}
+
+// Redis selects the job queue's Redis.
+type Redis struct {
+	// URL is redis://[:password@]host:port/db, rediss://… or unix:///path.sock.
+	// Empty means: `shopclip up` starts its own redis-server child (unix
+	// socket, AOF on, files in DataDir/redis); serve and worker require a URL.
+	URL string `yaml:"url"`
+}
+
+// Blob selects object storage: S3 when S3.Endpoint is set, else a directory.
+type Blob struct {
+	// Dir is the local blob directory. Default DataDir/blobs.
+	Dir string `yaml:"dir"`
+	S3  S3     `yaml:"s3"`
+}
+
+// S3 configures MinIO or any S3-compatible store.
+type S3 struct {
+	Endpoint  string `yaml:"endpoint"` // host:port, no scheme
+	Region    string `yaml:"region"`
+	Bucket    string `yaml:"bucket"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	UseSSL    bool   `yaml:"use_ssl"`
+	// SignedURLTTL is how long presigned playback URLs live. Default 1h.
+	SignedURLTTL time.Duration `yaml:"signed_url_ttl"`
+}
+
+// Enabled reports whether S3 is configured.
+func (s S3) Enabled() bool { return s.Endpoint != "" }
+
+// Upload bounds uploads.
+type Upload struct {
+	// MaxBytes is the largest accepted upload. Default 1 GiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// Worker tunes the transcode and tag workers.
+type Worker struct {
+	// Concurrency is how many tasks one worker process runs at once.
+	// Default 2 (transcodes use every core on their own).
+	Concurrency int `yaml:"concurrency"`
+	// MaxRetry is how many times a failed transcode is retried before the
+	// clip is marked failed. Default 5; at least 3 (a worker crash uses up a
+	// retry, asynq #1015).
+	MaxRetry int `yaml:"max_retry"`
+	// MaxCrashes is how many crashes of the transcoder on one clip end it as
+	// failed for good. Default 3.
+	MaxCrashes int `yaml:"max_crashes"`
+	// ReconcileInterval is how often stuck clips are re-enqueued. Default 1m.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// WorkDir holds transcode job directories. Default DataDir/work.
+	WorkDir string `yaml:"work_dir"`
+}
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	var c Config
+	c.applyDefaults()
+	return c
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/shopclip, or ~/.local/share/shopclip.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "shopclip")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "shopclip-data"
+	}
+	return filepath.Join(home, ".local", "share", "shopclip")
+}
+
+func (c *Config) applyDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir()
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.Database.URL == "" {
+		c.Database.URL = filepath.Join(c.DataDir, "shopclip.db")
+	}
+	if c.Blob.Dir == "" {
+		c.Blob.Dir = filepath.Join(c.DataDir, "blobs")
+	}
+	if c.Blob.S3.SignedURLTTL == 0 {
+		c.Blob.S3.SignedURLTTL = time.Hour
+	}
+	if c.Blob.S3.Region == "" {
+		c.Blob.S3.Region = "us-east-1"
+	}
+	if c.Upload.MaxBytes == 0 {
+		c.Upload.MaxBytes = 1 << 30
+	}
+	if c.Worker.Concurrency == 0 {
+		c.Worker.Concurrency = 2
+	}
+	if c.Worker.MaxRetry == 0 {
+		c.Worker.MaxRetry = 5
+	}
+	if c.Worker.MaxCrashes == 0 {
+		c.Worker.MaxCrashes = 3
+	}
+	if c.Worker.ReconcileInterval == 0 {
+		c.Worker.ReconcileInterval = time.Minute
+	}
+	if c.Worker.WorkDir == "" {
+		c.Worker.WorkDir = filepath.Join(c.DataDir, "work")
+	}
+}
+
+// Load builds the configuration: the YAML file at path (if path is not
+// empty), then SHOPCLIP_* variables from env (os.Environ() form), then
+// defaults, then Validate.
+func Load(path string, env []string) (Config, error) {
+	var c Config
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if c, err = Parse(b); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.ApplyEnv(env); err != nil {
+		return c, err
+	}
+	c.applyDefaults()
+	return c, c.Validate()
+}
+
+// Parse decodes YAML strictly: unknown keys and trailing documents are errors.
+func Parse(b []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty config
+		return c, err
+	}
+	var extra any
+	if err := dec.Decode(&extra); err == nil {
+		return c, fmt.Errorf("more than one YAML document")
+	}
+	return c, nil
+}
+
+// Env lists the environment variables ApplyEnv reads, with what they set.
+var Env = []struct{ Name, Sets string }{
+	{"SHOPCLIP_ADDR", "addr"},
+	{"SHOPCLIP_DATA", "data_dir"},
+	{"SHOPCLIP_PUBLIC_URL", "public_url"},
+	{"SHOPCLIP_LOG_LEVEL", "log_level"},
+	{"SHOPCLIP_DATABASE_URL", "database.url"},
+	{"SHOPCLIP_REDIS_URL", "redis.url"},
+	{"SHOPCLIP_BLOB_DIR", "blob.dir"},
+	{"SHOPCLIP_S3_ENDPOINT", "blob.s3.endpoint"},
+	{"SHOPCLIP_S3_REGION", "blob.s3.region"},
+	{"SHOPCLIP_S3_BUCKET", "blob.s3.bucket"},
+	{"SHOPCLIP_S3_ACCESS_KEY", "blob.s3.access_key"},
+	{"SHOPCLIP_S3_SECRET_KEY", "blob.s3.secret_key"},
+	{"SHOPCLIP_S3_USE_SSL", "blob.s3.use_ssl"},
+	{"SHOPCLIP_S3_SIGNED_URL_TTL", "blob.s3.signed_url_ttl"},
+	{"SHOPCLIP_UPLOAD_MAX_BYTES", "upload.max_bytes"},
+	{"SHOPCLIP_WORKER_CONCURRENCY", "worker.concurrency"},
+	{"SHOPCLIP_WORKER_MAX_RETRY", "worker.max_retry"},
+	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
+	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
+	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
+}
+
+// ApplyEnv overrides c with the SHOPCLIP_* variables in env. An unknown
+// SHOPCLIP_ variable is an error, so a typo never goes unnoticed.
+func (c *Config) ApplyEnv(env []string) error {
+	known := map[string]bool{"SHOPCLIP_CONFIG": true}
+	for _, e := range Env {
+		known[e.Name] = true
+	}
+	var errs []error
+	for _, kv := range env {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SHOPCLIP_") || strings.HasPrefix(name, "SHOPCLIP_TEST_") || name == "SHOPCLIP_MINIO" {
+			continue
+		}
+		if !known[name] {
+			errs = append(errs, fmt.Errorf("unknown environment variable %s", name))
+			continue
+		}
+		if err := c.set(name, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) set(name, val string) error {
+	var err error
+	switch name {
+	case "SHOPCLIP_CONFIG":
+	case "SHOPCLIP_ADDR":
+		c.Addr = val
+	case "SHOPCLIP_DATA":
+		c.DataDir = val
+	case "SHOPCLIP_PUBLIC_URL":
+		c.PublicURL = val
+	case "SHOPCLIP_LOG_LEVEL":
+		c.LogLevel = val
+	case "SHOPCLIP_DATABASE_URL":
+		c.Database.URL = val
+	case "SHOPCLIP_REDIS_URL":
+		c.Redis.URL = val
+	case "SHOPCLIP_BLOB_DIR":
+		c.Blob.Dir = val
+	case "SHOPCLIP_S3_ENDPOINT":
+		c.Blob.S3.Endpoint = val
+	case "SHOPCLIP_S3_REGION":
+		c.Blob.S3.Region = val
+	case "SHOPCLIP_S3_BUCKET":
+		c.Blob.S3.Bucket = val
+	case "SHOPCLIP_S3_ACCESS_KEY":
+		c.Blob.S3.AccessKey = val
+	case "SHOPCLIP_S3_SECRET_KEY":
+		c.Blob.S3.SecretKey = val
+	case "SHOPCLIP_S3_USE_SSL":
+		c.Blob.S3.UseSSL, err = strconv.ParseBool(val)
+	case "SHOPCLIP_S3_SIGNED_URL_TTL":
+		c.Blob.S3.SignedURLTTL, err = time.ParseDuration(val)
+	case "SHOPCLIP_UPLOAD_MAX_BYTES":
+		c.Upload.MaxBytes, err = strconv.ParseInt(val, 10, 64)
+	case "SHOPCLIP_WORKER_CONCURRENCY":
+		c.Worker.Concurrency, err = strconv.Atoi(val)
+	case "SHOPCLIP_WORKER_MAX_RETRY":
+		c.Worker.MaxRetry, err = strconv.Atoi(val)
+	case "SHOPCLIP_WORKER_MAX_CRASHES":
+		c.Worker.MaxCrashes, err = strconv.Atoi(val)
+	case "SHOPCLIP_WORKER_RECONCILE_INTERVAL":
+		c.Worker.ReconcileInterval, err = time.ParseDuration(val)
+	case "SHOPCLIP_WORKER_WORK_DIR":
+		c.Worker.WorkDir = val
+	}
+	return err
+}
+
+// Validate reports every problem with c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q: want host:port: %v", c.Addr, err)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("public_url %q: want http(s)://host[:port] with no path", c.PublicURL)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Redis.URL != "" {
+		u, err := url.Parse(c.Redis.URL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			bad("redis.url %q: want redis://host:port, rediss://… or unix:///path", c.Redis.URL)
+		}
+	}
+	if s := c.Blob.S3; s.Enabled() {
+		if strings.Contains(s.Endpoint, "://") {
+			bad("blob.s3.endpoint %q: want host:port without a scheme (use use_ssl for https)", s.Endpoint)
+		}
+		if s.Bucket == "" || s.AccessKey == "" || s.SecretKey == "" {
+			bad("blob.s3: endpoint is set, so bucket, access_key and secret_key are required")
+		}
+		if s.SignedURLTTL <= 0 || s.SignedURLTTL > 7*24*time.Hour {
+			bad("blob.s3.signed_url_ttl %s: want more than 0 and at most 7 days (S3's limit)", s.SignedURLTTL)
+		}
+	}
+	if c.Upload.MaxBytes < 1<<20 {
+		bad("upload.max_bytes %d: want at least 1 MiB", c.Upload.MaxBytes)
+	}
+	if c.Worker.Concurrency < 1 || c.Worker.Concurrency > 64 {
+		bad("worker.concurrency %d: want 1..64", c.Worker.Concurrency)
+	}
+	if c.Worker.MaxRetry < 3 {
+		bad("worker.max_retry %d: want at least 3 (a worker crash uses up a retry)", c.Worker.MaxRetry)
+	}
+	if c.Worker.MaxCrashes < 1 || c.Worker.MaxCrashes > c.Worker.MaxRetry+1 {
+		bad("worker.max_crashes %d: want 1..max_retry+1", c.Worker.MaxCrashes)
+	}
+	if c.Worker.ReconcileInterval < time.Second {
+		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
+	}
+	return errors.Join(errs...)
+}
+
+// UsesPostgres reports whether the metadata store is PostgreSQL.
+func (c *Config) UsesPostgres() bool {
+	return strings.HasPrefix(c.Database.URL, "postgres://") || strings.HasPrefix(c.Database.URL, "postgresql://")
+}

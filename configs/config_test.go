@@ -1,0 +1,114 @@
+package configs_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopclip/shopclip/configs"
+)
+
+func TestExamplesParse(t *testing.T) {
+	for _, name := range []string{"shopclip.example.yaml", "scale-out.example.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			env := []string{"SHOPCLIP_S3_SECRET_KEY=s3cret"}
+			c, err := configs.Load(name, env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.Addr == "" || c.Worker.Concurrency != 2 {
+				t.Errorf("unexpected config: %+v", c)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := configs.Load("", []string{"SHOPCLIP_DATA=/tmp/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Database.URL, "/tmp/x/shopclip.db"; got != want {
+		t.Errorf("Database.URL = %q, want %q", got, want)
+	}
+	if got, want := c.Blob.Dir, "/tmp/x/blobs"; got != want {
+		t.Errorf("Blob.Dir = %q, want %q", got, want)
+	}
+	if c.Upload.MaxBytes != 1<<30 || c.Worker.MaxRetry != 5 || c.Addr != "127.0.0.1:8080" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestStrictDecoding(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "adr: 1.2.3.4:80\n", "adr"},
+		{"unknown nested key", "worker:\n  concurency: 3\n", "concurency"},
+		{"wrong type", "worker:\n  concurrency: many\n", "many"},
+		{"two documents", "addr: 127.0.0.1:1\n---\naddr: 127.0.0.1:2\n", "more than one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := configs.Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := configs.Parse(nil); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	c, err := configs.Load("", []string{
+		"SHOPCLIP_ADDR=127.0.0.1:9999",
+		"SHOPCLIP_WORKER_RECONCILE_INTERVAL=30s",
+		"SHOPCLIP_S3_USE_SSL=true",
+		"SHOPCLIP_S3_ENDPOINT=127.0.0.1:9000", "SHOPCLIP_S3_BUCKET=b", "SHOPCLIP_S3_ACCESS_KEY=a", "SHOPCLIP_S3_SECRET_KEY=s",
+		"SHOPCLIP_TEST_REDIS_ADDR=ignored", "PATH=/bin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.Worker.ReconcileInterval != 30*time.Second || !c.Blob.S3.UseSSL || !c.Blob.S3.Enabled() {
+		t.Errorf("env not applied: %+v", c)
+	}
+	for _, bad := range []string{"SHOPCLIP_ADRR=x", "SHOPCLIP_S3_USE_SSL=maybe", "SHOPCLIP_WORKER_CONCURRENCY=two"} {
+		if _, err := configs.Load("", []string{bad}); err == nil {
+			t.Errorf("Load with %s: no error", bad)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"bad addr", "addr: localhost\n", "addr"},
+		{"bad redis", "redis:\n  url: http://x\n", "redis.url"},
+		{"partial s3", "blob:\n  s3:\n    endpoint: 127.0.0.1:9000\n", "bucket"},
+		{"scheme in endpoint", "blob:\n  s3:\n    endpoint: http://x:9000\n    bucket: b\n    access_key: a\n    secret_key: s\n", "without a scheme"},
+		{"too few retries", "worker:\n  max_retry: 1\n", "max_retry"},
+		{"tiny upload limit", "upload:\n  max_bytes: 10\n", "max_bytes"},
+		{"public url with path", "public_url: https://x.example/app\n", "public_url"},
+		{"long signed urls", "blob:\n  s3:\n    endpoint: h:1\n    bucket: b\n    access_key: a\n    secret_key: s\n    signed_url_ttl: 200h\n", "7 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := configs.Load(path, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
