@@ -1,0 +1,98 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// ServerConfig tunes a Server. Zero values mean the defaults.
+type ServerConfig struct {
+	// Concurrency is how many tasks run at once. Default 2.
+	Concurrency int
+	// TaskCheckInterval is how long an idle worker waits before looking
+	// for tasks again. Default 100ms, so uploads start transcoding at once.
+	TaskCheckInterval time.Duration
+	// ShutdownTimeout is how long Shutdown waits for running tasks before
+	// requeuing them. Default 8s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// Server runs task handlers on asynq.
+type Server struct {
+	srv *asynq.Server
+	mux *asynq.ServeMux
+}
+
+// NewServer returns a Server running h's handlers on the Redis described by
+// opt. Transcodes and tag tasks use separate queues, weighted so that quick
+// tag tasks are not starved by long transcodes.
+func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.TaskCheckInterval == 0 {
+		cfg.TaskCheckInterval = 100 * time.Millisecond
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 8 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	srv := asynq.NewServer(opt, asynq.Config{
+		Concurrency:       cfg.Concurrency,
+		TaskCheckInterval: cfg.TaskCheckInterval,
+		Queues:            map[string]int{QueueTag: 3, QueueTranscode: 2},
+		RetryDelayFunc:    RetryDelay,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Logger:            asynqLogger{log.With("component", "asynq")},
+		LogLevel:          asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			n, _ := asynq.GetRetryCount(ctx)
+			log.Warn("task failed", "task_id", id, "type", t.Type(), "retried", n, "err", err)
+		}),
+	})
+	mux := asynq.NewServeMux()
+	h.Register(mux)
+	return &Server{srv: srv, mux: mux}
+}
+
+// Start starts processing tasks in the background.
+func (s *Server) Start() error {
+	if err := s.srv.Start(s.mux); err != nil {
+		return fmt.Errorf("workers: start: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking tasks, waits up to the shutdown timeout for running
+// ones, and requeues the rest.
+func (s *Server) Shutdown() { s.srv.Shutdown() }
+
+// RetryDelay is the backoff between retries: 2^n seconds with jitter, capped
+// at 2 minutes (asynq's default grows to hours, far too slow for uploads a
+// creator is waiting on).
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := time.Second << min(n, 7)
+	if d > 2*time.Minute {
+		d = 2 * time.Minute
+	}
+	return d + rand.N(d/2+time.Millisecond)
+}
+
+// asynqLogger adapts slog to asynq.Logger.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,112 @@
+// Package workers is shopclip's job layer on asynq (Redis): the task types
+// clip:transcode and clip:tag, a client that enqueues them idempotently, the
+// handlers that run them, and a reconciler that re-enqueues clips a lost
+// enqueue or a lost task left behind.
+//
+// asynq runs a task at least once, so every handler is idempotent: a
+// transcode writes under its own attempt-scoped prefix and publishes by a
+// compare-and-set on the clip (Store.PublishClip); a tag task recomputes its
+// outputs from the database and replaces them whole.
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shopclip/shopclip"
+)
+
+// Task types and the queues they run on.
+const (
+	TypeTranscode = "clip:transcode"
+	TypeTag       = "clip:tag"
+
+	QueueTranscode = "transcode"
+	QueueTag       = "tag"
+)
+
+// ClipPayload is the payload of every clip task.
+type ClipPayload struct {
+	ClipID string `json:"clip_id"`
+}
+
+// Client enqueues tasks.
+type Client struct {
+	c        *asynq.Client
+	maxRetry int
+	timeout  time.Duration
+}
+
+// ClientConfig tunes a Client. Zero values mean the defaults.
+type ClientConfig struct {
+	// MaxRetry bounds transcode retries. Default 5.
+	MaxRetry int
+	// TranscodeTimeout bounds one transcode attempt. Default 1h.
+	TranscodeTimeout time.Duration
+}
+
+// NewClient returns a Client on the Redis described by opt.
+func NewClient(opt asynq.RedisConnOpt, cfg ClientConfig) *Client {
+	if cfg.MaxRetry == 0 {
+		cfg.MaxRetry = 5
+	}
+	if cfg.TranscodeTimeout == 0 {
+		cfg.TranscodeTimeout = time.Hour
+	}
+	return &Client{c: asynq.NewClient(opt), maxRetry: cfg.MaxRetry, timeout: cfg.TranscodeTimeout}
+}
+
+// Close releases the client's connections.
+func (c *Client) Close() error { return c.c.Close() }
+
+// TranscodeTaskID is the deterministic task ID of a clip's transcode: a second
+// enqueue while one is pending, running or waiting to retry is a no-op.
+func TranscodeTaskID(clipID string) string { return "transcode:" + clipID }
+
+// EnqueueTranscode enqueues the transcode of a clip. Enqueuing a clip that
+// already has a live transcode task succeeds without adding another.
+func (c *Client) EnqueueTranscode(ctx context.Context, clipID string) error {
+	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTranscode, payload),
+		asynq.TaskID(TranscodeTaskID(clipID)),
+		asynq.Queue(QueueTranscode),
+		asynq.MaxRetry(c.maxRetry),
+		asynq.Timeout(c.timeout))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	} else if err != nil {
+		return unavailable("enqueue transcode", err)
+	}
+	return nil
+}
+
+// EnqueueTag enqueues the recomputation of a clip's pop-ups. Every change to
+// a clip's tags, or to a product or discount it shows, enqueues one.
+func (c *Client) EnqueueTag(ctx context.Context, clipID string) error {
+	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload),
+		asynq.Queue(QueueTag),
+		asynq.MaxRetry(10),
+		asynq.Timeout(5*time.Minute))
+	if err != nil {
+		return unavailable("enqueue tag", err)
+	}
+	return nil
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("workers: %s: %w (%w)", op, err,
+		shopclip.Errorf(shopclip.EUNAVAILABLE, "The job queue is unavailable; try again shortly."))
+}
+
+func parsePayload(t *asynq.Task) (ClipPayload, error) {
+	var p ClipPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || !shopclip.ValidID(shopclip.PrefixClip, p.ClipID) {
+		return p, fmt.Errorf("workers: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}

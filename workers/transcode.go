@@ -1,0 +1,351 @@
+package workers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
+)
+
+// Transcoder turns one local upload into the output layout of package
+// transcode in OutDir. It returns errors carrying shopclip media codes for
+// unusable uploads (no retry helps), EMEDIACRASH when the transcoder crashed
+// (a retry may help, a few may not), and other errors for transient failures.
+type Transcoder interface {
+	Transcode(ctx context.Context, job TranscodeJob) (*TranscodeResult, error)
+}
+
+// TranscodeJob is one transcode of a local file.
+type TranscodeJob struct {
+	Input    string
+	OutDir   string
+	Progress func(p float64) // 0..1; may be nil
+}
+
+// TranscodeResult is what a transcode found and made.
+type TranscodeResult struct {
+	DurationMS int64
+	Width      int // displayed
+	Height     int // displayed
+	Renditions []shopclip.Rendition
+}
+
+// TagEnqueuer enqueues clip:tag tasks.
+type TagEnqueuer interface {
+	EnqueueTag(ctx context.Context, clipID string) error
+}
+
+// Handlers runs clip tasks.
+type Handlers struct {
+	Store      shopclip.Store
+	Blobs      blob.Store
+	Transcoder Transcoder
+	Tags       TagEnqueuer
+	// WorkDir holds one directory per running transcode, removed after it.
+	WorkDir string
+	// MaxCrashes is how many transcoder crashes on one clip end it as
+	// failed for good. Default 3.
+	MaxCrashes int
+	// BuyURL builds a tag's buy URL for the stored timeline. Default
+	// shopclip.BuyPath.
+	BuyURL func(tagID string) string
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handlers) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Register adds the handlers to mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeTranscode, h.HandleTranscode)
+	mux.HandleFunc(TypeTag, h.HandleTag)
+}
+
+// HandleTranscode runs a clip:transcode task: it takes ownership of the clip
+// under a new attempt, transcodes the original in a sandboxed child process,
+// uploads the outputs under the attempt's generation prefix (master playlist
+// last) and flips the clip to ready. Unusable uploads end the clip failed with
+// the reason; transient errors are retried, and the clip is failed when the
+// last retry fails too, so it never stays processing.
+func (h *Handlers) HandleTranscode(ctx context.Context, t *asynq.Task) error {
+	p, err := parsePayload(t)
+	if err != nil {
+		return err
+	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	attempt := shopclip.NewID(shopclip.PrefixAttempt)
+	log := h.logger().With("clip_id", p.ClipID, "task_id", taskID, "attempt", attempt)
+
+	clip, err := h.Store.StartClipAttempt(ctx, p.ClipID, attempt)
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+		log.Info("transcode: clip is gone; nothing to do")
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("workers: start attempt: %w", err)
+	} else if clip.Status.Terminal() {
+		log.Info("transcode: clip already done", "status", clip.Status)
+		return nil
+	}
+	log.Info("transcode: started", "attempts", clip.Attempts)
+	start := time.Now()
+	if err := h.transcode(ctx, clip, attempt, log); err != nil {
+		return h.failOrRetry(ctx, clip, attempt, err, log)
+	}
+	log.Info("transcode: published", "seconds", time.Since(start).Seconds())
+	if err := h.Tags.EnqueueTag(ctx, clip.ID); err != nil {
+		// The pop-ups API prices live from the database; the stored
+		// timeline is rebuilt by the next change or the reconciler.
+		log.Warn("transcode: enqueue tag task", "err", err)
+	}
+	return nil
+}
+
+func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt string, log *slog.Logger) error {
+	dir := filepath.Join(h.WorkDir, clip.ID+"-"+attempt)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("workers: job dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	in := filepath.Join(dir, "source")
+	if err := h.download(ctx, clip, in); err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o700); err != nil {
+		return fmt.Errorf("workers: out dir: %w", err)
+	}
+
+	// Progress updates double as a fence: once another attempt owns the
+	// clip, this one stops.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	progress := h.progressReporter(ctx, clip.ID, attempt, cancel, log)
+
+	res, err := h.Transcoder.Transcode(ctx, TranscodeJob{Input: in, OutDir: out, Progress: progress})
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return cause
+	} else if err != nil {
+		return err
+	}
+
+	prefix := shopclip.GenerationPrefix(clip.ID, attempt)
+	if err := h.upload(ctx, out, prefix); err != nil {
+		h.deletePrefix(prefix, log)
+		return err
+	}
+	pub := &shopclip.Publication{
+		Generation:   attempt,
+		OutputPrefix: prefix,
+		DurationMS:   res.DurationMS,
+		Width:        res.Width,
+		Height:       res.Height,
+		Renditions:   res.Renditions,
+		HasMP4:       fileExists(filepath.Join(out, shopclip.MP4File)),
+		HasPoster:    fileExists(filepath.Join(out, shopclip.PosterFile)),
+	}
+	err = h.Store.PublishClip(ctx, clip.ID, attempt, pub)
+	if code := shopclip.ErrorCode(err); code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND {
+		// Another attempt owns the clip, or it was deleted: our outputs are
+		// never referenced.
+		log.Warn("transcode: lost ownership before publishing; discarding outputs", "code", code)
+		h.deletePrefix(prefix, log)
+		return errLostOwnership
+	} else if err != nil {
+		h.deletePrefix(prefix, log)
+		return fmt.Errorf("workers: publish: %w", err)
+	}
+	return nil
+}
+
+var errLostOwnership = errors.New("workers: another attempt owns the clip")
+
+// progressReporter returns a Progress callback that records progress at most
+// every second and cancels the transcode when the attempt lost its clip.
+func (h *Handlers) progressReporter(ctx context.Context, clipID, attempt string, cancel context.CancelCauseFunc, log *slog.Logger) func(float64) {
+	var mu sync.Mutex
+	var last time.Time
+	return func(p float64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < time.Second || p < 0 || p > 1 {
+			return
+		}
+		last = time.Now()
+		err := h.Store.UpdateClipProgress(ctx, clipID, attempt, p, nil)
+		if code := shopclip.ErrorCode(err); code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND {
+			cancel(errLostOwnership)
+		} else if err != nil {
+			log.Warn("transcode: record progress", "err", err)
+		}
+	}
+}
+
+// download copies the clip's original to path and checks its size and hash.
+func (h *Handlers) download(ctx context.Context, clip *shopclip.Clip, path string) error {
+	obj, err := h.Blobs.Open(ctx, clip.OriginalKey)
+	if err != nil {
+		return fmt.Errorf("workers: open original: %w", err)
+	}
+	defer obj.Close()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("workers: download original: %w", err)
+	}
+	defer f.Close()
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, sum), ctxReader{ctx, obj})
+	if err != nil {
+		return fmt.Errorf("workers: download original: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("workers: download original: %w", err)
+	}
+	if clip.OriginalSize > 0 && n != clip.OriginalSize {
+		return fmt.Errorf("workers: original is %d bytes, want %d", n, clip.OriginalSize)
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); clip.OriginalSHA256 != "" && got != clip.OriginalSHA256 {
+		return fmt.Errorf("workers: original's SHA-256 is %s, want %s", got, clip.OriginalSHA256)
+	}
+	return nil
+}
+
+// upload puts every file under dir at prefix, the master playlist last, so a
+// reader who finds the master finds everything it names.
+func (h *Handlers) upload(ctx context.Context, dir, prefix string) error {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("workers: list outputs: %w", err)
+	}
+	sort.SliceStable(files, func(i, j int) bool {
+		return files[i] != shopclip.MasterPlaylist && files[j] == shopclip.MasterPlaylist
+	})
+	if len(files) == 0 || files[len(files)-1] != shopclip.MasterPlaylist {
+		return fmt.Errorf("workers: transcode made no %s", shopclip.MasterPlaylist)
+	}
+	for _, rel := range files {
+		if err := h.putFile(ctx, filepath.Join(dir, rel), prefix+rel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) putFile(ctx context.Context, path, key string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("workers: upload %s: %w", key, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("workers: upload %s: %w", key, err)
+	}
+	err = h.Blobs.Put(ctx, key, f, fi.Size(), blob.PutOptions{ContentType: blob.ContentTypeByKey(key)})
+	if err != nil {
+		return fmt.Errorf("workers: upload %s: %w", key, err)
+	}
+	return nil
+}
+
+func (h *Handlers) deletePrefix(prefix string, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.Blobs.DeletePrefix(ctx, prefix); err != nil {
+		log.Warn("transcode: delete unpublished outputs", "prefix", prefix, "err", err)
+	}
+}
+
+// failOrRetry decides what a failed attempt means for its clip.
+func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt string, err error, log *slog.Logger) error {
+	if errors.Is(err, errLostOwnership) {
+		return nil // the owner of the clip is responsible for it now
+	}
+	if ctx.Err() != nil {
+		// Shutdown or task timeout: asynq requeues or retries the task.
+		log.Warn("transcode: interrupted", "err", err)
+		return err
+	}
+	code := shopclip.ErrorCode(err)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	maxCrashes := h.MaxCrashes
+	if maxCrashes == 0 {
+		maxCrashes = 3
+	}
+	var final *shopclip.Error
+	switch {
+	case code == shopclip.EMEDIACRASH && retried+1 < maxCrashes:
+		log.Warn("transcode: transcoder crashed; will retry", "err", err, "retried", retried)
+		return err
+	case code == shopclip.EMEDIACRASH:
+		final = shopclip.Errorf(code, "The transcoder crashed on this file %d times; it is probably corrupt or uses a feature we do not support.", retried+1)
+	case shopclip.IsMediaError(code):
+		final = &shopclip.Error{Code: code, Message: shopclip.ErrorMessage(err)}
+	case retried >= maxRetry:
+		final = shopclip.Errorf(shopclip.EINTERNAL, "We could not process this clip after %d attempts. The upload is kept; try again later or contact the operator.", retried+1)
+	default:
+		log.Warn("transcode: failed; will retry", "err", err, "retried", retried, "max_retry", maxRetry)
+		return err
+	}
+	log.Info("transcode: clip failed", "code", final.Code, "reason", final.Message, "err", err)
+	if ferr := h.Store.FailClip(ctx, clip.ID, attempt, final); ferr != nil {
+		if c := shopclip.ErrorCode(ferr); c == shopclip.ECONFLICT || c == shopclip.ENOTFOUND {
+			return nil
+		}
+		return fmt.Errorf("workers: record failure: %w", ferr)
+	}
+	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ctxReader stops a long copy when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}

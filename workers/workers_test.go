@@ -1,0 +1,382 @@
+package workers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/blob/local"
+	"github.com/shopclip/shopclip/internal/testenv"
+	"github.com/shopclip/shopclip/store"
+	"github.com/shopclip/shopclip/workers"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// scriptedTranscoder stands in for the FFmpeg child process in these tests
+// of the handlers' bookkeeping: it writes a small output layout, or fails as
+// its script says. The real transcoder is exercised by package transcode and
+// by the end-to-end tests.
+type scriptedTranscoder struct {
+	calls atomic.Int32
+	// fail returns the error of call n (1-based), or nil to succeed.
+	fail  func(n int) error
+	delay time.Duration
+	gate  chan struct{} // when set, every call waits for it
+}
+
+func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.TranscodeJob) (*workers.TranscodeResult, error) {
+	n := int(s.calls.Add(1))
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+	}
+	if s.fail != nil {
+		if err := s.fail(n); err != nil {
+			return nil, err
+		}
+	}
+	src, err := os.ReadFile(job.Input)
+	if err != nil {
+		return nil, err
+	}
+	if job.Progress != nil {
+		job.Progress(0.5)
+	}
+	files := map[string]string{
+		"master.m3u8":        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\n720p/index.m3u8\n",
+		"720p/index.m3u8":    "#EXTM3U\n#EXT-X-ENDLIST\n",
+		"720p/init.mp4":      "init",
+		"720p/seg_00000.m4s": string(src), // proves the original reached the child
+		shopclip.PosterFile:  "jpeg",
+	}
+	for name, body := range files {
+		p := filepath.Join(job.OutDir, name)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return &workers.TranscodeResult{DurationMS: 5000, Width: 720, Height: 1280,
+		Renditions: []shopclip.Rendition{{Name: "720p", Width: 720, Height: 1280, Bandwidth: 1000}}}, nil
+}
+
+type harness struct {
+	t       *testing.T
+	store   *store.DB
+	blobs   blob.Store
+	queue   *workers.Client
+	insp    *asynq.Inspector
+	opt     asynq.RedisClientOpt
+	tc      *scriptedTranscoder
+	handle  *workers.Handlers
+	creator *shopclip.Account
+}
+
+func newHarness(t *testing.T, tc *scriptedTranscoder) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := local.New(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, n := testenv.Redis(t)
+	opt := asynq.RedisClientOpt{Addr: addr, DB: n}
+	h := &harness{t: t, store: db, blobs: blobs, opt: opt, tc: tc,
+		queue: workers.NewClient(opt, workers.ClientConfig{MaxRetry: 5}), insp: asynq.NewInspector(opt)}
+	t.Cleanup(func() { h.queue.Close(); h.insp.Close() })
+	h.handle = &workers.Handlers{Store: db, Blobs: blobs, Transcoder: tc, Tags: h.queue, WorkDir: t.TempDir(), MaxCrashes: 3}
+	h.creator = &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "alice", Role: shopclip.RoleCreator}
+	if err := db.CreateAccount(ctx, h.creator); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// newClip records an uploaded clip whose original is body.
+func (h *harness) newClip(body string) *shopclip.Clip {
+	h.t.Helper()
+	ctx := context.Background()
+	c := &shopclip.Clip{ID: shopclip.NewID(shopclip.PrefixClip), CreatorID: h.creator.ID, Title: "t", OriginalSize: int64(len(body))}
+	c.OriginalKey = shopclip.OriginalKey(c.ID)
+	if err := h.blobs.Put(ctx, c.OriginalKey, strings.NewReader(body), int64(len(body)), blob.PutOptions{}); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.store.CreateClip(ctx, c); err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// serve runs a worker server until the test ends.
+func (h *harness) serve(concurrency int) {
+	srv := workers.NewServer(h.opt, workers.ServerConfig{Concurrency: concurrency, ShutdownTimeout: 2 * time.Second}, h.handle)
+	if err := srv.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(srv.Shutdown)
+}
+
+// waitTerminal polls the clip until it is ready or failed.
+func (h *harness) waitTerminal(id string, timeout time.Duration) *shopclip.Clip {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := h.store.Clip(context.Background(), id)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if c.Status.Terminal() {
+			return c
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("clip %s still %s after %s", id, c.Status, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTranscodePublishes(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	h.serve(2)
+	c := h.newClip("original bytes")
+	if err := h.queue.EnqueueTranscode(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := h.waitTerminal(c.ID, 30*time.Second)
+	if got.Status != shopclip.ClipReady || got.DurationMS != 5000 || got.Width != 720 || !got.HasPoster || got.HasMP4 {
+		t.Fatalf("clip = %+v", got)
+	}
+	body := readBlob(t, h.blobs, got.OutputPrefix+"720p/seg_00000.m4s")
+	if body != "original bytes" {
+		t.Errorf("segment = %q, want the original's bytes", body)
+	}
+	if !strings.HasPrefix(got.OutputPrefix, shopclip.ClipPrefix(c.ID)) || !strings.Contains(got.OutputPrefix, got.Generation) {
+		t.Errorf("prefix %q does not scope generation %q", got.OutputPrefix, got.Generation)
+	}
+	// The work dir is cleaned up.
+	if entries, _ := os.ReadDir(h.handle.WorkDir); len(entries) != 0 {
+		t.Errorf("work dir holds %d entries", len(entries))
+	}
+	// A tag task followed.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := h.blobs.Stat(context.Background(), shopclip.OverlaysKey(c.ID, "vtt")); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no overlays stored: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDuplicateExecution runs the same task twice at once (asynq promises at
+// least once): one generation is published, the other's outputs are removed.
+func TestDuplicateExecution(t *testing.T) {
+	gate := make(chan struct{})
+	tc := &scriptedTranscoder{gate: gate}
+	h := newHarness(t, tc)
+	c := h.newClip("dup")
+	task := asynq.NewTask(workers.TypeTranscode, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() { errs[i] = h.handle.HandleTranscode(context.Background(), task) })
+		// Let the first take ownership before the second does, as a
+		// redelivery after a lost lease would.
+		for tc.calls.Load() < int32(i+1) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("execution %d: %v", i, err)
+		}
+	}
+	got, _ := h.store.Clip(context.Background(), c.ID)
+	if got.Status != shopclip.ClipReady {
+		t.Fatalf("status %s", got.Status)
+	}
+	objs, err := h.blobs.List(context.Background(), shopclip.ClipPrefix(c.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if !strings.HasPrefix(o.Key, got.OutputPrefix) && !strings.Contains(o.Key, "overlays.") {
+			t.Errorf("object %s outside the published generation %s", o.Key, got.OutputPrefix)
+		}
+	}
+	// A third run, after publication, changes nothing.
+	if err := h.handle.HandleTranscode(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.store.Clip(context.Background(), c.ID)
+	if again.Generation != got.Generation || tc.calls.Load() != 2 {
+		t.Errorf("re-run: generation %s → %s, %d transcodes", got.Generation, again.Generation, tc.calls.Load())
+	}
+}
+
+func TestMediaErrorFailsWithoutRetry(t *testing.T) {
+	tc := &scriptedTranscoder{fail: func(int) error {
+		return fmt.Errorf("probe: %w", shopclip.Errorf(shopclip.EMEDIANOVIDEO, "This file has no video stream."))
+	}}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("audio only")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	got := h.waitTerminal(c.ID, 30*time.Second)
+	if got.Status != shopclip.ClipFailed || got.Error == nil || got.Error.Code != shopclip.EMEDIANOVIDEO || got.Error.Message != "This file has no video stream." {
+		t.Errorf("clip = %+v (error %+v)", got, got.Error)
+	}
+	if n := tc.calls.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1 (no retry helps bad media)", n)
+	}
+	if objs, _ := h.blobs.List(context.Background(), shopclip.ClipPrefix(c.ID)); len(objs) != 0 {
+		t.Errorf("failed clip left %d objects", len(objs))
+	}
+	if _, err := h.blobs.Stat(context.Background(), c.OriginalKey); err != nil {
+		t.Errorf("the original must be kept: %v", err)
+	}
+}
+
+func TestCrashesAreRetriedThenFail(t *testing.T) {
+	tc := &scriptedTranscoder{fail: func(int) error {
+		return shopclip.Errorf(shopclip.EMEDIACRASH, "The transcoder crashed (SIGSEGV).")
+	}}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("poison")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	got := h.waitTerminal(c.ID, 60*time.Second)
+	if got.Status != shopclip.ClipFailed || got.Error.Code != shopclip.EMEDIACRASH {
+		t.Errorf("clip = %+v (error %+v)", got, got.Error)
+	}
+	if n := tc.calls.Load(); n != 3 {
+		t.Errorf("%d attempts, want MaxCrashes = 3", n)
+	}
+}
+
+func TestTransientErrorIsRetried(t *testing.T) {
+	tc := &scriptedTranscoder{fail: func(n int) error {
+		if n == 1 {
+			return errors.New("disk hiccup")
+		}
+		return nil
+	}}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("flaky")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	got := h.waitTerminal(c.ID, 30*time.Second)
+	if got.Status != shopclip.ClipReady || got.Attempts != 2 {
+		t.Errorf("clip = status %s, attempts %d; want ready after 2", got.Status, got.Attempts)
+	}
+}
+
+func TestCorruptOriginalIsNotPublished(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	c := h.newClip("good bytes")
+	// Storage corrupts the original after the upload was hashed.
+	ctx := context.Background()
+	if err := h.store.DeleteClip(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c2 := &shopclip.Clip{ID: c.ID, CreatorID: h.creator.ID, OriginalKey: c.OriginalKey, OriginalSize: 10, OriginalSHA256: strings.Repeat("0", 64)}
+	if err := h.store.CreateClip(ctx, c2); err != nil {
+		t.Fatal(err)
+	}
+	task := asynq.NewTask(workers.TypeTranscode, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	err := h.handle.HandleTranscode(ctx, task)
+	if err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("err = %v, want a hash mismatch", err)
+	}
+	got, _ := h.store.Clip(ctx, c.ID)
+	if got.Status == shopclip.ClipReady {
+		t.Errorf("published a corrupt original")
+	}
+}
+
+func TestBadPayloadIsNotRetried(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	for _, p := range []string{`{}`, `not json`, `{"clip_id":"../../etc"}`} {
+		err := h.handle.HandleTranscode(context.Background(), asynq.NewTask(workers.TypeTranscode, []byte(p)))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("payload %s: err = %v, want SkipRetry", p, err)
+		}
+	}
+}
+
+func TestEnqueueIsIdempotent(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	c := h.newClip("x")
+	for range 3 {
+		if err := h.queue.EnqueueTranscode(context.Background(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tasks, err := h.insp.ListPendingTasks(workers.QueueTranscode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 {
+		t.Errorf("%d pending transcodes, want 1", len(tasks))
+	}
+}
+
+func TestReconcilerReenqueuesStuckClips(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	c := h.newClip("lost enqueue") // recorded, never enqueued
+	rec := &workers.Reconciler{Store: h.store, Queue: h.queue, Inspector: h.insp, StaleAfter: time.Millisecond,
+		Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	n, err := rec.ReconcileOnce(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("ReconcileOnce = %d, %v; want 1", n, err)
+	}
+	// A second pass sees the live task and does nothing.
+	if n, err := rec.ReconcileOnce(context.Background()); err != nil || n != 0 {
+		t.Errorf("second pass = %d, %v; want 0", n, err)
+	}
+	h.serve(1)
+	if got := h.waitTerminal(c.ID, 30*time.Second); got.Status != shopclip.ClipReady {
+		t.Errorf("status %s", got.Status)
+	}
+}
+
+func readBlob(t *testing.T, b blob.Store, key string) string {
+	t.Helper()
+	o, err := b.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	data, err := io.ReadAll(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
