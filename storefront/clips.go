@@ -1,0 +1,408 @@
+package storefront
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
+)
+
+// clipJSON is a clip as the API shows it.
+type clipJSON struct {
+	*shopclip.Clip
+	Playback *playbackJSON `json:"playback,omitempty"`
+}
+
+type playbackJSON struct {
+	HLS    string `json:"hls,omitempty"`
+	MP4    string `json:"mp4,omitempty"`
+	Poster string `json:"poster,omitempty"`
+}
+
+func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
+	out := clipJSON{Clip: c}
+	if c.Generation != "" {
+		base := "/v1/clips/" + c.ID + "/media/" + c.Generation + "/"
+		out.Playback = &playbackJSON{HLS: s.url(base + shopclip.MasterPlaylist)}
+		if c.HasMP4 {
+			out.Playback.MP4 = s.url(base + shopclip.MP4File)
+		}
+		if c.HasPoster {
+			out.Playback.Poster = s.url(base + shopclip.PosterFile)
+		}
+	}
+	return out
+}
+
+// createClip streams a multipart upload (fields file and title) to the blob
+// store without holding it in memory, records the clip as uploaded and
+// enqueues its transcode.
+func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
+	acct := account(r)
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return shopclip.Errorf(shopclip.EUNSUPPORTED, "Upload with Content-Type: multipart/form-data, fields \"file\" and \"title\".")
+	}
+	if r.ContentLength > s.MaxUploadBytes+formOverhead {
+		return s.tooLarge()
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+formOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return shopclip.Errorf(shopclip.EINVALID, "Malformed multipart body: %v.", err)
+	}
+
+	clip := &shopclip.Clip{ID: shopclip.NewID(shopclip.PrefixClip), CreatorID: acct.ID}
+	clip.OriginalKey = shopclip.OriginalKey(clip.ID)
+	var gotFile, gotTitle bool
+	var filename string
+	stored, committed := false, false
+	defer func() {
+		if stored && !committed { // failed after storing: keep nothing
+			s.deleteBlob(r, clip.OriginalKey)
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return s.uploadError(err)
+		}
+		switch part.FormName() {
+		case "file":
+			if gotFile {
+				return shopclip.Errorf(shopclip.EINVALID, "Send one \"file\" per upload.")
+			}
+			gotFile, filename = true, part.FileName()
+			if err := s.storeOriginal(r, part, clip); err != nil {
+				return err
+			}
+			stored = true
+		case "title":
+			if gotTitle {
+				return shopclip.Errorf(shopclip.EINVALID, "Send one \"title\" per upload.")
+			}
+			gotTitle = true
+			b, err := io.ReadAll(io.LimitReader(part, shopclip.MaxTitleLen+1))
+			if err != nil {
+				return s.uploadError(err)
+			}
+			clip.Title = string(b)
+		default:
+			return shopclip.Errorf(shopclip.EINVALID, "Unknown form field %q: send \"file\" and \"title\".", part.FormName())
+		}
+	}
+	if !gotFile {
+		return shopclip.Errorf(shopclip.EINVALID, "The form has no \"file\" field.")
+	}
+	if !gotTitle {
+		clip.Title = strings.TrimSuffix(filename, path.Ext(filename))
+	}
+	clip.Title = strings.TrimSpace(clip.Title)
+	if err := validateTitle(clip.Title); err != nil {
+		return err
+	}
+	if err := s.Store.CreateClip(r.Context(), clip); err != nil {
+		return err
+	}
+	committed = true
+	s.metrics.uploads.Add(1)
+	s.metrics.uploadBytes.Add(clip.OriginalSize)
+	if err := s.Queue.EnqueueTranscode(r.Context(), clip.ID); err != nil {
+		// Recorded but not enqueued: the reconciler enqueues it later.
+		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)
+	}
+	return writeJSON(w, http.StatusAccepted, s.clipJSON(clip))
+}
+
+// formOverhead allows for multipart headers and the title around the file.
+const formOverhead = 64 << 10
+
+// storeOriginal streams the file part to the blob store, hashing it on the
+// way, after checking its first bytes look like a video container.
+func (s *Server) storeOriginal(r *http.Request, part io.Reader, clip *shopclip.Clip) error {
+	br := bufio.NewReaderSize(part, 64<<10)
+	head, err := br.Peek(1024)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return s.uploadError(err)
+	}
+	if len(head) == 0 {
+		return shopclip.Errorf(shopclip.EINVALID, "The file is empty.")
+	}
+	if sniffContainer(head) == "" {
+		return shopclip.Errorf(shopclip.EUNSUPPORTED, "This file does not look like a video: upload MP4, MOV, WebM, MKV, AVI or MPEG-TS.")
+	}
+	sum := sha256.New()
+	cr := &countingReader{r: io.TeeReader(br, sum)}
+	err = s.Blobs.Put(r.Context(), clip.OriginalKey, cr, -1, blob.PutOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return s.tooLarge()
+		}
+		if r.Context().Err() != nil {
+			return shopclip.Errorf(shopclip.EINVALID, "The upload was interrupted.")
+		}
+		return s.uploadError(err)
+	}
+	clip.OriginalSize = cr.n
+	clip.OriginalSHA256 = hex.EncodeToString(sum.Sum(nil))
+	return nil
+}
+
+func (s *Server) uploadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return s.tooLarge()
+	}
+	if shopclip.ErrorCode(err) != shopclip.EINTERNAL {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "multipart") {
+		return shopclip.Errorf(shopclip.EINVALID, "The upload ended early or the multipart body is malformed.")
+	}
+	return err
+}
+
+func (s *Server) tooLarge() error {
+	return shopclip.Errorf(shopclip.ETOOLARGE, "The file is larger than the upload limit of %s.", humanBytes(s.MaxUploadBytes))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+func validateTitle(t string) error {
+	if err := shopclip.ValidateTitle(t); err != nil {
+		return err
+	}
+	if !utf8.ValidString(t) {
+		return shopclip.Errorf(shopclip.EINVALID, "The title must be UTF-8 text.")
+	}
+	for _, r := range t {
+		if unicode.IsControl(r) {
+			return shopclip.Errorf(shopclip.EINVALID, "The title must not contain control characters.")
+		}
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// deleteBlob removes key even when r was cancelled (its client went away).
+func (s *Server) deleteBlob(r *http.Request, key string) {
+	ctx, cancel := cleanupContext(r)
+	defer cancel()
+	if err := s.Blobs.Delete(ctx, key); err != nil {
+		s.logger().Warn("delete blob", "key", key, "err", err)
+	}
+}
+
+// cleanupContext outlives r's cancellation, for cleanup after a failure.
+func cleanupContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+}
+
+// visibleClip loads a clip the caller may see: ready clips are public; others
+// only to their creator and admins. Anything else is not found.
+func (s *Server) visibleClip(r *http.Request) (*shopclip.Clip, error) {
+	id, err := pathID(r, "id", shopclip.PrefixClip, "Clip")
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.Clip(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != shopclip.ClipReady && !canManageClip(account(r), c) {
+		return nil, notFound("Clip", id)
+	}
+	return c, nil
+}
+
+// canManageClip reports whether a may change c: its creator or an admin.
+func canManageClip(a *shopclip.Account, c *shopclip.Clip) bool {
+	return a != nil && (a.Role == shopclip.RoleAdmin || a.ID == c.CreatorID)
+}
+
+func (s *Server) getClip(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.clipJSON(c))
+}
+
+func (s *Server) listMyClips(w http.ResponseWriter, r *http.Request) error {
+	clips, err := s.Store.CreatorClips(r.Context(), account(r).ID, 100)
+	if err != nil {
+		return err
+	}
+	out := make([]clipJSON, 0, len(clips))
+	for _, c := range clips {
+		out = append(out, s.clipJSON(c))
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"clips": out})
+}
+
+// deleteClip removes a clip (its creator or an admin): the database row
+// first, so it disappears at once, then its objects.
+func (s *Server) deleteClip(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	if !canManageClip(account(r), c) {
+		return shopclip.Errorf(shopclip.EFORBIDDEN, "Only the clip's creator can delete it.")
+	}
+	if err := s.Store.DeleteClip(r.Context(), c.ID); err != nil {
+		return err
+	}
+	ctx, cancel := cleanupContext(r)
+	defer cancel()
+	if err := s.Blobs.Delete(ctx, c.OriginalKey); err != nil {
+		s.logger().Warn("delete clip: original", "clip_id", c.ID, "err", err)
+	}
+	if err := s.Blobs.DeletePrefix(ctx, shopclip.ClipPrefix(c.ID)); err != nil {
+		s.logger().Warn("delete clip: outputs", "clip_id", c.ID, "err", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// feed lists ready clips, newest first, with an opaque cursor.
+func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return shopclip.Errorf(shopclip.EINVALID, "limit must be a number from 1 to 100.")
+		}
+		limit = n
+	}
+	cur, err := decodeCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return err
+	}
+	clips, err := s.Store.FeedClips(r.Context(), cur, limit)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Clips      []clipJSON `json:"clips"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Clips: make([]clipJSON, 0, len(clips))}
+	for _, c := range clips {
+		out.Clips = append(out.Clips, s.clipJSON(c))
+	}
+	if len(clips) == limit {
+		last := clips[len(clips)-1]
+		out.NextCursor = encodeCursor(shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func encodeCursor(c shopclip.FeedCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.PublishedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
+}
+
+func decodeCursor(s string) (shopclip.FeedCursor, error) {
+	var c shopclip.FeedCursor
+	if s == "" {
+		return c, nil
+	}
+	bad := shopclip.Errorf(shopclip.EINVALID, "Invalid cursor: pass back next_cursor as given.")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, bad
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	if !ok || !shopclip.ValidID(shopclip.PrefixClip, id) {
+		return c, bad
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return c, bad
+	}
+	return shopclip.FeedCursor{PublishedAt: t, ID: id}, nil
+}
+
+// serveMedia serves a file of a clip's published (or publishing)
+// generation: playlists from the blob store, with range support; segments,
+// MP4 and poster too, or through a presigned URL when the store is S3.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", shopclip.PrefixClip, "Clip")
+	if err != nil {
+		return err
+	}
+	gen, file := r.PathValue("gen"), r.PathValue("file")
+	c, err := s.Store.Clip(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if c.Generation == "" || gen != c.Generation || !blob.ValidKey(file) {
+		return notFound("Media", gen+"/"+file)
+	}
+	key := c.OutputPrefix + file
+	isPlaylist := strings.HasSuffix(file, ".m3u8")
+	final := c.Status == shopclip.ClipReady
+	switch {
+	case isPlaylist && !final:
+		w.Header().Set("Cache-Control", "no-cache") // still growing
+	case isPlaylist:
+		w.Header().Set("Cache-Control", "public, max-age=60")
+	default:
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	if !isPlaylist {
+		u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
+		if err == nil {
+			w.Header().Set("Cache-Control", "private, max-age=60")
+			http.Redirect(w, r, u, http.StatusFound)
+			return nil
+		} else if shopclip.ErrorCode(err) != shopclip.EUNSUPPORTED {
+			return err
+		}
+	}
+	obj, err := s.Blobs.Open(r.Context(), key)
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+		return notFound("Media", gen+"/"+file)
+	} else if err != nil {
+		return err
+	}
+	defer obj.Close()
+	info := obj.Info()
+	w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
+	http.ServeContent(w, r, "", info.ModTime, obj)
+	return nil
+}

@@ -1,0 +1,204 @@
+package storefront
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+type productInput struct {
+	SKU        string `json:"sku"`
+	Title      string `json:"title"`
+	Currency   string `json:"currency"`
+	PriceMinor int64  `json:"price_minor"`
+	URL        string `json:"url"`
+	ImageURL   string `json:"image_url"`
+	InStock    *bool  `json:"in_stock"`
+}
+
+func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
+	var in productInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p := &shopclip.Product{
+		ID:         shopclip.NewID(shopclip.PrefixProduct),
+		BrandID:    account(r).ID,
+		SKU:        in.SKU,
+		Title:      in.Title,
+		Currency:   in.Currency,
+		PriceMinor: in.PriceMinor,
+		URL:        in.URL,
+		ImageURL:   in.ImageURL,
+		InStock:    in.InStock == nil || *in.InStock,
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := s.Store.CreateProduct(r.Context(), p); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.Store.BrandProducts(r.Context(), account(r).ID, 500)
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []*shopclip.Product{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"products": ps})
+}
+
+// ownProduct loads the product in the path if the caller's brand owns it
+// (or the caller is an admin); otherwise it is not found.
+func (s *Server) ownProduct(r *http.Request) (*shopclip.Product, error) {
+	id, err := pathID(r, "id", shopclip.PrefixProduct, "Product")
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.Product(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if a := account(r); a.Role != shopclip.RoleAdmin && a.ID != p.BrandID {
+		return nil, notFound("Product", id)
+	}
+	return p, nil
+}
+
+func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.ownProduct(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+type productPatch struct {
+	SKU        *string `json:"sku"`
+	Title      *string `json:"title"`
+	Currency   *string `json:"currency"`
+	PriceMinor *int64  `json:"price_minor"`
+	URL        *string `json:"url"`
+	ImageURL   *string `json:"image_url"`
+	InStock    *bool   `json:"in_stock"`
+}
+
+// patchProduct changes the given fields of a product and re-labels every clip
+// that shows it.
+func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.ownProduct(r)
+	if err != nil {
+		return err
+	}
+	var in productPatch
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	oldCurrency := p.Currency
+	set(&p.SKU, in.SKU)
+	set(&p.Title, in.Title)
+	set(&p.Currency, in.Currency)
+	set(&p.PriceMinor, in.PriceMinor)
+	set(&p.URL, in.URL)
+	set(&p.ImageURL, in.ImageURL)
+	set(&p.InStock, in.InStock)
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Currency != oldCurrency {
+		ds, err := s.Store.ProductDiscounts(r.Context(), p.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.Kind == shopclip.DiscountAmount && d.EndsAt.After(s.now()) {
+				return shopclip.Errorf(shopclip.ECONFLICT, "The product has an amount discount in %s running until %s; its currency cannot change before then.", oldCurrency, d.EndsAt.Format(time.RFC3339))
+			}
+		}
+	}
+	if err := s.Store.UpdateProduct(r.Context(), p); err != nil {
+		return err
+	}
+	s.relabel(r, p.ID)
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// relabel enqueues the pop-up recomputation of every clip that shows the
+// product. The pop-ups API prices live, so a failure here only delays the
+// stored timeline; it is logged, not returned.
+func (s *Server) relabel(r *http.Request, productID string) {
+	ids, err := s.Store.ProductClipIDs(r.Context(), productID)
+	if err != nil {
+		s.logger().Warn("relabel: list clips", "product_id", productID, "err", err)
+		return
+	}
+	for _, id := range ids {
+		if err := s.Queue.EnqueueTag(r.Context(), id); err != nil {
+			s.logger().Warn("relabel: enqueue", "clip_id", id, "err", err)
+		}
+	}
+}
+
+type discountInput struct {
+	Kind           shopclip.DiscountKind `json:"kind"`
+	PercentOff     int                   `json:"percent_off"`
+	AmountOffMinor int64                 `json:"amount_off_minor"`
+	StartsAt       time.Time             `json:"starts_at"`
+	EndsAt         time.Time             `json:"ends_at"`
+	CouponCode     string                `json:"coupon_code"`
+}
+
+func (s *Server) createDiscount(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.ownProduct(r)
+	if err != nil {
+		return err
+	}
+	var in discountInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	d := &shopclip.Discount{
+		ID:             shopclip.NewID(shopclip.PrefixDiscount),
+		ProductID:      p.ID,
+		Kind:           in.Kind,
+		PercentOff:     in.PercentOff,
+		AmountOffMinor: in.AmountOffMinor,
+		StartsAt:       in.StartsAt.UTC(),
+		EndsAt:         in.EndsAt.UTC(),
+		CouponCode:     in.CouponCode,
+	}
+	if err := d.Validate(p, s.now()); err != nil {
+		return err
+	}
+	if err := s.Store.CreateDiscount(r.Context(), d); err != nil {
+		return err
+	}
+	s.relabel(r, p.ID)
+	return writeJSON(w, http.StatusCreated, d)
+}
+
+func (s *Server) listDiscounts(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.ownProduct(r)
+	if err != nil {
+		return err
+	}
+	ds, err := s.Store.ProductDiscounts(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []*shopclip.Discount{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"discounts": ds})
+}

@@ -1,0 +1,197 @@
+// Package storefront is shopclip's HTTP API: creators upload clips and
+// approve tags, brands keep their catalog and tag products into clips, and
+// viewers (no key) read the feed, stream HLS and get the pop-ups live now.
+// Every route declares the roles it admits in one table (routes.go), so a
+// test can walk it; errors are mapped to HTTP statuses in one place
+// (errors.go).
+package storefront
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
+)
+
+// Queue enqueues background work.
+type Queue interface {
+	EnqueueTranscode(ctx context.Context, clipID string) error
+	EnqueueTag(ctx context.Context, clipID string) error
+}
+
+// Check is a readiness check of one dependency.
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server serves the API. Set the fields, then call Handler.
+type Server struct {
+	Store shopclip.Store
+	Blobs blob.Store
+	Queue Queue
+	// Checks are run by /readyz, each with a short timeout.
+	Checks []Check
+	// MaxUploadBytes bounds one upload. Default 1 GiB.
+	MaxUploadBytes int64
+	// PublicURL, when set, makes returned URLs absolute.
+	PublicURL string
+	// SignedURLTTL is the life of presigned segment URLs when the blob
+	// store can sign them. Default 1h.
+	SignedURLTTL time.Duration
+	Logger       *slog.Logger
+	// Now is the clock pop-ups are priced at. Default time.Now.
+	Now func() time.Time
+
+	metrics *metrics
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// url makes path absolute when a PublicURL is configured.
+func (s *Server) url(path string) string {
+	return strings.TrimSuffix(s.PublicURL, "/") + path
+}
+
+// Handler returns the API's http.Handler.
+func (s *Server) Handler() http.Handler {
+	if s.MaxUploadBytes == 0 {
+		s.MaxUploadBytes = 1 << 30
+	}
+	if s.SignedURLTTL == 0 {
+		s.SignedURLTTL = time.Hour
+	}
+	s.metrics = newMetrics()
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path), s.logger())
+	})
+	return s.recoverer(mux)
+}
+
+// ctxKey keys request-scoped values.
+type ctxKey int
+
+const accountKey ctxKey = iota
+
+// account returns the authenticated account of r, or nil for a viewer.
+func account(r *http.Request) *shopclip.Account {
+	a, _ := r.Context().Value(accountKey).(*shopclip.Account)
+	return a
+}
+
+// wrap applies authentication, role checks, error writing and metrics to a
+// route's handler.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if rt.Public() {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		err := s.authorize(r, rt)
+		if err == nil {
+			if a := account(r); a != nil {
+				w.Header().Set("Cache-Control", "no-store")
+			}
+			err = rt.Handle(s, w, r)
+		}
+		if err != nil {
+			writeError(w, r, err, s.logger())
+		}
+		s.metrics.observe(rt.Method+" "+rt.Pattern, sw.status(), time.Since(start))
+	})
+}
+
+// authorize authenticates r's API key, if any, stores its account in r's
+// context, and checks the route's roles.
+func (s *Server) authorize(r *http.Request, rt route) error {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if rt.Public() {
+			return nil
+		}
+		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "This route needs an API key: send \"Authorization: Bearer <key>\".")
+	}
+	key, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || !shopclip.LooksLikeAPIKey(key) {
+		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "Malformed Authorization header: want \"Bearer sc_…\".")
+	}
+	a, err := s.Store.AccountByKeyHash(r.Context(), shopclip.HashAPIKey(key))
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "Unknown or revoked API key.")
+	} else if err != nil {
+		return err
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), accountKey, a))
+	if !rt.Admits(a.Role) {
+		return shopclip.Errorf(shopclip.EFORBIDDEN, "This route is for %s accounts; yours is a %s account.", rt.roleList(), a.Role)
+	}
+	return nil
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger().Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				writeError(w, r, shopclip.Errorf(shopclip.EINTERNAL, "Internal error."), s.logger())
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,205 @@
+package storefront
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/tagging"
+)
+
+type tagInput struct {
+	ProductID string   `json:"product_id"`
+	StartMS   *int64   `json:"start_ms"`
+	EndMS     *int64   `json:"end_ms"`
+	X         *float64 `json:"x"`
+	Y         *float64 `json:"y"`
+}
+
+// createTag places one of the caller's products into a clip. A brand's tag on
+// a creator's clip is pending until the creator approves it.
+func (s *Server) createTag(w http.ResponseWriter, r *http.Request) error {
+	clip, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	var in tagInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.ProductID == "" || in.StartMS == nil || in.EndMS == nil || in.X == nil || in.Y == nil {
+		return shopclip.Errorf(shopclip.EINVALID, "product_id, start_ms, end_ms, x and y are all required.")
+	}
+	if clip.Status != shopclip.ClipReady {
+		return shopclip.Errorf(shopclip.ECONFLICT, "The clip is %s; tag it once it is ready.", clip.Status)
+	}
+	acct := account(r)
+	p, err := s.Store.Product(r.Context(), in.ProductID)
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND || (err == nil && acct.Role != shopclip.RoleAdmin && p.BrandID != acct.ID) {
+		return shopclip.Errorf(shopclip.EINVALID, "product_id %q is not a product of yours.", in.ProductID)
+	} else if err != nil {
+		return err
+	}
+	t := &shopclip.Tag{
+		ID:        shopclip.NewID(shopclip.PrefixTag),
+		ClipID:    clip.ID,
+		ProductID: p.ID,
+		BrandID:   p.BrandID,
+		StartMS:   *in.StartMS,
+		EndMS:     *in.EndMS,
+		X:         *in.X,
+		Y:         *in.Y,
+		Status:    shopclip.TagPending,
+	}
+	if err := t.Validate(clip); err != nil {
+		return err
+	}
+	if p.BrandID == clip.CreatorID {
+		t.Status = shopclip.TagActive // a creator tagging its own product consents by doing so
+	}
+	if err := s.Store.CreateTag(r.Context(), t); err != nil {
+		return err
+	}
+	if err := s.Queue.EnqueueTag(r.Context(), clip.ID); err != nil {
+		s.logger().Warn("tag: enqueue", "clip_id", clip.ID, "err", err)
+	}
+	return writeJSON(w, http.StatusAccepted, t)
+}
+
+// listTags shows a clip's tags: all of them to its creator and admins, a
+// brand's own to that brand.
+func (s *Server) listTags(w http.ResponseWriter, r *http.Request) error {
+	clip, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	tags, err := s.Store.ClipTags(r.Context(), clip.ID)
+	if err != nil {
+		return err
+	}
+	acct := account(r)
+	out := []*shopclip.Tag{}
+	for _, t := range tags {
+		if canManageClip(acct, clip) || t.BrandID == acct.ID {
+			out = append(out, t)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"tags": out})
+}
+
+func (s *Server) approveTag(w http.ResponseWriter, r *http.Request) error {
+	return s.setTagStatus(w, r, shopclip.TagActive)
+}
+
+func (s *Server) rejectTag(w http.ResponseWriter, r *http.Request) error {
+	return s.setTagStatus(w, r, shopclip.TagRejected)
+}
+
+// setTagStatus records the clip creator's consent decision on a tag.
+func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status shopclip.TagStatus) error {
+	clip, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	if !canManageClip(account(r), clip) {
+		return notFound("Clip", clip.ID)
+	}
+	tagID, err := pathID(r, "tag_id", shopclip.PrefixTag, "Tag")
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Tag(r.Context(), tagID)
+	if err != nil {
+		return err
+	}
+	if t.ClipID != clip.ID {
+		return notFound("Tag", tagID)
+	}
+	if t.Status != status {
+		if err := s.Store.SetTagStatus(r.Context(), t.ID, status); err != nil {
+			return err
+		}
+		t.Status = status
+		if err := s.Queue.EnqueueTag(r.Context(), clip.ID); err != nil {
+			s.logger().Warn("tag: enqueue", "clip_id", clip.ID, "err", err)
+		}
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+// popups returns the clip's pop-ups priced now: only active tags, the
+// discount valid at this moment, and buy URLs.
+func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
+	clip, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	tl, err := tagging.BuildTimeline(r.Context(), s.Store, clip, s.now(), s.buyURL)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=5")
+	return writeJSON(w, http.StatusOK, map[string]any{"clip_id": clip.ID, "popups": tl.Popups})
+}
+
+func (s *Server) buyURL(t *shopclip.Tag) string { return s.url(shopclip.BuyPath(t.ID)) }
+
+// overlaysVTT serves the stored WebVTT timeline, or renders it now when the
+// clip:tag job has not stored one yet.
+func (s *Server) overlaysVTT(w http.ResponseWriter, r *http.Request) error {
+	clip, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	obj, err := s.Blobs.Open(r.Context(), shopclip.OverlaysKey(clip.ID, "vtt"))
+	switch shopclip.ErrorCode(err) {
+	case "":
+		defer obj.Close()
+		if body, err = io.ReadAll(io.LimitReader(obj, 8<<20)); err != nil {
+			return err
+		}
+	case shopclip.ENOTFOUND:
+		tl, err := tagging.BuildTimeline(r.Context(), s.Store, clip, s.now(), s.buyURL)
+		if err != nil {
+			return err
+		}
+		if body, err = tl.WebVTT(); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	w.Header().Set("Content-Type", "text/vtt; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=5")
+	http.ServeContent(w, r, "", clip.UpdatedAt, bytes.NewReader(body))
+	return nil
+}
+
+// buy redirects a viewer to the product's store and counts the click.
+func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
+	tagID, err := pathID(r, "tag_id", shopclip.PrefixTag, "Tag")
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Tag(r.Context(), tagID)
+	if err != nil {
+		return err
+	}
+	if t.Status != shopclip.TagActive {
+		return notFound("Tag", tagID)
+	}
+	p, err := s.Store.Product(r.Context(), t.ProductID)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.AddTagClick(r.Context(), t.ID); err != nil {
+		s.logger().Warn("buy: count click", "tag_id", t.ID, "err", err)
+	}
+	s.metrics.clicks.Add(1)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	http.Redirect(w, r, p.URL, http.StatusFound)
+	return nil
+}
