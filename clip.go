@@ -1,6 +1,11 @@
 package shopclip
 
-import "time"
+import (
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // ClipStatus is where a clip is in the pipeline.
 type ClipStatus string
@@ -27,10 +32,10 @@ type Clip struct {
 	Progress  float64    `json:"progress"` // 0..1 while processing, 1 when ready
 	Error     *Error     `json:"error,omitempty"`
 
-	DurationMS int64       `json:"duration_ms,omitempty"`
-	Width      int         `json:"width,omitempty"`  // as displayed, rotation applied
-	Height     int         `json:"height,omitempty"` // as displayed, rotation applied
-	Renditions []Rendition `json:"renditions,omitempty"`
+	DurationMS int64       `json:"duration_ms"`
+	Width      int         `json:"width"`  // as displayed, rotation applied; 0 until known
+	Height     int         `json:"height"` // as displayed, rotation applied; 0 until known
+	Renditions []Rendition `json:"renditions"`
 
 	// OriginalKey is the blob key of the upload as received; OriginalSize its
 	// size in bytes and OriginalSHA256 its hex digest.
@@ -47,8 +52,10 @@ type Clip struct {
 	HasMP4    bool `json:"-"`
 	HasPoster bool `json:"-"`
 
-	// Attempts counts transcode attempts that were started.
+	// Attempts counts transcode attempts that were started; Crashes those
+	// that ended with the transcoder crashing.
 	Attempts int `json:"-"`
+	Crashes  int `json:"-"`
 
 	// AttemptID is the transcode attempt that owns the clip while it is
 	// processing (see Store.StartClipAttempt).
@@ -83,10 +90,33 @@ type Publication struct {
 // MaxTitleLen bounds clip titles, in bytes.
 const MaxTitleLen = 300
 
-// ValidateTitle reports whether title is acceptable for a clip.
+// ValidateTitle reports whether title is acceptable for a clip: at most
+// MaxTitleLen bytes of printable UTF-8.
 func ValidateTitle(title string) error {
 	if len(title) > MaxTitleLen {
-		return Errorf(EINVALID, "Title must be at most %d bytes.", MaxTitleLen)
+		return Errorf(EINVALID, "The title must be at most %d bytes.", MaxTitleLen)
+	} else if !utf8.ValidString(title) || hasControl(title) {
+		return Errorf(EINVALID, "The title must be printable UTF-8 text (no control characters).")
 	}
 	return nil
+}
+
+// TitleFromFilename makes a clip title from an uploaded file's name: the
+// name without its extension, control characters dropped, cut to
+// MaxTitleLen at a character boundary. It never fails.
+func TitleFromFilename(name string) string {
+	name = strings.TrimSuffix(name, path.Ext(name))
+	name = strings.ToValidUTF8(name, "")
+	name = strings.Map(func(r rune) rune {
+		if hasControl(string(r)) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > MaxTitleLen {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
 }

@@ -51,6 +51,9 @@ type Store interface {
 	UpdateClipProgress(ctx context.Context, id, attemptID string, progress float64, pub *Publication) error
 	// PublishClip makes a clip that attemptID owns ready with pub.
 	PublishClip(ctx context.Context, id, attemptID string, pub *Publication) error
+	// RecordClipCrash counts a transcoder crash on a clip that attemptID
+	// owns and returns the clip's crash count.
+	RecordClipCrash(ctx context.Context, id, attemptID string) (int, error)
 	// FailClip ends a clip that attemptID owns in status failed with e.
 	FailClip(ctx context.Context, id, attemptID string, e *Error) error
 	// DeleteClip removes a clip and its tags.

@@ -155,3 +155,28 @@ func TestAPIKey(t *testing.T) {
 		}
 	}
 }
+
+func TestTitleFromFilename(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"clip.mp4", "clip"},
+		{"My trip 旅行.MOV", "My trip 旅行"},
+		{"a\x00b\u202e.mp4", "ab"},
+		{"bad\xffutf8.webm", "badutf8"},
+		{strings.Repeat("é", 200) + ".mp4", strings.Repeat("é", 150)},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got := shopclip.TitleFromFilename(tt.in)
+		if got != tt.want {
+			t.Errorf("TitleFromFilename(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if err := shopclip.ValidateTitle(got); err != nil {
+			t.Errorf("TitleFromFilename(%q) = %q, which ValidateTitle refuses: %v", tt.in, got, err)
+		}
+	}
+	for _, bad := range []string{"a\nb", "x\u2028y", "\xff", strings.Repeat("x", 301)} {
+		if shopclip.ValidateTitle(bad) == nil {
+			t.Errorf("ValidateTitle(%q) accepted", bad)
+		}
+	}
+}

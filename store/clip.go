@@ -22,7 +22,7 @@ const (
 
 const clipColumns = `id, creator_id, title, status, progress, error_code, error_message,
 	duration_ms, width, height, renditions, original_key, original_size, original_sha256,
-	generation, output_prefix, has_mp4, has_poster, attempts, attempt_id,
+	generation, output_prefix, has_mp4, has_poster, attempts, crashes, attempt_id,
 	created_at, updated_at, published_at`
 
 // rowScanner is *sql.Row or *sql.Rows.
@@ -30,20 +30,20 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanClip(row rowScanner) (*shopclip.Clip, error) {
 	var (
-		c                    shopclip.Clip
-		status, code, msg    string
-		renditions           sql.NullString
-		width, height, tries int64
+		c                             shopclip.Clip
+		status, code, msg             string
+		renditions                    sql.NullString
+		width, height, tries, crashes int64
 	)
 	err := row.Scan(&c.ID, &c.CreatorID, &c.Title, &status, &c.Progress, &code, &msg,
 		&c.DurationMS, &width, &height, &renditions, &c.OriginalKey, &c.OriginalSize, &c.OriginalSHA256,
-		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &tries, &c.AttemptID,
+		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &tries, &crashes, &c.AttemptID,
 		timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, nullTimeDest{&c.PublishedAt})
 	if err != nil {
 		return nil, err
 	}
 	c.Status = shopclip.ClipStatus(status)
-	c.Width, c.Height, c.Attempts = int(width), int(height), int(tries)
+	c.Width, c.Height, c.Attempts, c.Crashes = int(width), int(height), int(tries), int(crashes)
 	if code != "" {
 		c.Error = &shopclip.Error{Code: code, Message: msg}
 	}
@@ -304,15 +304,38 @@ func (db *DB) FailClip(ctx context.Context, id, attemptID string, e *shopclip.Er
 	})
 }
 
+// RecordClipCrash counts one crash of the transcoder on a clip that
+// attemptID owns and returns the clip's crash count. It returns ECONFLICT
+// when attemptID no longer owns the clip.
+func (db *DB) RecordClipCrash(ctx context.Context, id, attemptID string) (int, error) {
+	const op = "record clip crash"
+	if attemptID == "" {
+		return 0, invalid(op, "Attempt ID is required.")
+	}
+	var n int64
+	err := db.writeRow(ctx, `UPDATE clips SET crashes = crashes + 1, updated_at = ?
+		WHERE id = ? AND attempt_id = ? AND status = ? RETURNING crashes`,
+		db.ts(db.now()), id, attemptID, string(shopclip.ClipProcessing)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, db.casResult(ctx, op, id, nil, errNoRowsChanged, nil)
+	} else if err != nil {
+		return 0, db.fail(op, "Clip", err)
+	}
+	return int(n), nil
+}
+
+// errNoRowsChanged stands for an UPDATE … RETURNING that matched no row.
+var errNoRowsChanged = errors.New("no rows changed")
+
 // casResult finishes a compare-and-set update of clip id: nil when a row
 // changed; otherwise ENOTFOUND when the clip is missing, nil when done says
 // the clip already is in the state the update wanted, ECONFLICT else.
 func (db *DB) casResult(ctx context.Context, op, id string, res sql.Result, err error, done func(*shopclip.Clip) bool) error {
-	if err != nil {
+	if err == errNoRowsChanged {
+		// fall through to the diagnosis below
+	} else if err != nil {
 		return db.fail(op, "Clip", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	} else if n, err := res.RowsAffected(); err != nil {
 		return db.fail(op, "Clip", err)
 	} else if n > 0 {
 		return nil

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		{"PublishRequiresPublication", testPublishRequiresPublication},
 		{"PublishRetrySameAttempt", testPublishRetry},
 		{"FailClip", testFailClip},
+		{"RecordClipCrash", testRecordClipCrash},
 		{"ReadyClipStartUnchanged", testReadyStartUnchanged},
 		{"ConcurrentPublishSameOwner", testConcurrentPublish},
 		{"ConcurrentAttempts", testConcurrentAttempts},
@@ -494,6 +495,31 @@ func testFailClip(t *testing.T, e *env) {
 	wantCode(t, "fail with another code", e.s.FailClip(e.ctx, c.ID, att, shopclip.Errorf(shopclip.EMEDIACRASH, "x")), shopclip.ECONFLICT)
 	ok(t, "repeat the same fail", e.s.FailClip(e.ctx, c.ID, att, failure))
 	same(t, "failed clip after refused writes", e.get(t, c.ID), &want)
+}
+
+func testRecordClipCrash(t *testing.T, e *env) {
+	cr := e.account(t, shopclip.RoleCreator, "creator")
+	c := e.clip(t, cr.ID, "poison")
+	for want := 1; want <= 3; want++ {
+		att := shopclip.NewID(shopclip.PrefixAttempt)
+		_, err := e.s.StartClipAttempt(e.ctx, c.ID, att)
+		ok(t, "start", err)
+		n, err := e.s.RecordClipCrash(e.ctx, c.ID, att)
+		ok(t, "record crash", err)
+		if n != want {
+			t.Errorf("crash %d: RecordClipCrash = %d", want, n)
+		}
+		if got := e.get(t, c.ID); got.Crashes != want || got.Attempts != want {
+			t.Errorf("after crash %d: Crashes = %d, Attempts = %d", want, got.Crashes, got.Attempts)
+		}
+	}
+	_, err := e.s.RecordClipCrash(e.ctx, c.ID, shopclip.NewID(shopclip.PrefixAttempt))
+	wantCode(t, "crash of a stale attempt", err, shopclip.ECONFLICT)
+	_, err = e.s.RecordClipCrash(e.ctx, shopclip.NewID(shopclip.PrefixClip), shopclip.NewID(shopclip.PrefixAttempt))
+	wantCode(t, "crash of a missing clip", err, shopclip.ENOTFOUND)
+	if got := e.get(t, c.ID); got.Crashes != 3 {
+		t.Errorf("refused crashes counted: %d", got.Crashes)
+	}
 }
 
 func testReadyStartUnchanged(t *testing.T, e *env) {
