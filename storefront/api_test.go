@@ -3,6 +3,8 @@ package storefront_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -528,11 +530,93 @@ func TestHealth(t *testing.T) {
 		t.Errorf("readyz: %d %s", resp.Status, resp.Body)
 	}
 	e.store.Close()
-	if resp := e.do("", "GET", "/readyz", nil); resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), "database") {
+	if resp := e.do("", "GET", "/readyz", nil); resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), `"database": "error"`) {
 		t.Errorf("readyz with the database closed: %d %s", resp.Status, resp.Body)
 	}
 	resp := e.do("", "GET", "/metrics", nil)
 	if resp.Status != 200 || !strings.Contains(string(resp.Body), `shopclip_http_requests_total{route="GET /healthz",code="200"} 1`) {
 		t.Errorf("metrics: %s", resp.Body)
+	}
+}
+
+func TestUnmatchedRoutes(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do("", "PUT", "/v1/feed", nil)
+	if resp.Status != http.StatusMethodNotAllowed || resp.errCode() != shopclip.EMETHOD || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+		t.Errorf("PUT /v1/feed: %d %q allow=%q", resp.Status, resp.errCode(), resp.Header.Get("Allow"))
+	}
+	resp = e.do("", "GET", "/v2/nothing", nil)
+	if resp.Status != http.StatusNotFound || resp.errCode() != shopclip.ENOTFOUND {
+		t.Errorf("GET /v2/nothing: %d %s", resp.Status, resp.Body)
+	}
+}
+
+func TestMetricsAreNotPublic(t *testing.T) {
+	e := newEnv(t)
+	proxied := []string{"X-Forwarded-For", "203.0.113.7"}
+	if resp := e.do("", "GET", "/metrics", nil, proxied...); resp.Status != http.StatusNotFound {
+		t.Errorf("remote anonymous /metrics: %d, want 404", resp.Status)
+	}
+	if resp := e.do("alice", "GET", "/metrics", nil, proxied...); resp.Status != http.StatusNotFound {
+		t.Errorf("remote creator /metrics: %d, want 404", resp.Status)
+	}
+	if resp := e.do("root", "GET", "/metrics", nil, proxied...); resp.Status != http.StatusOK {
+		t.Errorf("remote admin /metrics: %d, want 200", resp.Status)
+	}
+}
+
+func TestChunkedUploadTooLarge(t *testing.T) {
+	e := newEnv(t)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, _ := mw.CreateFormFile("file", "big.mp4")
+		fw.Write(fakeMP4(1 << 20))
+		for range 8 { // 9 MiB in all, against a 2 MiB limit, with no Content-Length
+			if _, err := fw.Write(make([]byte, 1<<20)); err != nil {
+				break
+			}
+		}
+		mw.Close()
+		pw.Close()
+	}()
+	resp := e.do("alice", "POST", "/v1/clips", pr, "Content-Type", mw.FormDataContentType())
+	pr.Close()
+	if resp.Status != http.StatusRequestEntityTooLarge || resp.errCode() != shopclip.ETOOLARGE {
+		t.Errorf("got %d %s", resp.Status, resp.Body)
+	}
+	if objs, _ := e.blobs.List(context.Background(), "originals/"); len(objs) != 0 {
+		t.Errorf("left %d originals", len(objs))
+	}
+}
+
+func TestOverlaysVTTFollowsConsentAndClock(t *testing.T) {
+	e := newEnv(t)
+	clip := e.readyClip("alice")
+	p := e.product("acme", 1000)
+	e.do("acme", "POST", "/v1/products/"+p.ID+"/discounts", map[string]any{"kind": "percent", "percent_off": 20,
+		"starts_at": e.now.Format(time.RFC3339), "ends_at": e.now.Add(time.Hour).Format(time.RFC3339)})
+	var tag shopclip.Tag
+	e.do("acme", "POST", "/v1/clips/"+clip.ID+"/tags", map[string]any{"product_id": p.ID, "start_ms": 3000, "end_ms": 6000, "x": 0.5, "y": 0.5}).json(t, &tag)
+	e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+tag.ID+"/approve", nil)
+
+	vtt := e.do("", "GET", "/v1/clips/"+clip.ID+"/overlays.vtt", nil)
+	if vtt.Status != 200 || vtt.Header.Get("Content-Type") != "text/vtt; charset=utf-8" ||
+		!strings.Contains(string(vtt.Body), "00:00:03.000 --> 00:00:06.000") || !strings.Contains(string(vtt.Body), `"label":"-20%"`) {
+		t.Fatalf("vtt: %d %q", vtt.Status, vtt.Body)
+	}
+	etag := vtt.Header.Get("ETag")
+	if resp := e.do("", "GET", "/v1/clips/"+clip.ID+"/overlays.vtt", nil, "If-None-Match", etag); resp.Status != http.StatusNotModified {
+		t.Errorf("unchanged timeline: %d, want 304", resp.Status)
+	}
+	e.now = e.now.Add(2 * time.Hour) // the sale is over
+	resp := e.do("", "GET", "/v1/clips/"+clip.ID+"/overlays.vtt", nil, "If-None-Match", etag)
+	if resp.Status != 200 || strings.Contains(string(resp.Body), "-20%") {
+		t.Errorf("after the sale: %d %q", resp.Status, resp.Body)
+	}
+	e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+tag.ID+"/reject", nil)
+	resp = e.do("", "GET", "/v1/clips/"+clip.ID+"/overlays.vtt", nil)
+	if strings.Contains(string(resp.Body), "-->") {
+		t.Errorf("rejected tag still in the track: %q", resp.Body)
 	}
 }

@@ -10,12 +10,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
@@ -34,6 +31,9 @@ type playbackJSON struct {
 }
 
 func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
+	if c.Renditions == nil {
+		c.Renditions = []shopclip.Rendition{}
+	}
 	out := clipJSON{Clip: c}
 	if c.Generation != "" {
 		base := "/v1/clips/" + c.ID + "/media/" + c.Generation + "/"
@@ -111,10 +111,10 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 		return shopclip.Errorf(shopclip.EINVALID, "The form has no \"file\" field.")
 	}
 	if !gotTitle {
-		clip.Title = strings.TrimSuffix(filename, path.Ext(filename))
+		clip.Title = shopclip.TitleFromFilename(filename)
 	}
 	clip.Title = strings.TrimSpace(clip.Title)
-	if err := validateTitle(clip.Title); err != nil {
+	if err := shopclip.ValidateTitle(clip.Title); err != nil {
 		return err
 	}
 	if err := s.Store.CreateClip(r.Context(), clip); err != nil {
@@ -191,21 +191,6 @@ func humanBytes(n int64) string {
 		return strconv.FormatInt(n>>20, 10) + " MiB"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
-}
-
-func validateTitle(t string) error {
-	if err := shopclip.ValidateTitle(t); err != nil {
-		return err
-	}
-	if !utf8.ValidString(t) {
-		return shopclip.Errorf(shopclip.EINVALID, "The title must be UTF-8 text.")
-	}
-	for _, r := range t {
-		if unicode.IsControl(r) {
-			return shopclip.Errorf(shopclip.EINVALID, "The title must not contain control characters.")
-		}
-	}
-	return nil
 }
 
 type countingReader struct {
@@ -320,14 +305,15 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := struct {
 		Clips      []clipJSON `json:"clips"`
-		NextCursor string     `json:"next_cursor,omitempty"`
+		NextCursor *string    `json:"next_cursor"` // null on the last page
 	}{Clips: make([]clipJSON, 0, len(clips))}
 	for _, c := range clips {
 		out.Clips = append(out.Clips, s.clipJSON(c))
 	}
 	if len(clips) == limit {
 		last := clips[len(clips)-1]
-		out.NextCursor = encodeCursor(shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID})
+		next := encodeCursor(shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID})
+		out.NextCursor = &next
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

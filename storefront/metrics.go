@@ -2,12 +2,15 @@ package storefront
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shopclip/shopclip"
 )
 
 // metrics holds the counters /metrics exposes in the Prometheus text format.
@@ -45,7 +48,16 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 	st.seconds += d.Seconds()
 }
 
+// serveMetrics exposes the counters to scrapers on the same machine and to
+// admins; to anyone else the route does not exist (OWASP API9: no
+// operational inventory on the public listener).
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	if !fromLoopback(r) {
+		if a := account(r); a == nil || a.Role != shopclip.RoleAdmin {
+			return shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path)
+		}
+	}
+	w.Header().Del("Access-Control-Allow-Origin")
 	m := s.metrics
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	m.mu.Lock()
@@ -81,4 +93,15 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
 	}
 	return nil
+}
+
+// fromLoopback reports whether r came straight from this machine (no proxy
+// in between, which would add X-Forwarded-For).
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -69,7 +69,8 @@ func (s *Server) url(path string) string {
 	return strings.TrimSuffix(s.PublicURL, "/") + path
 }
 
-// Handler returns the API's http.Handler.
+// Handler returns the API's http.Handler. Call it once, after setting the
+// fields.
 func (s *Server) Handler() http.Handler {
 	if s.MaxUploadBytes == 0 {
 		s.MaxUploadBytes = 1 << 30
@@ -82,11 +83,42 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path), s.logger())
-	})
-	return s.recoverer(mux)
+	return s.recoverer(s.unmatched(mux))
 }
+
+// unmatched answers requests no route matches with the API's JSON errors:
+// 405 with Allow when the path exists for other methods, 404 otherwise.
+// ServeMux's own redirects (to a cleaned path) pass through.
+func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch {
+		case rec.code == http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			writeError(w, r, shopclip.Errorf(shopclip.EMETHOD, "%s is not allowed on %s; allowed: %s.", r.Method, r.URL.Path, rec.header.Get("Allow")), s.logger())
+		case rec.code >= 300 && rec.code < 400:
+			http.Redirect(w, r, rec.header.Get("Location"), rec.code)
+		default:
+			writeError(w, r, shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path), s.logger())
+		}
+	})
+}
+
+// headerRecorder records what ServeMux's fallback handlers write.
+type headerRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.code = code }
 
 // ctxKey keys request-scoped values.
 type ctxKey int
@@ -110,7 +142,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		if rt.Public() {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 		}
-		err := s.authorize(r, rt)
+		r, err := s.authorize(r, rt)
 		if err == nil {
 			if a := account(r); a != nil {
 				w.Header().Set("Cache-Control", "no-store")
@@ -124,31 +156,31 @@ func (s *Server) wrap(rt route) http.Handler {
 	})
 }
 
-// authorize authenticates r's API key, if any, stores its account in r's
-// context, and checks the route's roles.
-func (s *Server) authorize(r *http.Request, rt route) error {
+// authorize authenticates r's API key, if any, and checks the route's roles.
+// It returns r with the account in its context.
+func (s *Server) authorize(r *http.Request, rt route) (*http.Request, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if rt.Public() {
-			return nil
+			return r, nil
 		}
-		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "This route needs an API key: send \"Authorization: Bearer <key>\".")
+		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "This route needs an API key: send \"Authorization: Bearer <key>\".")
 	}
 	key, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || !shopclip.LooksLikeAPIKey(key) {
-		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "Malformed Authorization header: want \"Bearer sc_…\".")
+		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "Malformed Authorization header: want \"Bearer sc_…\".")
 	}
 	a, err := s.Store.AccountByKeyHash(r.Context(), shopclip.HashAPIKey(key))
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
-		return shopclip.Errorf(shopclip.EUNAUTHORIZED, "Unknown or revoked API key.")
+		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "Unknown or revoked API key.")
 	} else if err != nil {
-		return err
+		return r, err
 	}
-	*r = *r.WithContext(context.WithValue(r.Context(), accountKey, a))
+	r = r.WithContext(context.WithValue(r.Context(), accountKey, a))
 	if !rt.Admits(a.Role) {
-		return shopclip.Errorf(shopclip.EFORBIDDEN, "This route is for %s accounts; yours is a %s account.", rt.roleList(), a.Role)
+		return r, shopclip.Errorf(shopclip.EFORBIDDEN, "This route is for %s accounts; yours is a %s account.", rt.roleList(), a.Role)
 	}
-	return nil
+	return r, nil
 }
 
 func (s *Server) recoverer(next http.Handler) http.Handler {

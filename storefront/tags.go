@@ -2,8 +2,10 @@ package storefront
 
 import (
 	"bytes"
-	"io"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"time"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/tagging"
@@ -145,35 +147,27 @@ func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) buyURL(t *shopclip.Tag) string { return s.url(shopclip.BuyPath(t.ID)) }
 
-// overlaysVTT serves the stored WebVTT timeline, or renders it now when the
-// clip:tag job has not stored one yet.
+// overlaysVTT renders the pop-up timeline as a WebVTT metadata track, priced
+// now like the pop-ups, so a player never shows a label that ended or a tag
+// the creator rejected.
 func (s *Server) overlaysVTT(w http.ResponseWriter, r *http.Request) error {
 	clip, err := s.visibleClip(r)
 	if err != nil {
 		return err
 	}
-	var body []byte
-	obj, err := s.Blobs.Open(r.Context(), shopclip.OverlaysKey(clip.ID, "vtt"))
-	switch shopclip.ErrorCode(err) {
-	case "":
-		defer obj.Close()
-		if body, err = io.ReadAll(io.LimitReader(obj, 8<<20)); err != nil {
-			return err
-		}
-	case shopclip.ENOTFOUND:
-		tl, err := tagging.BuildTimeline(r.Context(), s.Store, clip, s.now(), s.buyURL)
-		if err != nil {
-			return err
-		}
-		if body, err = tl.WebVTT(); err != nil {
-			return err
-		}
-	default:
+	tl, err := tagging.BuildTimeline(r.Context(), s.Store, clip, s.now(), s.buyURL)
+	if err != nil {
 		return err
 	}
+	body, err := tl.WebVTT()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
 	w.Header().Set("Content-Type", "text/vtt; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=5")
-	http.ServeContent(w, r, "", clip.UpdatedAt, bytes.NewReader(body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	return nil
 }
 
