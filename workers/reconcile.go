@@ -52,7 +52,7 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 	if stale == 0 {
 		stale = 2 * time.Minute
 	}
-	clips, err := r.Store.StaleClips(ctx, []shopclip.ClipStatus{shopclip.ClipUploaded, shopclip.ClipProcessing}, now().Add(-stale), 100)
+	clips, err := r.Store.StaleClips(ctx, []shopclip.ClipStatus{shopclip.ClipUploaded, shopclip.ClipProcessing}, now().Add(-stale), 1000)
 	if err != nil {
 		return 0, err
 	}

@@ -12,32 +12,44 @@ import (
 
 // ServerConfig tunes a Server. Zero values mean the defaults.
 type ServerConfig struct {
-	// Concurrency is how many tasks run at once. Default 2.
+	// Concurrency is how many transcodes run at once. Default 2.
 	Concurrency int
+	// TagConcurrency is how many clip:tag tasks run at once, on workers of
+	// their own so that long transcodes never hold them up. Default 2.
+	TagConcurrency int
 	// TaskCheckInterval is how long an idle worker waits before looking
 	// for tasks again. Default 100ms, so uploads start transcoding at once.
 	TaskCheckInterval time.Duration
 	// ShutdownTimeout is how long Shutdown waits for running tasks before
 	// requeuing them. Default 8s.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// RetryDelay is the backoff between retries. Default RetryDelay.
+	RetryDelay asynq.RetryDelayFunc
+	Logger     *slog.Logger
 }
 
-// Server runs task handlers on asynq.
+// Server runs task handlers on asynq: one asynq server for transcodes and
+// one for clip:tag tasks, so quick re-labelling never waits behind a long
+// transcode (RELIABILITY A15).
 type Server struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
+	transcode, tag *asynq.Server
+	mux            *asynq.ServeMux
 }
 
 // NewServer returns a Server running h's handlers on the Redis described by
-// opt. Transcodes and tag tasks use separate queues, weighted so that quick
-// tag tasks are not starved by long transcodes.
+// opt.
 func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 2
 	}
+	if cfg.TagConcurrency == 0 {
+		cfg.TagConcurrency = 2
+	}
 	if cfg.TaskCheckInterval == 0 {
 		cfg.TaskCheckInterval = 100 * time.Millisecond
+	}
+	if cfg.RetryDelay == nil {
+		cfg.RetryDelay = RetryDelay
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 8 * time.Second
@@ -46,28 +58,41 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv := asynq.NewServer(opt, asynq.Config{
-		Concurrency:       cfg.Concurrency,
-		TaskCheckInterval: cfg.TaskCheckInterval,
-		Queues:            map[string]int{QueueTag: 3, QueueTranscode: 2},
-		RetryDelayFunc:    RetryDelay,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-		Logger:            asynqLogger{log.With("component", "asynq")},
-		LogLevel:          asynq.WarnLevel,
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			id, _ := asynq.GetTaskID(ctx)
-			n, _ := asynq.GetRetryCount(ctx)
-			log.Warn("task failed", "task_id", id, "type", t.Type(), "retried", n, "err", err)
-		}),
-	})
+	newServer := func(queue string, concurrency int) *asynq.Server {
+		return asynq.NewServer(opt, asynq.Config{
+			Concurrency:       concurrency,
+			TaskCheckInterval: cfg.TaskCheckInterval,
+			// Retries and scheduled re-labels are moved to their queue this
+			// often (asynq's default is 5s).
+			DelayedTaskCheckInterval: time.Second,
+			Queues:                   map[string]int{queue: 1},
+			RetryDelayFunc:           cfg.RetryDelay,
+			ShutdownTimeout:          cfg.ShutdownTimeout,
+			Logger:                   asynqLogger{log.With("component", "asynq", "queue", queue)},
+			LogLevel:                 asynq.WarnLevel,
+			ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+				id, _ := asynq.GetTaskID(ctx)
+				n, _ := asynq.GetRetryCount(ctx)
+				log.Warn("task failed", "task_id", id, "queue", queue, "type", t.Type(), "retried", n, "err", err)
+			}),
+		})
+	}
 	mux := asynq.NewServeMux()
 	h.Register(mux)
-	return &Server{srv: srv, mux: mux}
+	return &Server{
+		transcode: newServer(QueueTranscode, cfg.Concurrency),
+		tag:       newServer(QueueTag, cfg.TagConcurrency),
+		mux:       mux,
+	}
 }
 
 // Start starts processing tasks in the background.
 func (s *Server) Start() error {
-	if err := s.srv.Start(s.mux); err != nil {
+	if err := s.transcode.Start(s.mux); err != nil {
+		return fmt.Errorf("workers: start: %w", err)
+	}
+	if err := s.tag.Start(s.mux); err != nil {
+		s.transcode.Shutdown()
 		return fmt.Errorf("workers: start: %w", err)
 	}
 	return nil
@@ -75,7 +100,12 @@ func (s *Server) Start() error {
 
 // Shutdown stops taking tasks, waits up to the shutdown timeout for running
 // ones, and requeues the rest.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+func (s *Server) Shutdown() {
+	done := make(chan struct{})
+	go func() { s.tag.Shutdown(); close(done) }()
+	s.transcode.Shutdown()
+	<-done
+}
 
 // RetryDelay is the backoff between retries: 2^n seconds with jitter, capped
 // at 2 minutes (asynq's default grows to hours, far too slow for uploads a

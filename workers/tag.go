@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
@@ -12,44 +13,109 @@ import (
 )
 
 // HandleTag runs a clip:tag task: it recomputes the clip's pop-up timeline
-// from the database (active tags, products, discounts valid now) and stores it
-// next to the renditions as overlays.json and overlays.vtt. Running it twice
-// gives the same objects.
+// from the database (active tags, products, the discounts valid now) and
+// stores it next to the renditions as overlays.json and overlays.vtt.
+//
+// Tag tasks may run concurrently and out of order, so after storing, the
+// handler recomputes and rewrites until what is stored matches the database:
+// the last write always reflects the latest change. It then schedules itself
+// again for the next moment a discount of the clip's products starts or ends,
+// so the stored timeline never keeps a label past its sale.
 func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 	p, err := parsePayload(t)
 	if err != nil {
 		return err
 	}
-	clip, err := h.Store.Clip(ctx, p.ClipID)
-	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("workers: tag: %w", err)
-	}
-	tl, err := tagging.BuildTimeline(ctx, h.Store, clip, h.now(), h.buyURL)
-	if err != nil {
-		return fmt.Errorf("workers: tag: %w", err)
-	}
-	js, err := tl.JSON()
-	if err != nil {
-		return fmt.Errorf("workers: tag: %w", err)
-	}
-	vtt, err := tl.WebVTT()
-	if err != nil {
-		return fmt.Errorf("workers: tag: %w", err)
-	}
-	for _, o := range []struct {
-		ext  string
-		body []byte
-	}{{"json", js}, {"vtt", vtt}} {
-		key := shopclip.OverlaysKey(clip.ID, o.ext)
-		err := h.Blobs.Put(ctx, key, bytes.NewReader(o.body), int64(len(o.body)), blob.PutOptions{ContentType: blob.ContentTypeByKey(key)})
+	var stored []byte
+	for range 5 {
+		clip, err := h.Store.Clip(ctx, p.ClipID)
+		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+			h.deleteOverlays(ctx, p.ClipID) // in case an earlier pass wrote after a delete
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("workers: tag: %w", err)
+		}
+		now := h.now()
+		tl, err := tagging.BuildTimeline(ctx, h.Store, clip, now, h.buyURL)
 		if err != nil {
-			return fmt.Errorf("workers: tag: store %s: %w", key, err)
+			return fmt.Errorf("workers: tag: %w", err)
+		}
+		vtt, err := tl.WebVTT()
+		if err != nil {
+			return fmt.Errorf("workers: tag: %w", err)
+		}
+		if stored != nil && bytes.Equal(vtt, stored) {
+			if err := h.scheduleNextBoundary(ctx, clip, now); err != nil {
+				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
+			}
+			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
+			return nil
+		}
+		js, err := tl.JSON()
+		if err != nil {
+			return fmt.Errorf("workers: tag: %w", err)
+		}
+		if err := h.putOverlay(ctx, clip.ID, "json", js); err != nil {
+			return err
+		}
+		if err := h.putOverlay(ctx, clip.ID, "vtt", vtt); err != nil {
+			return err
+		}
+		stored = vtt
+	}
+	return fmt.Errorf("workers: tag: clip %s keeps changing; will retry", p.ClipID)
+}
+
+func (h *Handlers) putOverlay(ctx context.Context, clipID, ext string, body []byte) error {
+	key := shopclip.OverlaysKey(clipID, ext)
+	err := h.Blobs.Put(ctx, key, bytes.NewReader(body), int64(len(body)), blob.PutOptions{ContentType: blob.ContentTypeByKey(key)})
+	if err != nil {
+		return fmt.Errorf("workers: tag: store %s: %w", key, err)
+	}
+	return nil
+}
+
+func (h *Handlers) deleteOverlays(ctx context.Context, clipID string) {
+	for _, ext := range []string{"json", "vtt"} {
+		if err := h.Blobs.Delete(ctx, shopclip.OverlaysKey(clipID, ext)); err != nil {
+			h.logger().Warn("tag: delete overlays of a deleted clip", "clip_id", clipID, "err", err)
 		}
 	}
-	h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
-	return nil
+}
+
+// scheduleNextBoundary enqueues a clip:tag task for the next time a discount
+// of a product the clip shows starts or ends.
+func (h *Handlers) scheduleNextBoundary(ctx context.Context, clip *shopclip.Clip, now time.Time) error {
+	if h.Tags == nil {
+		return nil
+	}
+	tags, err := h.Store.ClipTags(ctx, clip.ID)
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if t.Status != shopclip.TagActive || seen[t.ProductID] {
+			continue
+		}
+		seen[t.ProductID] = true
+		ds, err := h.Store.ProductDiscounts(ctx, t.ProductID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			for _, at := range []time.Time{d.StartsAt, d.EndsAt} {
+				if at.After(now) && (next.IsZero() || at.Before(next)) {
+					next = at
+				}
+			}
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return h.Tags.EnqueueTagAt(ctx, clip.ID, next)
 }
 
 func (h *Handlers) buyURL(t *shopclip.Tag) string {

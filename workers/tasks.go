@@ -98,6 +98,25 @@ func (c *Client) EnqueueTag(ctx context.Context, clipID string) error {
 	return nil
 }
 
+// EnqueueTagAt schedules the recomputation of a clip's pop-ups at a moment,
+// such as when a discount starts or ends. Scheduling the same clip and
+// moment twice is a no-op.
+func (c *Client) EnqueueTagAt(ctx context.Context, clipID string, at time.Time) error {
+	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload),
+		asynq.TaskID(fmt.Sprintf("tag:%s:%d", clipID, at.Unix())),
+		asynq.ProcessAt(at),
+		asynq.Queue(QueueTag),
+		asynq.MaxRetry(10),
+		asynq.Timeout(5*time.Minute))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	} else if err != nil {
+		return unavailable("schedule tag", err)
+	}
+	return nil
+}
+
 func unavailable(op string, err error) error {
 	return fmt.Errorf("workers: %s: %w (%w)", op, err,
 		shopclip.Errorf(shopclip.EUNAVAILABLE, "The job queue is unavailable; try again shortly."))

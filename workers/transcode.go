@@ -43,9 +43,10 @@ type TranscodeResult struct {
 	Renditions []shopclip.Rendition
 }
 
-// TagEnqueuer enqueues clip:tag tasks.
+// TagEnqueuer enqueues clip:tag tasks, now or at a moment.
 type TagEnqueuer interface {
 	EnqueueTag(ctx context.Context, clipID string) error
+	EnqueueTagAt(ctx context.Context, clipID string, at time.Time) error
 }
 
 // Handlers runs clip tasks.
@@ -171,17 +172,25 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 		HasPoster:    fileExists(filepath.Join(out, shopclip.PosterFile)),
 	}
 	err = h.Store.PublishClip(ctx, clip.ID, attempt, pub)
-	if code := shopclip.ErrorCode(err); code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND {
+	switch code := shopclip.ErrorCode(err); {
+	case err == nil:
+		return nil
+	case code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND:
 		// Another attempt owns the clip, or it was deleted: our outputs are
 		// never referenced.
 		log.Warn("transcode: lost ownership before publishing; discarding outputs", "code", code)
 		h.deletePrefix(prefix, log)
 		return errLostOwnership
-	} else if err != nil {
-		h.deletePrefix(prefix, log)
-		return fmt.Errorf("workers: publish: %w", err)
 	}
-	return nil
+	// The outcome is unknown: the update may have committed and only its
+	// acknowledgement been lost. Look before deleting anything.
+	if c, rerr := h.Store.Clip(context.WithoutCancel(ctx), clip.ID); rerr == nil && c.Status == shopclip.ClipReady && c.Generation == attempt {
+		log.Warn("transcode: publish reported an error but committed", "err", err)
+		return nil
+	}
+	// Leave the outputs: if the publish did commit after all, they are live;
+	// if not, they are an unreferenced generation a janitor may remove.
+	return fmt.Errorf("workers: publish: %w", err)
 }
 
 var errLostOwnership = errors.New("workers: another attempt owns the clip")
@@ -309,15 +318,25 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 	}
 	var final *shopclip.Error
 	switch {
-	case code == shopclip.EMEDIACRASH && retried+1 < maxCrashes:
-		log.Warn("transcode: transcoder crashed; will retry", "err", err, "retried", retried)
-		return err
 	case code == shopclip.EMEDIACRASH:
-		final = shopclip.Errorf(code, "The transcoder crashed on this file %d times; it is probably corrupt or uses a feature we do not support.", retried+1)
+		// Crashes are counted apart from other failures: a clip that
+		// crashes the transcoder every time is poison, one that crashed
+		// once among transient errors may not be.
+		crashes, cerr := h.Store.RecordClipCrash(ctx, clip.ID, attempt)
+		if c := shopclip.ErrorCode(cerr); c == shopclip.ECONFLICT || c == shopclip.ENOTFOUND {
+			return nil
+		} else if cerr != nil {
+			return fmt.Errorf("workers: record crash: %w (after %w)", cerr, err)
+		}
+		if crashes < maxCrashes && retried < maxRetry {
+			log.Warn("transcode: transcoder crashed; will retry", "err", err, "crashes", crashes)
+			return err
+		}
+		final = shopclip.Errorf(code, "The transcoder crashed on this file %d times; it is probably corrupt or uses a feature we do not support.", crashes)
 	case shopclip.IsMediaError(code):
 		final = &shopclip.Error{Code: code, Message: shopclip.ErrorMessage(err)}
 	case retried >= maxRetry:
-		final = shopclip.Errorf(shopclip.EINTERNAL, "We could not process this clip after %d attempts. The upload is kept; try again later or contact the operator.", retried+1)
+		final = shopclip.Errorf(shopclip.EINTERNAL, "We could not process this clip after %d attempts. The upload is kept; contact the operator.", retried+1)
 	default:
 		log.Warn("transcode: failed; will retry", "err", err, "retried", retried, "max_retry", maxRetry)
 		return err

@@ -32,9 +32,10 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 type scriptedTranscoder struct {
 	calls atomic.Int32
 	// fail returns the error of call n (1-based), or nil to succeed.
-	fail  func(n int) error
-	delay time.Duration
-	gate  chan struct{} // when set, every call waits for it
+	fail       func(n int) error
+	delay      time.Duration
+	gate       chan struct{} // when set, every call waits for it
+	noProgress bool          // never report progress (so only the publish fences)
 }
 
 func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.TranscodeJob) (*workers.TranscodeResult, error) {
@@ -58,7 +59,7 @@ func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.Transcod
 	if err != nil {
 		return nil, err
 	}
-	if job.Progress != nil {
+	if job.Progress != nil && !s.noProgress {
 		job.Progress(0.5)
 	}
 	files := map[string]string{
@@ -133,7 +134,8 @@ func (h *harness) newClip(body string) *shopclip.Clip {
 
 // serve runs a worker server until the test ends.
 func (h *harness) serve(concurrency int) {
-	srv := workers.NewServer(h.opt, workers.ServerConfig{Concurrency: concurrency, ShutdownTimeout: 2 * time.Second}, h.handle)
+	srv := workers.NewServer(h.opt, workers.ServerConfig{Concurrency: concurrency, ShutdownTimeout: 2 * time.Second,
+		RetryDelay: func(int, error, *asynq.Task) time.Duration { return 100 * time.Millisecond }}, h.handle)
 	if err := srv.Start(); err != nil {
 		h.t.Fatal(err)
 	}
@@ -196,8 +198,14 @@ func TestTranscodePublishes(t *testing.T) {
 // TestDuplicateExecution runs the same task twice at once (asynq promises at
 // least once): one generation is published, the other's outputs are removed.
 func TestDuplicateExecution(t *testing.T) {
+	for _, noProgress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noProgress=%v", noProgress), func(t *testing.T) { testDuplicateExecution(t, noProgress) })
+	}
+}
+
+func testDuplicateExecution(t *testing.T, noProgress bool) {
 	gate := make(chan struct{})
-	tc := &scriptedTranscoder{gate: gate}
+	tc := &scriptedTranscoder{gate: gate, noProgress: noProgress}
 	h := newHarness(t, tc)
 	c := h.newClip("dup")
 	task := asynq.NewTask(workers.TypeTranscode, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
@@ -278,6 +286,78 @@ func TestCrashesAreRetriedThenFail(t *testing.T) {
 	}
 	if n := tc.calls.Load(); n != 3 {
 		t.Errorf("%d attempts, want MaxCrashes = 3", n)
+	}
+}
+
+func TestCrashCountIsSeparateFromRetries(t *testing.T) {
+	tc := &scriptedTranscoder{fail: func(n int) error {
+		switch n {
+		case 1, 2:
+			return errors.New("object store timeout")
+		case 3:
+			return shopclip.Errorf(shopclip.EMEDIACRASH, "The transcoder crashed (SIGSEGV).")
+		}
+		return nil
+	}}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("mostly fine")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	got := h.waitTerminal(c.ID, 60*time.Second)
+	if got.Status != shopclip.ClipReady || got.Crashes != 1 || got.Attempts != 4 {
+		t.Errorf("clip = status %s, crashes %d, attempts %d; want ready after 1 crash in 4 attempts", got.Status, got.Crashes, got.Attempts)
+	}
+}
+
+func TestTagTaskStoresTimelineAndSchedulesPriceChanges(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	h.serve(1)
+	ctx := context.Background()
+	c := h.newClip("shoppable")
+	h.queue.EnqueueTranscode(ctx, c.ID)
+	h.waitTerminal(c.ID, 30*time.Second)
+
+	brand := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "acme", Role: shopclip.RoleBrand}
+	h.store.CreateAccount(ctx, brand)
+	p := &shopclip.Product{ID: shopclip.NewID(shopclip.PrefixProduct), BrandID: brand.ID, SKU: "S", Title: "Lamp", Currency: "EUR", PriceMinor: 5000, URL: "https://s.example/l", InStock: true}
+	h.store.CreateProduct(ctx, p)
+	ends := time.Now().Add(time.Hour).Truncate(time.Second)
+	h.store.CreateDiscount(ctx, &shopclip.Discount{ID: shopclip.NewID(shopclip.PrefixDiscount), ProductID: p.ID, Kind: shopclip.DiscountAmount, AmountOffMinor: 500, StartsAt: time.Now().Add(-time.Minute), EndsAt: ends})
+	tag := &shopclip.Tag{ID: shopclip.NewID(shopclip.PrefixTag), ClipID: c.ID, ProductID: p.ID, BrandID: brand.ID, StartMS: 1000, EndMS: 2000, X: 0.5, Y: 0.5, Status: shopclip.TagActive}
+	if err := h.store.CreateTag(ctx, tag); err != nil {
+		t.Fatal(err)
+	}
+	task := asynq.NewTask(workers.TypeTag, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	if err := h.handle.HandleTag(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	vtt := readBlob(t, h.blobs, shopclip.OverlaysKey(c.ID, "vtt"))
+	if !strings.Contains(vtt, "00:00:01.000 --> 00:00:02.000") || !strings.Contains(vtt, `"label":"-5.00 EUR"`) || !strings.Contains(vtt, `"sale_price_minor":4500`) {
+		t.Errorf("overlays.vtt = %q", vtt)
+	}
+	js := readBlob(t, h.blobs, shopclip.OverlaysKey(c.ID, "json"))
+	if !strings.Contains(js, tag.ID) {
+		t.Errorf("overlays.json = %q", js)
+	}
+	scheduled, err := h.insp.ListScheduledTasks(workers.QueueTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ti := range scheduled {
+		found = found || (strings.Contains(string(ti.Payload), c.ID) && ti.NextProcessAt.Equal(ends))
+	}
+	if !found {
+		t.Errorf("no clip:tag scheduled at the sale's end %s: %+v", ends, scheduled)
+	}
+	// After the clip is deleted, a tag task removes what it would leave behind.
+	h.store.DeleteClip(ctx, c.ID)
+	h.blobs.Put(ctx, shopclip.OverlaysKey(c.ID, "vtt"), strings.NewReader("stale"), 5, blob.PutOptions{})
+	if err := h.handle.HandleTag(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.blobs.Stat(ctx, shopclip.OverlaysKey(c.ID, "vtt")); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("overlays of a deleted clip: %v", err)
 	}
 }
 
