@@ -1,11 +1,12 @@
 // Package testenv finds or starts the real services that integration tests
 // need: Redis, PostgreSQL and a MinIO server, all on 127.0.0.1.
 //
-// `make test` starts one of each (scripts/services.sh) and exports their
-// addresses in SHOPCLIP_TEST_* variables; tests then share them, each with its
-// own database, bucket or Redis DB. Without those variables a test package
-// starts its own servers from the binaries on the machine, and stops them when
-// the package's tests end (call Main from TestMain). When a service can be
+// `make test` starts one PostgreSQL and one MinIO (scripts/services.sh) and
+// exports their addresses in SHOPCLIP_TEST_* variables; tests then share
+// them, each with its own database or bucket. Without those variables a test
+// package starts its own servers from the binaries on the machine, and stops
+// them when the package's tests end (call Main from TestMain). Every test
+// that needs Redis gets a private redis-server. When a service can be
 // neither found nor started, the test is skipped, except under CI=true, where
 // it fails: CI never silently skips.
 package testenv
@@ -147,16 +148,20 @@ func sharedDir(name string) (string, error) {
 
 // ---- Redis ----------------------------------------------------------------
 
-// Redis returns the address (host:port) of a Redis server with an empty
-// database reserved for t, and that database's number. Each call starts a
-// fresh server when none is shared, so tests never see each other's keys.
+// Redis returns the address (host:port) of an empty Redis server of t's
+// own, and the database to use. Each call starts a private redis-server
+// (a few milliseconds), stopped when t ends: asynq's keys cannot be
+// namespaced, and test packages run in parallel processes, so sharing one
+// server would let tests flush each other's queues. Only when no
+// redis-server binary exists does it fall back to the shared server of
+// SHOPCLIP_TEST_REDIS_ADDR, handing out databases 1..15 in turn.
 func Redis(t testing.TB) (addr string, db int) {
 	t.Helper()
-	if addr := os.Getenv(EnvRedisAddr); addr != "" {
-		return addr, nextRedisDB(t)
-	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
+		if addr := os.Getenv(EnvRedisAddr); addr != "" {
+			return addr, nextRedisDB(t)
+		}
 		Unavailable(t, "redis-server not found: %v", err)
 	}
 	port, err := FreePort()
