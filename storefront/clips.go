@@ -144,8 +144,13 @@ func (s *Server) storeOriginal(r *http.Request, part io.Reader, clip *shopclip.C
 	if len(head) == 0 {
 		return shopclip.Errorf(shopclip.EINVALID, "The file is empty.")
 	}
-	if sniffContainer(head) == "" {
-		return shopclip.Errorf(shopclip.EUNSUPPORTED, "This file does not look like a video: upload MP4, MOV, WebM, MKV, AVI or MPEG-TS.")
+	switch sniffContainer(head) {
+	case "":
+		return shopclip.Errorf(shopclip.EUNSUPPORTED, "This file does not look like a video: upload MP4, MOV, WebM, MKV or MPEG-TS.")
+	case "avi":
+		// The transcoder refuses AVI (its demuxer can run nested ones);
+		// say so now rather than after a wasted transcode.
+		return shopclip.Errorf(shopclip.EUNSUPPORTED, "AVI files are not accepted: export the clip as MP4, MOV or WebM.")
 	}
 	sum := sha256.New()
 	cr := &countingReader{r: io.TeeReader(br, sum)}
