@@ -158,8 +158,11 @@ func (db *DB) open(ctx context.Context, dsn string) error {
 		db.w.SetConnMaxLifetime(0)
 		db.w.SetConnMaxIdleTime(0)
 		// The writer connects first so that the file exists and is in WAL
-		// mode before any reader opens it.
-		if err := db.w.PingContext(ctx); err != nil {
+		// mode before any reader opens it. Switching a new file to WAL takes
+		// an exclusive lock, and SQLite answers SQLITE_BUSY at once, without
+		// waiting, to all but one of several processes doing it at the same
+		// moment: retry those for as long as the busy timeout.
+		if err := pingRetryingBusy(ctx, db.w, sqliteBusyTimeout); err != nil {
 			return db.fail("open sqlite", "", err)
 		}
 		rq := cloneValues(common)
@@ -175,6 +178,29 @@ func (db *DB) open(ctx context.Context, dsn string) error {
 		return err
 	}
 	return db.migrate(ctx)
+}
+
+// pingRetryingBusy pings pool until it succeeds, fails with anything but
+// "database is locked", or timeout passes.
+func pingRetryingBusy(ctx context.Context, pool *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := pool.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_LOCKED")
 }
 
 func cloneValues(v url.Values) url.Values {
