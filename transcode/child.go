@@ -1,0 +1,160 @@
+package transcode
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The child-process protocol. Runner starts
+//
+//	<Command...> --in ABS --out ABS --events-fd 3 --config JSON --limit-as N --limit-cpu S --limit-fsize N --limit-nofile N
+//
+// with a clean environment, cwd = the out dir, its own process group and
+// fd 3 the write end of the events pipe. The child (ffmpeg.ChildMain, behind
+// `shopclip transcode`) applies the rlimits to itself first, then runs the
+// engine, writes events as JSON lines to the events fd, and prints exactly
+// one JSON document on stdout: the Report, or {"error":{"code","message"}}.
+// It exits with ExitOK, ExitMedia (a media error: the upload is unusable) or
+// ExitInternal (anything else). Runner treats death by signal as a crash
+// (EMEDIACRASH), except the resource-limit ones (EMEDIALIMIT).
+const (
+	ExitOK       = 0
+	ExitInternal = 1
+	ExitMedia    = 2
+)
+
+// ChildRequest is what the child process is asked to do: the flags Runner
+// passes and ffmpeg.ChildMain parses.
+type ChildRequest struct {
+	Input    string
+	OutDir   string
+	EventsFD int // 0: no events
+	Config   Config
+	// Rlimits are applied by the child to itself before it opens the input;
+	// zero fields are left as inherited.
+	Rlimits Rlimits
+	// LogLevel is the child's slog level: "debug", "info", "warn" (default)
+	// or "error".
+	LogLevel string
+}
+
+// Rlimits are the setrlimit(2) values a child applies to itself. Zero means
+// leave the limit as inherited.
+type Rlimits struct {
+	AddressSpace int64 // RLIMIT_AS, bytes
+	CPUSeconds   int64 // RLIMIT_CPU soft limit; the hard limit is 5 s more
+	FileSize     int64 // RLIMIT_FSIZE, bytes
+	OpenFiles    int64 // RLIMIT_NOFILE
+}
+
+// Args returns the command-line flags that encode r.
+func (r ChildRequest) Args() ([]string, error) {
+	cfg, err := json.Marshal(r.Config)
+	if err != nil {
+		return nil, fmt.Errorf("transcode: encode child config: %w", err)
+	}
+	args := []string{"--in", r.Input, "--out", r.OutDir, "--config", string(cfg)}
+	if r.EventsFD > 0 {
+		args = append(args, "--events-fd", strconv.Itoa(r.EventsFD))
+	}
+	add := func(name string, v int64) {
+		if v > 0 {
+			args = append(args, "--"+name, strconv.FormatInt(v, 10))
+		}
+	}
+	add("limit-as", r.Rlimits.AddressSpace)
+	add("limit-cpu", r.Rlimits.CPUSeconds)
+	add("limit-fsize", r.Rlimits.FileSize)
+	add("limit-nofile", r.Rlimits.OpenFiles)
+	if r.LogLevel != "" {
+		args = append(args, "--log-level", r.LogLevel)
+	}
+	return args, nil
+}
+
+// ParseChildArgs parses the flags of the child (and of `shopclip transcode`).
+// Relative --in and --out are made absolute, for people running the command
+// by hand. Usage errors are written to output.
+func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
+	var r ChildRequest
+	fs := flag.NewFlagSet("transcode", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.Usage = func() {
+		fmt.Fprintln(output, "usage: shopclip transcode --in FILE --out DIR [--config JSON] [--events-fd N] [--limit-as BYTES] [--limit-cpu SECONDS] [--limit-fsize BYTES] [--limit-nofile N] [--log-level LEVEL]")
+		fmt.Fprintln(output, "Transcodes FILE into an HLS ladder in DIR and prints a JSON report on stdout.")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&r.Input, "in", "", "input media `file`")
+	fs.StringVar(&r.OutDir, "out", "", "output `dir` (created if missing)")
+	cfg := fs.String("config", "", "transcode.Config as `JSON` (default: DefaultConfig)")
+	fs.IntVar(&r.EventsFD, "events-fd", 0, "write progress events as JSON lines to this inherited `fd`")
+	fs.Int64Var(&r.Rlimits.AddressSpace, "limit-as", 0, "RLIMIT_AS in `bytes` (0: inherit)")
+	fs.Int64Var(&r.Rlimits.CPUSeconds, "limit-cpu", 0, "RLIMIT_CPU in `seconds` (0: inherit)")
+	fs.Int64Var(&r.Rlimits.FileSize, "limit-fsize", 0, "RLIMIT_FSIZE in `bytes` (0: inherit)")
+	fs.Int64Var(&r.Rlimits.OpenFiles, "limit-nofile", 0, "RLIMIT_NOFILE (0: inherit)")
+	fs.StringVar(&r.LogLevel, "log-level", "warn", "log `level` on stderr: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return r, err
+	}
+	if fs.NArg() > 0 {
+		return r, fmt.Errorf("transcode: unexpected arguments %q", fs.Args())
+	}
+	if r.Input == "" || r.OutDir == "" {
+		fs.Usage()
+		return r, errors.New("transcode: --in and --out are required")
+	}
+	var err error
+	if r.Input, err = filepath.Abs(r.Input); err != nil {
+		return r, fmt.Errorf("transcode: --in: %w", err)
+	}
+	if r.OutDir, err = filepath.Abs(r.OutDir); err != nil {
+		return r, fmt.Errorf("transcode: --out: %w", err)
+	}
+	if *cfg != "" {
+		dec := json.NewDecoder(strings.NewReader(*cfg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r.Config); err != nil {
+			return r, fmt.Errorf("transcode: --config: %w", err)
+		}
+	}
+	if err := r.Config.Validate(); err != nil {
+		return r, err
+	}
+	if r.Rlimits.AddressSpace < 0 || r.Rlimits.CPUSeconds < 0 || r.Rlimits.FileSize < 0 || r.Rlimits.OpenFiles < 0 {
+		return r, errors.New("transcode: negative limit")
+	}
+	switch r.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return r, fmt.Errorf("transcode: --log-level %q: want debug, info, warn or error", r.LogLevel)
+	}
+	return r, nil
+}
+
+// InputURL returns the URL to open an input at path with: "file:" and the
+// path, which must be absolute, clean and free of control characters. The
+// explicit scheme keeps FFmpeg from reading a protocol out of the name
+// ("concat:", "http:", "subfile,"…), and only the file protocol is allowed
+// anyway.
+func InputURL(path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf("transcode: input %q is not an absolute path", path)
+	}
+	if filepath.Clean(path) != path {
+		return "", fmt.Errorf("transcode: input %q is not a clean path", path)
+	}
+	if strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", fmt.Errorf("transcode: input %q holds control characters", path)
+	}
+	return "file:" + path, nil
+}
+
+// Duration helpers for flags that carry seconds.
+func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }

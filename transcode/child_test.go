@@ -1,0 +1,79 @@
+package transcode
+
+import (
+	"io"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestChildArgsRoundTrip(t *testing.T) {
+	req := ChildRequest{
+		Input:    "/jobs/j1/input.mp4",
+		OutDir:   "/jobs/j1/out",
+		EventsFD: 3,
+		Config:   Config{Preset: "ultrafast", KeyframeInterval: time.Second, Rungs: []RungConfig{{ShortSide: 480, MaxRate: 1e6}}},
+		Rlimits:  Rlimits{AddressSpace: 6 << 30, CPUSeconds: 1800, FileSize: 2 << 30, OpenFiles: 256},
+		LogLevel: "info",
+	}
+	args, err := req.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseChildArgs(args, io.Discard)
+	if err != nil {
+		t.Fatalf("ParseChildArgs(%q): %v", args, err)
+	}
+	if !reflect.DeepEqual(got, req) {
+		t.Errorf("round trip:\ngot  %+v\nwant %+v", got, req)
+	}
+}
+
+func TestParseChildArgsRejects(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no input":          {"--out", "/o"},
+		"no out":            {"--in", "/i.mp4"},
+		"unknown flag":      {"--in", "/i", "--out", "/o", "--bogus"},
+		"extra argument":    {"--in", "/i", "--out", "/o", "extra"},
+		"unknown config":    {"--in", "/i", "--out", "/o", "--config", `{"presett":"fast"}`},
+		"invalid config":    {"--in", "/i", "--out", "/o", "--config", `{"crf":99}`},
+		"negative limit":    {"--in", "/i", "--out", "/o", "--limit-as", "-1"},
+		"bad log level":     {"--in", "/i", "--out", "/o", "--log-level", "loud"},
+		"malformed config":  {"--in", "/i", "--out", "/o", "--config", `{`},
+		"limit not numeric": {"--in", "/i", "--out", "/o", "--limit-cpu", "ten"},
+	} {
+		if _, err := ParseChildArgs(args, io.Discard); err == nil {
+			t.Errorf("%s: ParseChildArgs(%q) = nil error", name, args)
+		}
+	}
+	// Relative paths (a person at a shell) are made absolute.
+	r, err := ParseChildArgs([]string{"--in", "clip.mp4", "--out", "out"}, io.Discard)
+	if err != nil || r.Input[0] != '/' || r.OutDir[0] != '/' {
+		t.Errorf("relative paths: %+v, %v", r, err)
+	}
+}
+
+// TestInputURL checks the string handed to avformat_open_input is always an
+// explicit file: URL of an absolute, clean path (RELIABILITY B2).
+func TestInputURL(t *testing.T) {
+	good := map[string]string{
+		"/jobs/j1/input.mp4":     "file:/jobs/j1/input.mp4",
+		"/jobs/j1/concat:a|b":    "file:/jobs/j1/concat:a|b",
+		"/jobs/j1/http:x.mp4":    "file:/jobs/j1/http:x.mp4",
+		"/jobs/j1/a b?c#d.mp4":   "file:/jobs/j1/a b?c#d.mp4",
+		"/jobs/j1/subfile,,x.ts": "file:/jobs/j1/subfile,,x.ts",
+	}
+	for in, want := range good {
+		if got, err := InputURL(in); err != nil || got != want {
+			t.Errorf("InputURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"input.mp4", "concat:/a|/b", "http://127.0.0.1/x.m3u8", "file:/etc/passwd", "pipe:0",
+		"/jobs/j1/../j2/input.mp4", "/jobs//j1/input.mp4", "/jobs/j1/input.mp4/", "/jobs/j1/in\nput.mp4", "",
+	} {
+		if got, err := InputURL(in); err == nil {
+			t.Errorf("InputURL(%q) = %q, want an error", in, got)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+// Package ffmpeg is shopclip's transcode engine and the only package that
+// uses cgo: it drives FFmpeg 5.1's libraries through go-astiav v0.16.0 to
+// probe an upload, decode it once, filter and scale it, encode the HLS
+// ladder planned by package transcode, and take the poster. No go-astiav
+// type leaves this package.
+//
+// The engine runs in a child process (ChildMain, behind `shopclip
+// transcode`), started and supervised by transcode.Runner, because a crash
+// inside FFmpeg kills the whole process. Inputs are hostile: they are opened
+// with allowlists of containers (Formats), protocols (file only) and
+// decoders, bounded probing, max_streams and max_pixels, and checked against
+// transcode.InputLimits before any decoding (RELIABILITY B1–B5, B9).
+//
+// Concurrency: the caller's goroutine demuxes, decodes and runs the filter
+// graph; each rung's libx264 encoder and muxer run in a goroutine of their
+// own, and so does the audio. Threads by default: the video decoder gets one
+// frame thread per core, the filter graph one slice thread per core, and
+// each libx264 encoder a share of 1.5 × cores in proportion to its pixels
+// per second (2, 1, 1 for the default ladder on 2 cores), which measured
+// faster than libx264's own default on the benchmark clip.
+// transcode.Threads overrides them.
+package ffmpeg

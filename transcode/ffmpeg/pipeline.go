@@ -1,0 +1,668 @@
+package ffmpeg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/transcode"
+)
+
+// Queue depths between the decoding goroutine and the others. They bound
+// memory (frames in flight) while letting the encoders run ahead or behind
+// by a few frames.
+const (
+	videoQueue = 8
+	audioQueue = 64
+)
+
+// pipeline is one transcode's decode → filter → encode → mux machinery.
+//
+// Goroutines: the caller's goroutine demuxes, decodes the video and runs the
+// filter graph; each rung's encoder and muxer run in a goroutine of their
+// own; the audio is decoded, resampled, encoded and muxed in another. Frames
+// and packets are handed over by reference through channels, from fixed
+// pools allocated up front: a rung's frame goes pool → filled by the graph →
+// queue → encoded, unreferenced → pool.
+type pipeline struct {
+	log     *slog.Logger
+	cfg     transcode.Config
+	l       *transcode.Ladder
+	in      *input
+	outDir  string
+	onEvent func(transcode.Event)
+
+	closers []func()
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	vdec       *astiav.CodecContext
+	vOffset    int64 // subtracted from video timestamps (stream time base)
+	vTB        astiav.Rational
+	lastPTS    int64
+	frameDur   int64
+	endPTS     int64 // where the last frame pushed ends, offset applied
+	graph      *astiav.FilterGraph
+	src        *astiav.FilterContext
+	sinks      []*astiav.FilterContext
+	rungs      []*rungEncoder
+	aud        *audioPipe
+	decoded    int64
+	decodeErrs int
+
+	poster      *astiav.Frame
+	posterTaken bool
+	posterFinal bool
+
+	sbSink  *astiav.FilterContext // storyboard thumbnails, nil when none
+	sbSpare *astiav.Frame         // receives the next thumbnail
+	thumbs  []*astiav.Frame
+
+	lastProgress time.Time
+
+	// outOffset (µs) is added to every output timestamp, the same in every
+	// rendition (see outputOffset).
+	outOffset int64
+}
+
+// outputOffset returns the constant (µs) added to every output timestamp.
+// Each rendition has its own muxer, and a muxer shifts a stream that starts
+// with a negative decoding timestamp (B-frame reordering, AAC priming) by
+// its own amount, which would put audio and video out of sync. Shifting
+// everything by the largest delay any encoder adds (two frames for libx264's
+// B-pyramid, at the slowest rung's rate; 1024 samples of AAC priming) keeps
+// every timestamp non-negative, so no muxer shifts anything.
+func outputOffset(l *transcode.Ladder) int64 {
+	off := int64(1024 * 1_000_000 / 48_000)
+	for _, r := range l.Rungs {
+		off = max(off, int64(math.Ceil(2*1e6/r.FrameRate.Float())))
+	}
+	return off
+}
+
+// result is what a finished pipeline reports.
+type result struct {
+	codecs       []string // RFC 6381 video codec per rung
+	frames       map[string]int64
+	decodeErrors int
+	audio        bool // the audio rendition has sound
+	poster       bool
+	posterMS     int64
+	thumbs       int // storyboard thumbnails written, 0 for none
+}
+
+// onClose registers a free to run when the pipeline ends (in reverse order).
+func (p *pipeline) onClose(f func()) { p.closers = append(p.closers, f) }
+
+func (p *pipeline) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+	p.closers = nil
+}
+
+// fail records the first error of any goroutine and stops the others.
+func (p *pipeline) fail(err error) {
+	if err != nil {
+		p.cancel(err)
+	}
+}
+
+// err returns the first recorded failure, or the caller's context error.
+func (p *pipeline) err() error {
+	if cause := context.Cause(p.ctx); cause != nil {
+		return cause
+	}
+	return nil
+}
+
+func (p *pipeline) run(parent context.Context) (res *result, err error) {
+	p.ctx, p.cancel = context.WithCancelCause(parent)
+	defer p.cancel(nil)
+	defer p.close()
+	defer func() {
+		// Always wait for the goroutines before the frees run.
+		p.cancelOnError(err)
+		p.wg.Wait()
+		if err == nil {
+			err = p.err()
+		}
+		if err != nil {
+			res = nil
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("ffmpeg: transcode: %w", err)
+			}
+		}
+	}()
+
+	p.outOffset = outputOffset(p.l)
+	if err := p.openVideoDecoder(); err != nil {
+		return nil, err
+	}
+	p.poster = astiav.AllocFrame()
+	p.onClose(p.poster.Free)
+	if p.l.Audio != nil {
+		a, err := p.openAudio()
+		if err != nil {
+			return nil, err
+		}
+		p.aud = a
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.fail(a.run(p.ctx))
+		}()
+	}
+
+	if err := p.demux(); err != nil {
+		return nil, err
+	}
+	if err := p.flushVideo(); err != nil {
+		return nil, err
+	}
+	if p.aud != nil {
+		close(p.aud.packets)
+	}
+	p.wg.Wait()
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if p.decoded == 0 || len(p.rungs) == 0 {
+		return nil, shopclip.Errorf(shopclip.EMEDIADECODE, "No picture in the video could be decoded; the file is damaged or uses an unsupported variant of its codec.")
+	}
+
+	res = &result{frames: map[string]int64{}, decodeErrors: p.decodeErrs}
+	for _, r := range p.rungs {
+		if r.count == 0 {
+			return nil, shopclip.Errorf(shopclip.EMEDIADECODE, "The video yielded no frames for the %s rendition.", r.rung.Name)
+		}
+		res.frames[r.rung.Name] = r.count
+		res.codecs = append(res.codecs, r.codec)
+	}
+	res.audio = p.aud != nil && p.aud.encoded > 0
+	if p.posterTaken {
+		t := time.Now()
+		if err := writeJPEG(p.poster, filepath.Join(p.outDir, transcode.PosterName)); err != nil {
+			return nil, err
+		}
+		res.poster = true
+		res.posterMS = time.Since(t).Milliseconds()
+	}
+	if sb := p.l.Storyboard; sb != nil && len(p.thumbs) > 0 {
+		if err := writeStoryboard(p.thumbs, sb, filepath.Join(p.outDir, sb.Image)); err != nil {
+			return nil, err
+		}
+		res.thumbs = len(p.thumbs)
+	}
+	return res, nil
+}
+
+// cancelOnError stops the goroutines when run returns early with an error.
+func (p *pipeline) cancelOnError(err error) {
+	if err != nil {
+		p.cancel(err)
+	}
+}
+
+func (p *pipeline) openVideoDecoder() error {
+	st := p.in.video
+	cp := st.CodecParameters()
+	codec := astiav.FindDecoder(cp.CodecID())
+	if codec == nil {
+		return shopclip.Errorf(shopclip.EMEDIACODEC, "The video codec %s cannot be decoded here.", codecName(cp.CodecID()))
+	}
+	dec := astiav.AllocCodecContext(codec)
+	if dec == nil {
+		return allocError("video decoder")
+	}
+	p.onClose(dec.Free)
+	if err := cp.ToCodecContext(dec); err != nil {
+		return fmt.Errorf("ffmpeg: video decoder parameters: %w", err)
+	}
+	opts := astiav.NewDictionary()
+	defer opts.Free()
+	// One frame thread per core: libavcodec's default (cores + 1) decodes
+	// no faster here, since the encoders keep every core busy, and holds
+	// more frames in memory.
+	threads := strconv.Itoa(runtime.NumCPU())
+	if n := p.cfg.Threads.Decoder; n > 0 {
+		threads = strconv.Itoa(n)
+	}
+	if err := setAll(opts, map[string]string{
+		"codec_whitelist": codec.Name(),
+		"max_pixels":      strconv.Itoa(p.cfg.Limits.MaxPixels),
+		"threads":         threads,
+	}); err != nil {
+		return err
+	}
+	if err := dec.Open(codec, opts); err != nil {
+		if isLimit(err) || errors.Is(err, astiav.ErrEagain) { // EAGAIN: no room for a thread
+			return limitError(err)
+		}
+		return shopclip.Errorf(shopclip.EMEDIACODEC, "The video decoder (%s) refused the stream: %s.", codec.Name(), err)
+	}
+	if err := unusedOptions("open video decoder", opts); err != nil {
+		return err
+	}
+	p.vdec = dec
+	p.vTB = st.TimeBase()
+	p.vOffset = astiav.RescaleQ(startTime(p.in), astiav.NewRational(1, 1_000_000), p.vTB)
+	p.lastPTS = astiav.NoPtsValue
+	if fr := st.AvgFrameRate(); fr.Num() > 0 && fr.Den() > 0 {
+		p.frameDur = max(1, astiav.RescaleQ(1, astiav.NewRational(fr.Den(), fr.Num()), p.vTB))
+	} else {
+		p.frameDur = max(1, astiav.RescaleQ(1, astiav.NewRational(1, 30), p.vTB))
+	}
+	return nil
+}
+
+// startTime returns where the clip starts, in microseconds: the earlier of
+// the video and audio streams' start times. Both outputs are shifted by it,
+// so they start at 0 and stay in sync.
+func startTime(in *input) int64 {
+	var t int64 = astiav.NoPtsValue
+	for _, s := range []*astiav.Stream{in.video, in.audio} {
+		if s == nil || s.StartTime() == astiav.NoPtsValue {
+			continue
+		}
+		st := astiav.RescaleQ(s.StartTime(), s.TimeBase(), astiav.NewRational(1, 1_000_000))
+		if t == astiav.NoPtsValue || st < t {
+			t = st
+		}
+	}
+	if t == astiav.NoPtsValue {
+		return 0
+	}
+	return t
+}
+
+// demux reads every packet: video packets are decoded here, audio packets go
+// to the audio goroutine.
+func (p *pipeline) demux() error {
+	pkt := astiav.AllocPacket()
+	defer pkt.Free()
+	frame := astiav.AllocFrame()
+	defer frame.Free()
+	vidx := p.in.video.Index()
+	aidx := -1
+	if p.aud != nil {
+		aidx = p.in.audio.Index()
+	}
+	for {
+		if err := p.ctx.Err(); err != nil {
+			return p.err()
+		}
+		if err := p.in.fc.ReadFrame(pkt); err != nil {
+			if errors.Is(err, astiav.ErrEof) {
+				return nil
+			}
+			if p.ctx.Err() != nil {
+				return p.err()
+			}
+			if isLimit(err) {
+				return limitError(err)
+			}
+			// A damaged or truncated file: keep what was read so far.
+			p.log.Warn("ffmpeg: read error; treating it as the end of the input", "error", err)
+			return nil
+		}
+		switch pkt.StreamIndex() {
+		case vidx:
+			err := p.decodeVideo(pkt, frame)
+			pkt.Unref()
+			if err != nil {
+				return err
+			}
+		case aidx:
+			if err := p.aud.send(p.ctx, pkt); err != nil {
+				pkt.Unref()
+				return p.err()
+			}
+		default:
+			pkt.Unref()
+		}
+	}
+}
+
+// decodeVideo sends one packet (nil to flush) to the video decoder and
+// feeds every frame it returns to the filter graph.
+func (p *pipeline) decodeVideo(pkt *astiav.Packet, frame *astiav.Frame) error {
+	if err := p.vdec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEagain) && !errors.Is(err, astiav.ErrEof) {
+		if isLimit(err) {
+			return limitError(err)
+		}
+		p.decodeErrs++
+	}
+	for {
+		err := p.vdec.ReceiveFrame(frame)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return nil
+		}
+		if err != nil {
+			if isLimit(err) {
+				return limitError(err)
+			}
+			p.decodeErrs++
+			continue
+		}
+		err = p.filterFrame(frame)
+		frame.Unref()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// filterFrame timestamps a decoded frame, pushes it into the filter graph
+// (built from the first frame) and delivers what comes out.
+func (p *pipeline) filterFrame(f *astiav.Frame) error {
+	pts := bestEffortTimestamp(f)
+	if pts == astiav.NoPtsValue {
+		if p.lastPTS == astiav.NoPtsValue {
+			pts = p.vOffset
+		} else {
+			pts = p.lastPTS + max(frameDuration(f), p.frameDur)
+		}
+	}
+	p.lastPTS = pts
+	pts -= p.vOffset
+	if ms := astiav.RescaleQ(pts, p.vTB, astiav.NewRational(1, 1000)); ms > p.l.MaxDurationMS+1000 {
+		return shopclip.Errorf(shopclip.EMEDIADURATION,
+			"The video runs past the longest accepted duration (%s).", time.Duration(p.l.MaxDurationMS)*time.Millisecond)
+	}
+	f.SetPts(pts)
+	f.SetPictureType(astiav.PictureTypeNone)
+	dur := frameDuration(f)
+	if dur <= 0 {
+		dur = p.frameDur
+	}
+	p.endPTS = max(p.endPTS, pts+dur)
+	p.decoded++
+	if p.graph == nil {
+		if err := p.buildGraph(f); err != nil {
+			return err
+		}
+	}
+	if err := p.src.BuffersrcAddFrame(f, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef)); err != nil {
+		if isLimit(err) {
+			return limitError(err)
+		}
+		return shopclip.Errorf(shopclip.EMEDIADECODE, "The video changes its picture format mid-stream in a way that cannot be processed (%s).", err)
+	}
+	return p.pull()
+}
+
+// flushVideo drains the decoder and the filter graph at the end of input.
+func (p *pipeline) flushVideo() error {
+	frame := astiav.AllocFrame()
+	defer frame.Free()
+	if err := p.decodeVideo(nil, frame); err != nil {
+		return err
+	}
+	if p.graph == nil {
+		return nil // no frame was decoded; run reports it
+	}
+	if err := closeBufferSource(p.src, p.endPTS); err != nil {
+		return fmt.Errorf("ffmpeg: flush filter graph: %w", err)
+	}
+	if err := p.pull(); err != nil {
+		return err
+	}
+	for _, r := range p.rungs {
+		close(r.frames)
+	}
+	return nil
+}
+
+// pull takes every frame the graph has ready from each rung's sink and hands
+// it to the rung's encoder.
+func (p *pipeline) pull() error {
+	for i, sink := range p.sinks {
+		r := p.rungs[i]
+		for {
+			var f *astiav.Frame
+			select {
+			case f = <-r.pool:
+			case <-p.ctx.Done():
+				return p.err()
+			}
+			err := sink.BuffersinkGetFrame(f, astiav.NewBuffersinkFlags())
+			if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+				r.pool <- f
+				break
+			}
+			if err != nil {
+				r.pool <- f
+				if isLimit(err) {
+					return limitError(err)
+				}
+				return fmt.Errorf("ffmpeg: filter graph output %d: %w", i, err)
+			}
+			if i == 0 {
+				p.observe(r, f)
+			}
+			select {
+			case r.frames <- f:
+			case <-p.ctx.Done():
+				return p.err()
+			}
+		}
+	}
+	return p.pullThumbs()
+}
+
+// maxThumbs bounds the storyboard thumbnails kept in memory (a clip of the
+// longest accepted duration needs at most 100).
+const maxThumbs = 400
+
+// pullThumbs keeps the storyboard thumbnails the graph has ready.
+func (p *pipeline) pullThumbs() error {
+	if p.sbSink == nil {
+		return nil
+	}
+	for {
+		if p.sbSpare == nil {
+			p.sbSpare = astiav.AllocFrame()
+			if p.sbSpare == nil {
+				return allocError("frame")
+			}
+			p.onClose(p.sbSpare.Free)
+		}
+		err := p.sbSink.BuffersinkGetFrame(p.sbSpare, astiav.NewBuffersinkFlags())
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ffmpeg: storyboard output: %w", err)
+		}
+		if len(p.thumbs) < maxThumbs {
+			p.thumbs = append(p.thumbs, p.sbSpare)
+			p.sbSpare = nil
+		} else {
+			p.sbSpare.Unref()
+		}
+	}
+}
+
+// observe takes the poster and reports progress from the largest rung's
+// frames.
+func (p *pipeline) observe(r *rungEncoder, f *astiav.Frame) {
+	ms := astiav.RescaleQ(f.Pts(), r.tb, astiav.NewRational(1, 1000))
+	if !p.posterFinal && (!p.posterTaken || ms >= p.l.PosterAtMS) {
+		p.poster.Unref()
+		if err := p.poster.Ref(f); err == nil {
+			p.posterTaken = true
+			p.posterFinal = ms >= p.l.PosterAtMS
+		}
+	}
+	if time.Since(p.lastProgress) >= 250*time.Millisecond {
+		p.lastProgress = time.Now()
+		ev := transcode.Event{Kind: transcode.EventProgress, OutTimeMS: ms}
+		if dur := p.in.probe.DurationMS; dur > 0 {
+			// Without a stated duration, progress stays 0 until the end.
+			ev.Progress, ev.DurationMS = min(0.99, float64(ms)/float64(dur)), dur
+		}
+		p.onEvent(ev)
+	}
+}
+
+// buildGraph creates the filter graph for frames like f and the rung
+// encoders fed by it.
+func (p *pipeline) buildGraph(f *astiav.Frame) error {
+	g := astiav.AllocFilterGraph()
+	if g == nil {
+		return allocError("filter graph")
+	}
+	p.onClose(g.Free)
+	if n := p.cfg.Threads.Filter; n > 0 {
+		g.SetThreadCount(n)
+	}
+	sar := f.SampleAspectRatio()
+	if sar.Num() <= 0 || sar.Den() <= 0 {
+		sar = astiav.NewRational(1, 1)
+	}
+	src, err := g.NewFilterContext(astiav.FindFilterByName("buffer"), "src", astiav.FilterArgs{
+		"video_size":   fmt.Sprintf("%dx%d", f.Width(), f.Height()),
+		"pix_fmt":      strconv.Itoa(int(f.PixelFormat())),
+		"time_base":    p.vTB.String(),
+		"pixel_aspect": sar.String(),
+	})
+	if err != nil {
+		return fmt.Errorf("ffmpeg: create buffer source: %w", err)
+	}
+	outputs := astiav.AllocFilterInOut() // the graph's open outputs: our source
+	defer outputs.Free()
+	outputs.SetName(transcode.FilterIn)
+	outputs.SetFilterContext(src)
+	outputs.SetPadIdx(0)
+	outputs.SetNext(nil)
+	var inputs, last *astiav.FilterInOut // the graph's open inputs: our sinks
+	defer func() {
+		if inputs != nil {
+			inputs.Free() // frees the whole list
+		}
+	}()
+	for i := range p.l.Rungs {
+		sink, err := g.NewFilterContext(astiav.FindFilterByName("buffersink"), transcode.FilterOut(i), nil)
+		if err != nil {
+			return fmt.Errorf("ffmpeg: create buffer sink: %w", err)
+		}
+		p.sinks = append(p.sinks, sink)
+		io := astiav.AllocFilterInOut() // freed with the list's head
+		io.SetName(transcode.FilterOut(i))
+		io.SetFilterContext(sink)
+		io.SetPadIdx(0)
+		io.SetNext(nil)
+		if last == nil {
+			inputs = io
+		} else {
+			last.SetNext(io)
+		}
+		last = io
+	}
+	if p.l.Storyboard != nil {
+		sink, err := g.NewFilterContext(astiav.FindFilterByName("buffersink"), transcode.FilterStoryboard, nil)
+		if err != nil {
+			return fmt.Errorf("ffmpeg: create buffer sink: %w", err)
+		}
+		p.sbSink = sink
+		io := astiav.AllocFilterInOut() // freed with the list's head
+		io.SetName(transcode.FilterStoryboard)
+		io.SetFilterContext(sink)
+		io.SetPadIdx(0)
+		io.SetNext(nil)
+		last.SetNext(io)
+	}
+	desc := p.l.VideoFilter()
+	if err := g.Parse(desc, inputs, outputs); err != nil {
+		return fmt.Errorf("ffmpeg: parse filter graph %q: %w", desc, err)
+	}
+	if err := g.Configure(); err != nil {
+		if isLimit(err) {
+			return limitError(err)
+		}
+		return fmt.Errorf("ffmpeg: configure filter graph %q: %w", desc, err)
+	}
+	p.graph, p.src = g, src
+	for i, rung := range p.l.Rungs {
+		r, err := p.openRung(i, rung, p.sinks[i].Inputs()[0].TimeBase())
+		if err != nil {
+			return err
+		}
+		p.rungs = append(p.rungs, r)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.fail(r.run())
+		}()
+	}
+	return nil
+}
+
+// setAll sets every key of kv in d.
+func setAll(d *astiav.Dictionary, kv map[string]string) error {
+	for k, v := range kv {
+		if err := d.Set(k, v, astiav.NewDictionaryFlags()); err != nil {
+			return fmt.Errorf("ffmpeg: set option %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// openMuxer creates the HLS fMP4 muxer of one rendition in outDir/name,
+// with one stream taking enc's packets, and writes its header.
+func (p *pipeline) openMuxer(name string, enc *astiav.CodecContext) (*astiav.FormatContext, *astiav.Stream, error) {
+	dir := filepath.Join(p.outDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("ffmpeg: create %s: %w", name, err)
+	}
+	oc, err := astiav.AllocOutputFormatContext(nil, "hls", filepath.Join(dir, transcode.PlaylistName))
+	if err != nil {
+		return nil, nil, fmt.Errorf("ffmpeg: alloc %s muxer: %w", name, err)
+	}
+	p.onClose(oc.Free)
+	st := oc.NewStream(nil)
+	if st == nil {
+		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: new stream", name)
+	}
+	if err := st.CodecParameters().FromCodecContext(enc); err != nil {
+		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: stream parameters: %w", name, err)
+	}
+	st.SetTimeBase(enc.TimeBase())
+	opts := astiav.NewDictionary()
+	defer opts.Free()
+	if err := setAll(opts, map[string]string{
+		"hls_time":               strconv.FormatFloat(float64(p.l.SegmentDurationMS)/1000, 'f', 3, 64),
+		"hls_playlist_type":      "vod",
+		"hls_list_size":          "0",
+		"hls_segment_type":       "fmp4",
+		"hls_fmp4_init_filename": transcode.InitName,
+		"hls_segment_filename":   filepath.Join(dir, transcode.SegmentPattern),
+		"protocol_whitelist":     "file",
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := oc.WriteHeader(opts); err != nil {
+		if isLimit(err) {
+			return nil, nil, limitError(err)
+		}
+		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: write header: %w", name, err)
+	}
+	if err := unusedOptions(name+" muxer", opts); err != nil {
+		return nil, nil, err
+	}
+	return oc, st, nil
+}

@@ -1,0 +1,546 @@
+package transcode
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+// Runner runs transcodes, each in a child process: the same binary
+// re-executed (`shopclip transcode`), so a crash inside FFmpeg ends that job
+// and never the caller. The child gets a clean environment, the out dir as
+// cwd, its own process group (killed as a whole on cancel or deadline), its
+// own empty network namespace when the kernel allows it, and rlimits it
+// applies to itself before it opens the input. See ChildRequest for the
+// protocol. A Runner is safe for concurrent use; its fields must not change
+// while jobs run.
+type Runner struct {
+	// Command is the argv prefix of the child; the protocol flags are
+	// appended. nil means [os.Executable(), "transcode"].
+	Command []string
+	// Config is passed to the child.
+	Config Config
+	// Logger receives the Runner's and the child's log lines; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Limits bound each child.
+	Limits Limits
+
+	netnsOnce sync.Once
+	netnsOff  atomic.Bool // CLONE_NEWNET was refused once; do not try again
+}
+
+// Limits bound a child process. Zero fields mean their defaults, sized for a
+// 2-core, 24 GB machine running a couple of transcodes at once.
+type Limits struct {
+	// AddressSpace is RLIMIT_AS in bytes: 6 GiB (a 4K HEVC source, its
+	// decoder's frame threads and three x264 encoders fit with room to
+	// spare). -1 means unlimited.
+	AddressSpace int64
+	// CPUTime is RLIMIT_CPU: 30 min. -1 means unlimited.
+	CPUTime time.Duration
+	// FileSize is RLIMIT_FSIZE, the largest file the child may write:
+	// 2 GiB. -1 means unlimited.
+	FileSize int64
+	// OpenFiles is RLIMIT_NOFILE: 256.
+	OpenFiles int64
+	// WallFloor and WallPerSecond size the wall-clock deadline: WallFloor
+	// until the child reports the clip's duration, then WallFloor +
+	// WallPerSecond × duration (the longest accepted duration when the file
+	// states none). Defaults: 60 s and 10 (a 30 s clip may take 6 min). The
+	// context's deadline also applies.
+	WallFloor     time.Duration
+	WallPerSecond float64
+}
+
+// WithDefaults returns l with every zero field replaced by its default.
+func (l Limits) WithDefaults() Limits {
+	if l.AddressSpace == 0 {
+		l.AddressSpace = 6 << 30
+	}
+	if l.CPUTime == 0 {
+		l.CPUTime = 30 * time.Minute
+	}
+	if l.FileSize == 0 {
+		l.FileSize = 2 << 30
+	}
+	if l.OpenFiles == 0 {
+		l.OpenFiles = 256
+	}
+	if l.WallFloor == 0 {
+		l.WallFloor = 60 * time.Second
+	}
+	if l.WallPerSecond == 0 {
+		l.WallPerSecond = 10
+	}
+	return l
+}
+
+func (l Limits) rlimits() Rlimits {
+	pos := func(v int64) int64 { return max(v, 0) }
+	return Rlimits{
+		AddressSpace: pos(l.AddressSpace),
+		CPUSeconds:   pos(seconds(l.CPUTime)),
+		FileSize:     pos(l.FileSize),
+		OpenFiles:    pos(l.OpenFiles),
+	}
+}
+
+// Job is one transcode: Input (a local file) into OutDir (created if
+// missing). OnEvent, when not nil, receives the child's events in order,
+// from another goroutine; it must not block for long.
+type Job struct {
+	Input   string
+	OutDir  string
+	OnEvent func(Event)
+}
+
+// childEnv is the environment allowlist: nothing else of the parent's
+// environment (credentials, service addresses) reaches the child. TZ is
+// always set empty (UTC): the child's log times are the parent's business,
+// and this way it reads no time zone file.
+var childEnv = []string{"PATH", "LANG", "LC_ALL", "LC_CTYPE"}
+
+// Run transcodes one job in a child process and waits for it.
+//
+// Outcomes:
+//   - success: the Report, nil.
+//   - the input is unusable: an error carrying the media code
+//     (shopclip.ErrorCode(err) is one of shopclip.EMEDIA*) and the Report
+//     when the child printed one (probe summary, Error).
+//   - the child hit an rlimit or its wall-clock deadline: EMEDIALIMIT.
+//   - the child crashed (killed by a signal, no report): EMEDIACRASH; the
+//     caller decides how often to retry.
+//   - ctx was cancelled (or its deadline passed): the child is killed and
+//     the error wraps ctx.Err(); it is not a media error.
+//   - anything else (the binary cannot start, a bad report, an unwritable
+//     out dir): a plain error (shopclip.EINTERNAL).
+//
+// The child is always waited for: no zombies are left.
+func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
+	limits := r.Limits.WithDefaults()
+	log := r.logger().With("input", filepath.Base(job.Input))
+	if err := r.Config.Validate(); err != nil {
+		return nil, err
+	}
+	in, err := filepath.Abs(job.Input)
+	if err != nil {
+		return nil, fmt.Errorf("transcode: input %q: %w", job.Input, err)
+	}
+	out, err := filepath.Abs(job.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("transcode: out dir %q: %w", job.OutDir, err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("transcode: create out dir: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("transcode: %w", err)
+	}
+
+	argv, err := r.command()
+	if err != nil {
+		return nil, err
+	}
+	req := ChildRequest{Input: in, OutDir: out, EventsFD: 3, Config: r.Config, Rlimits: limits.rlimits(), LogLevel: "info"}
+	args, err := req.Args()
+	if err != nil {
+		return nil, err
+	}
+	evR, evW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("transcode: events pipe: %w", err)
+	}
+	defer evR.Close()
+
+	var stdout boundedBuffer
+	stdout.max = 16 << 20
+	stderr := &childLog{log: log, ctx: ctx, maxLines: 300}
+	start := time.Now()
+	cmd, err := r.start(argv, args, out, &stdout, stderr, evW)
+	evW.Close() // the child holds its own copy
+	if err != nil {
+		return nil, err
+	}
+	pid := cmd.Process.Pid
+	log = log.With("child_pid", pid)
+	log.Debug("transcode child started", "argv0", argv[0])
+
+	// Events: forward them, and size the deadline from the probe event.
+	deadlines := make(chan time.Duration, 1)
+	eventsDone := make(chan struct{})
+	go func() {
+		defer close(eventsDone)
+		sc := bufio.NewScanner(evR)
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+		for sc.Scan() {
+			var ev Event
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				log.Warn("transcode child sent a bad event", "error", err)
+				continue
+			}
+			if ev.Kind == EventProbe {
+				d := time.Duration(ev.DurationMS) * time.Millisecond
+				if d <= 0 {
+					d = r.Config.WithDefaults().Limits.MaxDuration
+				}
+				select {
+				case deadlines <- limits.WallFloor + time.Duration(limits.WallPerSecond*float64(d)):
+				default:
+				}
+			}
+			if job.OnEvent != nil {
+				job.OnEvent(ev)
+			}
+		}
+		// Drain whatever is left so a chatty child never blocks on the pipe.
+		_, _ = io.Copy(io.Discard, evR)
+	}()
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	timer := time.NewTimer(limits.WallFloor)
+	defer timer.Stop()
+	deadline := limits.WallFloor
+	var killedFor string // "deadline" or "context"
+	var waitErr error
+	done := ctx.Done()
+wait:
+	for {
+		select {
+		case waitErr = <-waited:
+			break wait
+		case d := <-deadlines:
+			deadline = d
+			timer.Reset(time.Until(start.Add(d)))
+		case <-timer.C:
+			if killedFor == "" {
+				killedFor = "deadline"
+				killGroup(pid)
+			}
+		case <-done:
+			done = nil // closed for good: do not spin on it
+			if killedFor == "" {
+				killedFor = "context"
+				killGroup(pid)
+			}
+		}
+	}
+	select {
+	case <-eventsDone:
+	case <-time.After(2 * time.Second):
+		// A descendant still holds the pipe; stop reading.
+		evR.Close()
+		<-eventsDone
+	}
+	stderr.flush()
+	elapsed := time.Since(start)
+
+	state := cmd.ProcessState
+	switch killedFor {
+	case "context":
+		return nil, fmt.Errorf("transcode: child stopped: %w", ctx.Err())
+	case "deadline":
+		log.Warn("transcode child killed at its deadline", "deadline", deadline, "elapsed", elapsed)
+		return nil, shopclip.Errorf(shopclip.EMEDIALIMIT,
+			"Processing the video took longer than its time limit (%s) and was stopped.", humanDuration(deadline))
+	}
+	if state == nil {
+		return nil, fmt.Errorf("transcode: wait for child: %w", waitErr)
+	}
+	rep, err := interpret(state, stdout.Bytes(), stderr.tail())
+	if err != nil {
+		level := slog.LevelInfo
+		if !shopclip.IsMediaError(shopclip.ErrorCode(err)) {
+			level = slog.LevelError
+		}
+		attrs := []any{"error", err, "code", shopclip.ErrorCode(err), "elapsed", elapsed}
+		var crash *crashError
+		if errors.As(err, &crash) {
+			level = slog.LevelError
+			attrs = append(attrs, "signal", crash.signal, "stderr_tail", lastLines(crash.stderr, 40))
+		}
+		log.Log(ctx, level, "transcode failed", attrs...)
+		return rep, err
+	}
+	log.Info("transcode done", "elapsed", elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
+	return rep, nil
+}
+
+// start starts the child; it retries without a network namespace when the
+// kernel refuses one (no privileges), logging that once.
+func (r *Runner) start(argv, args []string, dir string, stdout, stderr io.Writer, events *os.File) (*exec.Cmd, error) {
+	env := make([]string, 0, len(childEnv)+1)
+	env = append(env, "TZ=")
+	for _, k := range childEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	for {
+		newnet := !r.netnsOff.Load()
+		cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], args...)...)
+		cmd.Env = env
+		cmd.Dir = dir
+		cmd.Stdout = stdout
+		cmd.Stderr = stderr
+		cmd.ExtraFiles = []*os.File{events}
+		// Stop waiting for the child's output 5 s after it exits, in case a
+		// descendant of it still holds a pipe open.
+		cmd.WaitDelay = 5 * time.Second
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		if newnet {
+			cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+		}
+		err := cmd.Start()
+		if err == nil {
+			return cmd, nil
+		}
+		if newnet && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
+			r.netnsOnce.Do(func() {
+				r.logger().Warn("transcode: cannot give the child its own network namespace; running it with the host network", "error", err)
+			})
+			r.netnsOff.Store(true)
+			continue
+		}
+		return nil, fmt.Errorf("transcode: start child %q: %w", argv[0], err)
+	}
+}
+
+// interpret maps a finished child to a report or an error.
+func interpret(state *os.ProcessState, stdout []byte, stderrTail string) (*Report, error) {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		switch sig := ws.Signal(); sig {
+		case syscall.SIGXCPU:
+			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video used more CPU time than allowed and was stopped.")
+		case syscall.SIGXFSZ:
+			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video wrote a file larger than allowed and was stopped.")
+		case syscall.SIGKILL:
+			// Not ours (we return earlier when we kill): the hard CPU limit or
+			// the kernel's OOM killer.
+			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video hit a CPU or memory limit and was stopped.")
+		default:
+			if outOfMemory(stderrTail) {
+				return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video needed more memory than allowed and was stopped.")
+			}
+			return nil, &crashError{
+				err:    shopclip.Errorf(shopclip.EMEDIACRASH, "The video processor crashed on this file."),
+				signal: sig.String(),
+				stderr: stderrTail,
+			}
+		}
+	}
+	var rep Report
+	dec := json.NewDecoder(bytes.NewReader(stdout))
+	if err := dec.Decode(&rep); err != nil {
+		if outOfMemory(stderrTail) {
+			// Died of its address-space limit before it could report (the Go
+			// runtime or a sanitizer failing an allocation).
+			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video needed more memory than allowed and was stopped.")
+		}
+		return nil, fmt.Errorf("transcode: child exited with status %d and no report (%v): %s", state.ExitCode(), err, lastLines(stderrTail, 5))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("transcode: child printed more than one JSON document")
+	}
+	switch code := state.ExitCode(); {
+	case code == ExitOK && rep.Error == nil:
+		return &rep, nil
+	case code == ExitMedia && rep.Error != nil && shopclip.IsMediaError(rep.Error.Code):
+		return &rep, fmt.Errorf("transcode: %w", rep.Error)
+	case code == ExitInternal && rep.Error != nil:
+		return &rep, fmt.Errorf("transcode: child: %s", rep.Error.Message)
+	default:
+		return nil, fmt.Errorf("transcode: child exited with status %d and an inconsistent report (error %v)", code, rep.Error)
+	}
+}
+
+// outOfMemory reports whether a child's last words say an allocation failed.
+func outOfMemory(stderrTail string) bool {
+	s := strings.ToLower(stderrTail)
+	for _, sign := range []string{
+		"out of memory", "cannot allocate memory", "cannot map pages",
+		"pthread_create failed", "failed to create new os thread", // thread stacks no longer fit the address space
+	} {
+		if strings.Contains(s, sign) {
+			return true
+		}
+	}
+	return false
+}
+
+// crashError is an EMEDIACRASH error that keeps the child's last words for
+// the logs (they never reach users).
+type crashError struct {
+	err    *shopclip.Error
+	signal string
+	stderr string
+}
+
+func (e *crashError) Error() string {
+	return "transcode: child killed by " + e.signal + ": " + e.err.Error()
+}
+func (e *crashError) Unwrap() error { return e.err }
+
+func (r *Runner) command() ([]string, error) {
+	if len(r.Command) > 0 {
+		return r.Command, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("transcode: find own executable: %w", err)
+	}
+	return []string{exe, "transcode"}, nil
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+// killGroup kills the child's whole process group.
+func killGroup(pid int) {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+}
+
+// boundedBuffer keeps the first max bytes written and discards the rest.
+type boundedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *boundedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
+}
+
+// childLog forwards the child's stderr: JSON slog lines are re-logged at
+// their level with their attributes (at most maxLines per job), anything
+// else (a Go crash trace) is kept in a tail for the crash report.
+type childLog struct {
+	log      *slog.Logger
+	ctx      context.Context
+	maxLines int
+
+	mu      sync.Mutex
+	partial []byte
+	lines   int
+	tailBuf []byte
+	// raw holds the first lines that are not JSON log records: where a Go
+	// crash report starts with its cause ("runtime/cgo: pthread_create
+	// failed", "fatal error: …"), before stack dumps push it out of the
+	// tail.
+	raw []byte
+}
+
+const childTailMax = 16 << 10
+
+func (c *childLog) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tailBuf = append(c.tailBuf, p...)
+	if over := len(c.tailBuf) - childTailMax; over > 0 {
+		c.tailBuf = append(c.tailBuf[:0], c.tailBuf[over:]...)
+	}
+	c.partial = append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		c.line(c.partial[:i])
+		c.partial = c.partial[i+1:]
+	}
+	if len(c.partial) > 64<<10 {
+		c.line(c.partial)
+		c.partial = c.partial[:0]
+	}
+	return len(p), nil
+}
+
+func (c *childLog) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.partial) > 0 {
+		c.line(c.partial)
+		c.partial = nil
+	}
+}
+
+func (c *childLog) line(b []byte) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return
+	}
+	c.lines++
+	if c.lines > c.maxLines {
+		if c.lines == c.maxLines+1 {
+			c.log.Warn("transcode child: too many log lines; dropping the rest")
+		}
+		return
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		if len(c.raw) < childTailMax/4 {
+			c.raw = append(append(c.raw, b...), '\n')
+		}
+		c.log.Warn("transcode child", "stderr", string(b))
+		return
+	}
+	level := slog.LevelInfo
+	if s, ok := rec["level"].(string); ok {
+		_ = level.UnmarshalText([]byte(s))
+	}
+	msg, _ := rec["msg"].(string)
+	delete(rec, "time")
+	delete(rec, "level")
+	delete(rec, "msg")
+	attrs := make([]any, 0, 2*len(rec))
+	for k, v := range rec {
+		attrs = append(attrs, slog.Any(k, v))
+	}
+	c.log.Log(c.ctx, level, "transcode child: "+msg, attrs...)
+}
+
+// tail returns the first raw lines and the last bytes of the child's
+// stderr.
+func (c *childLog) tail() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.raw) + "\n…\n" + string(c.tailBuf)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

@@ -1,0 +1,395 @@
+package transcode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+// TestMain doubles as the fake child process: Runner tests start this test
+// binary with "fakechild MODE" before the protocol flags. The real child
+// (ffmpeg.ChildMain) is tested in transcode/ffmpeg.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "fakechild" {
+		os.Exit(fakeChild(os.Args[2], os.Args[3:]))
+	}
+	os.Exit(m.Run())
+}
+
+// childFacts is what the fake child observed about its own process.
+type childFacts struct {
+	Env        []string `json:"env"`
+	Pid        int      `json:"pid"`
+	Pgid       int      `json:"pgid"`
+	Cwd        string   `json:"cwd"`
+	Interfaces []string `json:"interfaces"`
+	RlimitAS   uint64   `json:"rlimit_as"`
+	RlimitCore uint64   `json:"rlimit_core"`
+	DialErr    string   `json:"dial_err"`
+	Args       []string `json:"args"`
+}
+
+func fakeChild(mode string, args []string) int {
+	mode, dial, _ := strings.Cut(mode, "@")
+	req, err := ParseChildArgs(args, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake child:", err)
+		return ExitInternal
+	}
+	if err := req.Rlimits.Apply(); err != nil {
+		fmt.Fprintln(os.Stderr, "fake child:", err)
+		return ExitInternal
+	}
+	events := os.NewFile(uintptr(req.EventsFD), "events")
+	send := func(ev Event) {
+		b, _ := json.Marshal(ev)
+		events.Write(append(b, '\n'))
+	}
+	report := func(r Report) { json.NewEncoder(os.Stdout).Encode(r) }
+	switch mode {
+	case "ok":
+		facts := childFacts{Env: os.Environ(), Pid: os.Getpid(), Args: args}
+		facts.Pgid, _ = syscall.Getpgid(0)
+		facts.Cwd, _ = os.Getwd()
+		ifs, _ := net.Interfaces()
+		for _, i := range ifs {
+			facts.Interfaces = append(facts.Interfaces, i.Name)
+		}
+		var rl syscall.Rlimit
+		syscall.Getrlimit(syscall.RLIMIT_AS, &rl)
+		facts.RlimitAS = rl.Cur
+		syscall.Getrlimit(syscall.RLIMIT_CORE, &rl)
+		facts.RlimitCore = rl.Cur
+		if dial != "" {
+			if c, err := net.DialTimeout("tcp", dial, 2*time.Second); err != nil {
+				facts.DialErr = err.Error()
+			} else {
+				c.Close()
+			}
+		}
+		b, _ := json.Marshal(facts)
+		os.WriteFile(filepath.Join(req.OutDir, "facts.json"), b, 0o644)
+		send(Event{Kind: EventProbe, DurationMS: 1000})
+		send(Event{Kind: EventProgress, Progress: 0.5, OutTimeMS: 500, DurationMS: 1000})
+		fmt.Fprintln(os.Stderr, `{"level":"WARN","msg":"a child warning","k":"v"}`)
+		report(Report{Input: req.Input, Master: MasterName, DurationMS: 1000, Width: 1080, Height: 1920,
+			Renditions: []shopclip.Rendition{{Name: "1080p", Width: 1080, Height: 1920, Bandwidth: 1}}})
+		return ExitOK
+	case "media":
+		report(Report{Error: shopclip.Errorf(shopclip.EMEDIADECODE, "No picture could be decoded.")})
+		return ExitMedia
+	case "media-exit1":
+		report(Report{Error: shopclip.Errorf(shopclip.EMEDIADECODE, "inconsistent")})
+		return ExitInternal
+	case "internal":
+		report(Report{Error: &shopclip.Error{Code: shopclip.EINTERNAL, Message: "ffmpeg: out dir not writable"}})
+		return ExitInternal
+	case "garbage":
+		fmt.Println("this is not JSON")
+		return ExitOK
+	case "two-docs":
+		report(Report{})
+		report(Report{})
+		return ExitOK
+	case "crash":
+		// A Go panic with traceback "crash" aborts the process by a signal,
+		// like a fault inside FFmpeg does in the real child.
+		debug.SetTraceback("crash")
+		var p *int
+		*p = 1
+		return ExitOK
+	case "oom":
+		debug.SetTraceback("crash")
+		fmt.Fprintln(os.Stderr, "fatal error: runtime: out of memory")
+		syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		time.Sleep(time.Minute)
+	case "oom-long":
+		// The cause first, then more stack dump than the tail keeps.
+		debug.SetTraceback("crash")
+		fmt.Fprintln(os.Stderr, "runtime/cgo: pthread_create failed: Resource temporarily unavailable")
+		for range 2000 {
+			fmt.Fprintln(os.Stderr, "00007f93f139db40: 2c303030 30253030  30303030 25303030  00%0000,000%0000")
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		time.Sleep(time.Minute)
+	case "sigkill":
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	case "sleep":
+		time.Sleep(time.Minute)
+	case "grandchild":
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			return ExitInternal
+		}
+		os.WriteFile(filepath.Join(req.OutDir, "grandchild.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+		time.Sleep(time.Minute)
+	case "slow-probe":
+		send(Event{Kind: EventProbe, DurationMS: 1000})
+		time.Sleep(3 * time.Second)
+		report(Report{Master: MasterName})
+		return ExitOK
+	}
+	return ExitInternal
+}
+
+func fakeRunner(t *testing.T, mode string, logs io.Writer) *Runner {
+	t.Helper()
+	if logs == nil {
+		logs = io.Discard
+	}
+	return &Runner{
+		Command: []string{os.Args[0], "fakechild", mode},
+		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Limits:  Limits{WallFloor: 20 * time.Second},
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunnerSuccess(t *testing.T) {
+	t.Setenv("SHOPCLIP_TEST_SECRET", "hunter2")
+	t.Setenv("MINIO_SECRET_KEY", "hunter2")
+	// A loopback service the child must not reach (RELIABILITY B2, B8).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	var logs syncBuffer
+	r := fakeRunner(t, "ok@"+ln.Addr().String(), &logs)
+	out := filepath.Join(t.TempDir(), "job", "out") // created by Run
+	var events []Event
+	var mu sync.Mutex
+	rep, err := r.Run(context.Background(), Job{Input: "/jobs/j1/input.mp4", OutDir: out, OnEvent: func(ev Event) {
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Input != "/jobs/j1/input.mp4" || len(rep.Renditions) != 1 || rep.Width != 1080 {
+		t.Errorf("report = %+v", rep)
+	}
+	mu.Lock()
+	if len(events) != 2 || events[0].Kind != EventProbe || events[1].Kind != EventProgress || events[1].Progress != 0.5 {
+		t.Errorf("events = %+v, want probe then progress", events)
+	}
+	mu.Unlock()
+	if !strings.Contains(logs.String(), "a child warning") || !strings.Contains(logs.String(), "k=v") {
+		t.Errorf("child's log line not forwarded with its attributes:\n%s", logs.String())
+	}
+
+	var facts childFacts
+	b, err := os.ReadFile(filepath.Join(out, "facts.json"))
+	if err != nil {
+		t.Fatalf("child facts: %v", err)
+	}
+	if err := json.Unmarshal(b, &facts); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range facts.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !containsString(childEnv, k) && kv != "TZ=" {
+			t.Errorf("child environment holds %q, not in the allowlist %v", k, childEnv)
+		}
+	}
+	if facts.Pgid != facts.Pid {
+		t.Errorf("child pgid %d != pid %d: not in its own process group", facts.Pgid, facts.Pid)
+	}
+	if facts.Cwd != out {
+		t.Errorf("child cwd = %q, want the out dir %q", facts.Cwd, out)
+	}
+	if facts.RlimitAS != 6<<30 || facts.RlimitCore != 0 {
+		t.Errorf("child rlimits AS=%d core=%d, want %d and 0", facts.RlimitAS, facts.RlimitCore, 6<<30)
+	}
+	if os.Geteuid() == 0 && !r.netnsOff.Load() {
+		if len(facts.Interfaces) != 1 || facts.Interfaces[0] != "lo" {
+			t.Errorf("child network interfaces = %v, want only lo (own network namespace)", facts.Interfaces)
+		}
+		if !strings.Contains(facts.DialErr, "network is unreachable") {
+			t.Errorf("child dialing a loopback service: %q, want network is unreachable", facts.DialErr)
+		}
+		if n := accepted.Load(); n != 0 {
+			t.Errorf("the loopback service accepted %d connections from the child", n)
+		}
+	} else {
+		t.Logf("no network namespace for the child (not root, or refused): the dial test is skipped")
+	}
+	assertReaped(t, facts.Pid)
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// assertReaped fails if pid is still a process (a zombie included).
+func assertReaped(t *testing.T, pid int) {
+	t.Helper()
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		fields := strings.Fields(string(b))
+		if len(fields) > 3 && fields[3] == strconv.Itoa(os.Getpid()) {
+			t.Errorf("child %d still exists (state %s)", pid, fields[2])
+		}
+	}
+}
+
+func TestRunnerOutcomes(t *testing.T) {
+	tests := []struct {
+		mode     string
+		code     string // shopclip.ErrorCode of the error
+		contains string
+		report   bool // a report comes back with the error
+	}{
+		{"media", shopclip.EMEDIADECODE, "No picture", true},
+		{"internal", shopclip.EINTERNAL, "out dir not writable", true},
+		{"media-exit1", shopclip.EINTERNAL, "inconsistent", true},
+		{"garbage", shopclip.EINTERNAL, "no report", false},
+		{"two-docs", shopclip.EINTERNAL, "more than one", false},
+		{"crash", shopclip.EMEDIACRASH, "crashed", false},
+		{"oom", shopclip.EMEDIALIMIT, "memory", false},
+		{"oom-long", shopclip.EMEDIALIMIT, "memory", false},
+		{"sigkill", shopclip.EMEDIALIMIT, "limit", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			rep, err := fakeRunner(t, tt.mode, nil).Run(context.Background(), Job{Input: "/x.mp4", OutDir: t.TempDir()})
+			if err == nil {
+				t.Fatalf("Run succeeded: %+v", rep)
+			}
+			if got := shopclip.ErrorCode(err); got != tt.code {
+				t.Errorf("code = %q (%v), want %q", got, err, tt.code)
+			}
+			if !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("error %q does not mention %q", err, tt.contains)
+			}
+			if (rep != nil) != tt.report {
+				t.Errorf("report = %+v, want one: %v", rep, tt.report)
+			}
+		})
+	}
+}
+
+func TestRunnerDeadlineKillsGroup(t *testing.T) {
+	r := fakeRunner(t, "grandchild", nil)
+	r.Limits.WallFloor = 1500 * time.Millisecond
+	out := t.TempDir()
+	_, err := r.Run(context.Background(), Job{Input: "/x.mp4", OutDir: out})
+	if got := shopclip.ErrorCode(err); got != shopclip.EMEDIALIMIT {
+		t.Fatalf("code = %q (%v), want %q", got, err, shopclip.EMEDIALIMIT)
+	}
+	if !strings.Contains(shopclip.ErrorMessage(err), "time limit") {
+		t.Errorf("message %q does not say it took too long", shopclip.ErrorMessage(err))
+	}
+	b, err := os.ReadFile(filepath.Join(out, "grandchild.pid"))
+	if err != nil {
+		t.Fatalf("the child did not start its grandchild: %v", err)
+	}
+	pid, _ := strconv.Atoi(string(b))
+	// The grandchild was killed with the group; once init reaps it, it is
+	// gone. Wait for that, boundedly.
+	for i := 0; ; i++ {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			break
+		}
+		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z ") {
+			break // killed, waiting for its reaper
+		}
+		if i == 100 {
+			t.Fatalf("grandchild %d survived the group kill", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRunnerProbeExtendsDeadline(t *testing.T) {
+	r := fakeRunner(t, "slow-probe", nil)
+	// Floor alone (1 s) would kill the child's 3 s; the probe event's 1 s
+	// duration extends the deadline to 1 + 20 × 1 = 21 s.
+	r.Limits.WallFloor = time.Second
+	r.Limits.WallPerSecond = 20
+	if _, err := r.Run(context.Background(), Job{Input: "/x.mp4", OutDir: t.TempDir()}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestRunnerContextCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	_, err := fakeRunner(t, "sleep", nil).Run(ctx, Job{Input: "/x.mp4", OutDir: t.TempDir()})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	if shopclip.IsMediaError(shopclip.ErrorCode(err)) {
+		t.Errorf("a cancelled job must not be a media error: %v", err)
+	}
+}
+
+func TestRunnerCannotStart(t *testing.T) {
+	r := &Runner{Command: []string{"/nonexistent/shopclip", "transcode"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, err := r.Run(context.Background(), Job{Input: "/x.mp4", OutDir: t.TempDir()})
+	if err == nil || shopclip.ErrorCode(err) != shopclip.EINTERNAL {
+		t.Fatalf("Run with a missing binary: %v, want an internal error", err)
+	}
+}
+
+func TestRunnerOutDirNotWritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fakeRunner(t, "ok", nil).Run(context.Background(), Job{Input: "/x.mp4", OutDir: filepath.Join(file, "out")})
+	if err == nil || shopclip.ErrorCode(err) != shopclip.EINTERNAL {
+		t.Fatalf("Run with an out dir under a file: %v, want an internal error", err)
+	}
+}
