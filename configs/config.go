@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shopclip/shopclip/transcode"
 )
 
 // Config is everything shopclip reads at startup. The zero value of each field
@@ -35,11 +37,41 @@ type Config struct {
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
 
-	Database Database `yaml:"database"`
-	Redis    Redis    `yaml:"redis"`
-	Blob     Blob     `yaml:"blob"`
-	Upload   Upload   `yaml:"upload"`
-	Worker   Worker   `yaml:"worker"`
+	Database  Database  `yaml:"database"`
+	Redis     Redis     `yaml:"redis"`
+	Blob      Blob      `yaml:"blob"`
+	Upload    Upload    `yaml:"upload"`
+	Worker    Worker    `yaml:"worker"`
+	Transcode Transcode `yaml:"transcode"`
+}
+
+// Transcode tunes the ladder and the encoders. Zero values mean the
+// engine's defaults (package transcode): 1080/720/480 by the displayed short
+// side, libx264 veryfast CRF 23, 2 s segments, AAC 128 kb/s.
+type Transcode struct {
+	Rungs        []Rung        `yaml:"rungs"`
+	Preset       string        `yaml:"preset"`
+	CRF          int           `yaml:"crf"`
+	MaxFrameRate float64       `yaml:"max_frame_rate"`
+	AudioBitrate int64         `yaml:"audio_bitrate"`
+	MaxDuration  time.Duration `yaml:"max_duration"`
+}
+
+// Rung is one rendition of the ladder.
+type Rung struct {
+	ShortSide    int     `yaml:"short_side"`     // displayed short side, e.g. 720
+	MaxRate      int64   `yaml:"max_rate"`       // bits per second
+	MaxFrameRate float64 `yaml:"max_frame_rate"` // 0: no cap of its own
+}
+
+// Engine returns the transcode engine's configuration.
+func (t Transcode) Engine() transcode.Config {
+	c := transcode.Config{Preset: t.Preset, CRF: t.CRF, MaxFrameRate: t.MaxFrameRate, AudioBitrate: t.AudioBitrate}
+	c.Limits.MaxDuration = t.MaxDuration
+	for _, r := range t.Rungs {
+		c.Rungs = append(c.Rungs, transcode.RungConfig{ShortSide: r.ShortSide, MaxRate: r.MaxRate, MaxFrameRate: r.MaxFrameRate})
+	}
+	return c.WithDefaults()
 }
 
 // Database selects the metadata store.
@@ -316,8 +348,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis.URL != "" {
 		u, err := url.Parse(c.Redis.URL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-			bad("redis.url %q: want redis://host:port, rediss://… or unix:///path", c.Redis.URL)
+		switch {
+		case err != nil:
+			bad("redis.url %q: %v", c.Redis.URL, err)
+		case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix" && u.Scheme != "redis-socket" && u.Scheme != "redis-sentinel":
+			bad("redis.url %q: want redis://host:port/db, rediss://…, redis-sentinel://… or unix:///path.sock", c.Redis.URL)
 		}
 	}
 	if s := c.Blob.S3; s.Enabled() {
@@ -345,6 +380,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
+	}
+	if err := c.Transcode.Engine().Validate(); err != nil {
+		bad("transcode: %v", err)
 	}
 	return errors.Join(errs...)
 }

@@ -112,3 +112,19 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestTranscodeSection(t *testing.T) {
+	c, err := configs.Parse([]byte("transcode:\n  crf: 20\n  rungs:\n    - {short_side: 720, max_rate: 2000000}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Transcode.Engine()
+	if e.CRF != 20 || len(e.Rungs) != 1 || e.Rungs[0].ShortSide != 720 || e.Preset != "veryfast" {
+		t.Errorf("engine config = %+v", e)
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("transcode:\n  crf: 99\n"), 0o600)
+	if _, err := configs.Load(path, nil); err == nil || !strings.Contains(err.Error(), "transcode") {
+		t.Errorf("crf 99: %v", err)
+	}
+}
