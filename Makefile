@@ -1,0 +1,46 @@
+# shopclip — `make up` runs the product, `make test` runs every test.
+GO ?= go
+BIN := bin/shopclip
+ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: up
+up: deps build ## install what is missing, build, and run everything on embedded defaults (ARGS="--addr … --data …")
+	$(BIN) up $(ARGS)
+
+.PHONY: test
+test: test-deps ## install what is missing, start the services, run every test with the race detector
+	scripts/test.sh
+
+.PHONY: build
+build: ## build bin/shopclip
+	$(GO) build -o $(BIN) ./cmd/shopclip
+
+.PHONY: deps
+deps: ## install the build and run dependencies (apt-get when root)
+	scripts/deps.sh
+
+.PHONY: test-deps
+test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, MinIO)
+	scripts/deps.sh --test
+
+.PHONY: bench
+bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5)
+	scripts/bench-transcode.sh $(or $(ROUNDS),5)
+
+.PHONY: fmt
+fmt: ## gofmt every file
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## go vet
+	$(GO) vet ./...
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf bin

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/blob/local"
+	"github.com/shopclip/shopclip/blob/s3"
+	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/localredis"
+	"github.com/shopclip/shopclip/store"
+	"github.com/shopclip/shopclip/storefront"
+	"github.com/shopclip/shopclip/workers"
+)
+
+// Mode says which parts of shopclip a process runs.
+type Mode string
+
+// Modes.
+const (
+	ModeUp     Mode = "up"     // API + workers + embedded defaults
+	ModeServe  Mode = "serve"  // API only
+	ModeWorker Mode = "worker" // workers only
+)
+
+func (m Mode) api() bool     { return m == ModeUp || m == ModeServe }
+func (m Mode) workers() bool { return m == ModeUp || m == ModeWorker }
+
+// Main is one running shopclip process. Set the fields, call Run, then Close.
+// End-to-end tests boot it in-process with Addr 127.0.0.1:0.
+type Main struct {
+	Config configs.Config
+	Mode   Mode
+	Logger *slog.Logger
+	// TranscodeCommand is the argv prefix that starts a transcode child.
+	// Default: this executable with the "transcode" subcommand.
+	TranscodeCommand []string
+
+	lock      *os.File
+	redisd    *localredis.Server
+	rdb       redis.UniversalClient
+	store     *store.DB
+	blobs     blob.Store
+	queue     *workers.Client
+	inspector *asynq.Inspector
+	worker    *workers.Server
+	ln        net.Listener
+	http      *http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+func (m *Main) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run opens every component and starts serving in the background. On error
+// it closes whatever it opened.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	cfg := m.Config
+	log := m.logger()
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+
+	if m.Mode == ModeUp {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if m.lock, err = lockDir(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+
+	// Redis: the embedded child, or a shared server.
+	redisURL := cfg.Redis.URL
+	if redisURL == "" {
+		if m.Mode != ModeUp {
+			return fmt.Errorf("shopclip %s needs a shared Redis: set SHOPCLIP_REDIS_URL (redis://host:port/db)", m.Mode)
+		}
+		m.redisd = &localredis.Server{Dir: filepath.Join(cfg.DataDir, "redis"), Logger: log.With("component", "redis")}
+		if err := m.redisd.Start(ctx); err != nil {
+			return err
+		}
+		redisURL = m.redisd.URL()
+	}
+	redisOpt, err := parseRedisURL(redisURL)
+	if err != nil {
+		return err
+	}
+	m.rdb = redisOpt.MakeRedisClient().(redis.UniversalClient)
+	if err := checkRedisDurability(ctx, m.rdb, log); err != nil {
+		return err
+	}
+
+	// Metadata.
+	if !cfg.UsesPostgres() {
+		if err := os.MkdirAll(filepath.Dir(cfg.Database.URL), 0o700); err != nil {
+			return fmt.Errorf("database dir: %w", err)
+		}
+	}
+	if m.store, err = store.Open(ctx, cfg.Database.URL); err != nil {
+		return err
+	}
+
+	// Objects.
+	if s := cfg.Blob.S3; s.Enabled() {
+		st, err := s3.New(s3.Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, AccessKey: s.AccessKey, SecretKey: s.SecretKey, UseSSL: s.UseSSL})
+		if err != nil {
+			return err
+		}
+		if err := st.EnsureBucket(ctx); err != nil {
+			return err
+		}
+		m.blobs = st
+	} else {
+		st, err := local.New(cfg.Blob.Dir)
+		if err != nil {
+			return err
+		}
+		m.blobs = st
+	}
+
+	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry})
+	m.inspector = asynq.NewInspector(redisOpt)
+
+	if m.Mode.workers() {
+		if err := os.MkdirAll(cfg.Worker.WorkDir, 0o700); err != nil {
+			return fmt.Errorf("work dir: %w", err)
+		}
+		tc, err := m.transcoder()
+		if err != nil {
+			return err
+		}
+		h := &workers.Handlers{
+			Store:      m.store,
+			Blobs:      m.blobs,
+			Transcoder: tc,
+			Tags:       m.queue,
+			WorkDir:    cfg.Worker.WorkDir,
+			MaxCrashes: cfg.Worker.MaxCrashes,
+			BuyURL:     func(id string) string { return publicURL(cfg, "/v1/buy/"+id) },
+			Logger:     log.With("component", "worker"),
+		}
+		m.worker = workers.NewServer(redisOpt, workers.ServerConfig{Concurrency: cfg.Worker.Concurrency, Logger: log}, h)
+		if err := m.worker.Start(); err != nil {
+			return err
+		}
+		rec := &workers.Reconciler{Store: m.store, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
+		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
+	}
+
+	if m.Mode.api() {
+		api := &storefront.Server{
+			Store:          m.store,
+			Blobs:          m.blobs,
+			Queue:          m.queue,
+			MaxUploadBytes: cfg.Upload.MaxBytes,
+			PublicURL:      cfg.PublicURL,
+			SignedURLTTL:   cfg.Blob.S3.SignedURLTTL,
+			Logger:         log.With("component", "api"),
+			Checks: []storefront.Check{
+				{Name: "database", Check: m.store.Ping},
+				{Name: "blobs", Check: m.blobs.Ping},
+				{Name: "redis", Check: func(ctx context.Context) error { return checkRedisDurability(ctx, m.rdb, nil) }},
+			},
+		}
+		if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		m.http = &http.Server{
+			Handler:           api.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return bg },
+		}
+		m.wg.Go(func() {
+			if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server", "err", err)
+			}
+		})
+	}
+	return nil
+}
+
+// Addr is the address the API listens on, once Run has returned.
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// URL is the API's base URL, once Run has returned.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Close stops everything Run started, in reverse order: the API stops taking
+// requests, the workers requeue what they cannot finish, then the stores and
+// the embedded Redis close. It is safe to call more than once.
+func (m *Main) Close() error {
+	var errs []error
+	m.closeOnce.Do(func() {
+		if m.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := m.http.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			cancel()
+		}
+		if m.worker != nil {
+			m.worker.Shutdown()
+		}
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.wg.Wait()
+		if m.inspector != nil {
+			m.inspector.Close()
+		}
+		if m.queue != nil {
+			m.queue.Close()
+		}
+		if m.rdb != nil {
+			m.rdb.Close()
+		}
+		if m.store != nil {
+			if err := m.store.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if m.redisd != nil {
+			if err := m.redisd.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if m.lock != nil {
+			m.lock.Close()
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// parseRedisURL parses redis://, rediss://, redis-sentinel:// and unix://
+// (or redis-socket://) URLs.
+func parseRedisURL(u string) (asynq.RedisConnOpt, error) {
+	if rest, ok := strings.CutPrefix(u, "unix://"); ok {
+		u = "redis-socket://" + rest
+	}
+	opt, err := asynq.ParseRedisURI(u)
+	if err != nil {
+		return nil, fmt.Errorf("redis url %q: %w", u, err)
+	}
+	return opt, nil
+}
+
+// lockDir takes an exclusive lock on dir, so two `shopclip up` never share a
+// data directory (and its Redis).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "shopclip.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another shopclip is running with data dir %s (stop it, or pass --data DIR)", dir)
+	}
+	return f, nil
+}
+
+// checkRedisDurability refuses a Redis that may evict keys: asynq keeps task
+// state and leases there, and an evicted lease leaves a task active forever
+// (asynq #799, #1144). A Redis that hides CONFIG (some managed services) is
+// given the benefit of the doubt, with a warning.
+func checkRedisDurability(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) error {
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	res, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		if log != nil {
+			log.Warn("redis: cannot read maxmemory-policy; make sure it is noeviction", "err", err)
+		}
+		return nil
+	}
+	if p := res["maxmemory-policy"]; p != "" && p != "noeviction" {
+		return fmt.Errorf("redis: maxmemory-policy is %q; the job queue needs noeviction (a queue, not a cache)", p)
+	}
+	return nil
+}
+
+// publicURL makes path absolute when a public URL is configured.
+func publicURL(cfg configs.Config, path string) string {
+	if cfg.PublicURL == "" {
+		return path
+	}
+	return strings.TrimSuffix(cfg.PublicURL, "/") + path
+}

@@ -1,0 +1,80 @@
+// Command shopclip runs the shoppable short-video pipeline.
+//
+//	shopclip up        the API and the workers in one process, embedded defaults
+//	shopclip serve     the API alone (scale-out)
+//	shopclip worker    the workers alone (scale-out)
+//	shopclip account create --role creator|brand|admin --name NAME
+//	shopclip transcode --in FILE --out DIR
+//
+// This package is the only place that wires components, reads configuration
+// and owns signals.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `shopclip — shoppable short video, self-hosted.
+
+Usage:
+  shopclip up [--addr HOST:PORT] [--data DIR] [--config FILE]
+        the API and the workers in one process with the embedded defaults
+        (SQLite, a local blob directory, a redis-server child)
+  shopclip serve [--addr HOST:PORT] [--config FILE]
+        the API alone, for scale-out (needs SHOPCLIP_REDIS_URL)
+  shopclip worker [--config FILE]
+        the workers alone, for scale-out (needs SHOPCLIP_REDIS_URL)
+  shopclip account create --role creator|brand|admin --name NAME [--data DIR] [--config FILE]
+        create an account and print its new API key
+  shopclip transcode --in FILE --out DIR
+        transcode a local file to HLS with no services; prints a JSON report
+  shopclip version
+
+Configuration: configs/shopclip.example.yaml documents every key; SHOPCLIP_*
+environment variables override the file (SHOPCLIP_CONFIG names it).
+`
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "up", "serve", "worker":
+		err = runServer(ctx, args[0], args[1:], stdout, stderr)
+	case "account":
+		err = runAccount(ctx, args[1:], stdout, stderr)
+	case "transcode":
+		return runTranscode(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "shopclip", version())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "shopclip: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		fmt.Fprintf(stderr, "shopclip: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/shopclip/shopclip/configs"
+)
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func runServer(ctx context.Context, mode string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shopclip "+mode, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address HOST:PORT (default 127.0.0.1:8080)")
+	data := fs.String("data", "", "data directory (default ~/.local/share/shopclip)")
+	config := fs.String("config", "", "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	cfg, err := configFromFlags(*config, *addr, *data)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	m := &Main{Config: cfg, Mode: Mode(mode), Logger: log}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	printBanner(stdout, m)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nshopclip: stopping (Ctrl-C again to force)…")
+	done := make(chan error, 1)
+	go func() { done <- m.Close() }()
+	// A second signal forces the exit.
+	force := make(chan os.Signal, 1)
+	notifyForce(force)
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "shopclip: stopped")
+		return nil
+	case <-force:
+		return fmt.Errorf("forced exit")
+	}
+}
+
+// configFromFlags loads the configuration with --addr and --data applied on
+// top of the file and the environment (flags win).
+func configFromFlags(path, addr, data string) (configs.Config, error) {
+	if path == "" {
+		path = os.Getenv("SHOPCLIP_CONFIG")
+	}
+	env := os.Environ()
+	if addr != "" {
+		env = append(env, "SHOPCLIP_ADDR="+addr)
+	}
+	if data != "" {
+		abs, err := filepath.Abs(data)
+		if err != nil {
+			return configs.Config{}, err
+		}
+		env = append(env, "SHOPCLIP_DATA="+abs)
+	}
+	return configs.Load(path, env)
+}
+
+func printBanner(w io.Writer, m *Main) {
+	self := os.Args[0]
+	cfg := m.Config
+	switch m.Mode {
+	case ModeWorker:
+		fmt.Fprintf(w, "shopclip worker is running (concurrency %d). Ctrl-C stops it.\n", cfg.Worker.Concurrency)
+		return
+	case ModeServe:
+		fmt.Fprintf(w, "shopclip API is listening on %s. Ctrl-C stops it.\n", m.URL())
+		return
+	}
+	fmt.Fprintf(w, `
+shopclip is running on %[1]s
+  data:     %[2]s (SQLite, blobs, Redis)
+  health:   %[1]s/readyz
+
+Next, in another terminal:
+  KEY=$(%[3]s account create --role creator --name alice --data %[2]s)
+  curl -H "Authorization: Bearer $KEY" -F file=@clip.mp4 -F title="My clip" %[1]s/v1/clips
+  %[3]s account create --role brand --name acme --data %[2]s
+  curl %[1]s/v1/feed
+
+Ctrl-C stops everything; your clips stay in the data directory.
+`, m.URL(), cfg.DataDir, self)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+		return bi.Main.Version
+	}
+	return "devel"
+}
