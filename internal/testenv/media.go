@@ -12,7 +12,8 @@ const EnvMedia = "SHOPCLIP_TEST_MEDIA"
 // MediaDir returns the directory of the shared media corpus (real clips with
 // a MANIFEST.md): $SHOPCLIP_TEST_MEDIA, or shared/media beside the
 // repository (../shared/media from its root), found by walking up from the
-// test's working directory.
+// test's working directory, or /work/shared/media where the development
+// machines keep it.
 func MediaDir(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv(EnvMedia); d != "" {
@@ -20,6 +21,9 @@ func MediaDir(t testing.TB) string {
 	}
 	if d := findUp(filepath.Join("shared", "media", "MANIFEST.md")); d != "" {
 		return filepath.Dir(d)
+	}
+	if _, err := os.Stat("/work/shared/media/MANIFEST.md"); err == nil {
+		return "/work/shared/media"
 	}
 	Unavailable(t, "media corpus not found: set %s or put it at ../shared/media", EnvMedia)
 	return ""
@@ -31,6 +35,9 @@ func BenchDir(t testing.TB) string {
 	t.Helper()
 	if d := findUp(filepath.Join("shared", "bench", "README.md")); d != "" {
 		return filepath.Dir(d)
+	}
+	if _, err := os.Stat("/work/shared/bench/README.md"); err == nil {
+		return "/work/shared/bench"
 	}
 	Unavailable(t, "benchmark clip not found at ../shared/bench")
 	return ""

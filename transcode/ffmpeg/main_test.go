@@ -19,6 +19,7 @@ import (
 	"github.com/asticode/go-astiav"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -43,28 +44,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// mediaDir is the shared media corpus: $SHOPCLIP_TEST_MEDIA, or
-// ../shared/media beside the repository.
-var mediaDir = func() string {
-	if d := os.Getenv("SHOPCLIP_TEST_MEDIA"); d != "" {
-		return d
-	}
-	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media"))
-	return d
-}()
-
-// media returns the path of a file of the shared media corpus, skipping the
-// test when the corpus is missing (failing under CI=true).
+// media returns the path of a file of the shared media corpus (see
+// testenv.MediaDir), skipping the test when the corpus is missing (failing
+// under CI=true).
 func media(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join(mediaDir, name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("media corpus missing under CI=true: %v", err)
-		}
-		t.Skipf("media corpus missing: %v", err)
-	}
-	return p
+	return testenv.Media(t, name)
 }
 
 // ffprobeStreams runs ffprobe (the independent checker) on path.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -69,9 +70,9 @@ func TestMediaSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the media sweep is not short")
 	}
+	mediaDir := testenv.MediaDir(t) // skips, or fails under CI
 	entries, err := os.ReadDir(mediaDir)
 	if err != nil {
-		media(t, "MANIFEST.md") // skips, or fails under CI
 		t.Fatal(err)
 	}
 	cfg := transcode.Config{
