@@ -50,8 +50,12 @@ func (s *Server) SocketPath() string {
 		p = abs
 	}
 	if len(p) > 100 { // sun_path holds 108 bytes
+		// A private directory of this user's, so no one else can take the
+		// name first.
 		sum := sha256.Sum256([]byte(p))
-		p = filepath.Join(os.TempDir(), "shopclip-redis-"+hex.EncodeToString(sum[:6])+".sock")
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("shopclip-%d", os.Getuid()))
+		_ = os.Mkdir(dir, 0o700)
+		p = filepath.Join(dir, "redis-"+hex.EncodeToString(sum[:6])+".sock")
 	}
 	s.socket = p
 	return p
@@ -90,18 +94,15 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Close()
 		return err
 	}
+	s.mu.Lock()
 	s.done = make(chan struct{})
+	s.mu.Unlock()
 	go s.supervise()
 	return nil
 }
 
 func (s *Server) spawn() error {
 	sock := s.SocketPath()
-	// A socket left by a killed predecessor would make redis-server fail;
-	// the caller holds the data directory's lock, so it is stale.
-	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("localredis: remove stale socket: %w", err)
-	}
 	cmd := exec.Command(s.Binary,
 		"--port", "0",
 		"--unixsocket", sock,
@@ -116,17 +117,29 @@ func (s *Server) spawn() error {
 		"--databases", "1",
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	// Start under the lock, after checking closing, so Close never misses a
+	// process the supervisor starts.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return errClosing
+	}
+	// A socket left by a killed predecessor would make redis-server fail;
+	// the caller holds the data directory's lock, so it is stale.
+	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("localredis: remove stale socket: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("localredis: start %s: %w", s.Binary, err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
-	s.mu.Unlock()
 	s.logger().Info("redis started", "pid", cmd.Process.Pid, "socket", sock)
 	return nil
 }
+
+var errClosing = errors.New("localredis: closing")
 
 // waitReady polls PING until redis-server answers PONG.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
@@ -207,7 +220,9 @@ func (s *Server) supervise() {
 		if closing {
 			return
 		}
-		if err := s.spawn(); err != nil {
+		if err := s.spawn(); errors.Is(err, errClosing) {
+			return
+		} else if err != nil {
 			s.logger().Error("redis restart failed", "err", err)
 			return
 		}
@@ -236,8 +251,25 @@ func (s *Server) Close() error {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	}
-	if s.done != nil {
-		<-s.done
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	// The supervisor may have started one last process before it saw
+	// closing; spawn refuses after that, so this is the final one.
+	s.mu.Lock()
+	last, lastExited := s.cmd, s.exited
+	s.mu.Unlock()
+	if last != cmd {
+		_ = last.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-lastExited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-last.Process.Pid, syscall.SIGKILL)
+			<-lastExited
+		}
 	}
 	_ = os.Remove(s.SocketPath())
 	return nil

@@ -2,6 +2,7 @@ package localredis_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,4 +105,41 @@ func TestLongDirUsesShortSocket(t *testing.T) {
 	if p := s.SocketPath(); len(p) > 100 {
 		t.Errorf("SocketPath() = %q (%d bytes), want at most 100", p, len(p))
 	}
+}
+
+// TestCloseDuringRestart kills redis-server and closes the supervisor at
+// once, many times: Close must return and leave no redis-server behind,
+// whether it lands before, during or after the supervisor's restart.
+func TestCloseDuringRestart(t *testing.T) {
+	// The supervisor restarts 200 ms after a crash: aim Close all around it.
+	delays := []time.Duration{0, 50 * time.Millisecond, 400 * time.Millisecond}
+	for d := 190 * time.Millisecond; d < 230*time.Millisecond; d += 5 * time.Millisecond {
+		delays = append(delays, d)
+	}
+	for i, delay := range delays {
+		s := newServer(t)
+		old := s.PID()
+		syscall.Kill(old, syscall.SIGKILL)
+		time.Sleep(delay)
+		done := make(chan struct{})
+		go func() { s.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: Close did not return", i)
+		}
+		if pid := s.PID(); pid != 0 && alive(pid) {
+			t.Fatalf("round %d: redis-server %d still running after Close", i, pid)
+		}
+	}
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
 }
