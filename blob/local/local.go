@@ -145,7 +145,12 @@ func (s *Store) createTemp(dir string) (*os.File, string, error) {
 	var err error
 	for range 100 {
 		if dir != "." {
-			if err = s.root.MkdirAll(dir, 0o755); err != nil {
+			err = s.root.MkdirAll(dir, 0o755)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) {
+				// A parent was pruned while we made it, or a concurrent Put
+				// made it first: again.
+				continue
+			} else if err != nil {
 				return nil, "", err
 			}
 		}
@@ -271,6 +276,42 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	s.pruneDirs(path.Dir(key))
 	return nil
+}
+
+// RemoveStaleTemp removes the temporary files of Puts that were cut off
+// (the process was killed mid-write) and are older than olderThan, and
+// returns how many it removed. Puts in progress are younger; run it at
+// startup or now and then.
+func (s *Store) RemoveStaleTemp(ctx context.Context, olderThan time.Duration) (int, error) {
+	cutoff := time.Now().Add(-olderThan)
+	n := 0
+	err := fs.WalkDir(s.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !d.Type().IsRegular() || !strings.HasPrefix(d.Name(), tempMarker) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil || fi.ModTime().After(cutoff) {
+			return nil
+		}
+		if err := s.root.Remove(p); err == nil {
+			n++
+			s.pruneDirs(path.Dir(p))
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("local: remove stale temporary files: %w", err)
+	}
+	return n, nil
 }
 
 // pruneDirs removes dir and its parents while they are empty, stopping below

@@ -2,12 +2,14 @@ package local_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,5 +318,68 @@ func TestOpenKeepsItsVersion(t *testing.T) {
 	}
 	if !bytes.Equal(got, v1) {
 		t.Errorf("read from the open object: got %q, want the version opened", got)
+	}
+}
+
+func TestRemoveStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(t, dir)
+	ctx := t.Context()
+	if err := s.Put(ctx, "originals/c1", strings.NewReader("kept"), 4, blob.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "originals", ".~put-00000000000000aa")
+	young := filepath.Join(dir, "originals", ".~put-00000000000000bb")
+	orphanDir := filepath.Join(dir, "clips", "c2", "g1")
+	os.MkdirAll(orphanDir, 0o755)
+	orphan := filepath.Join(orphanDir, ".~put-00000000000000cc")
+	for _, p := range []string{old, young, orphan} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	os.Chtimes(old, hourAgo, hourAgo)
+	os.Chtimes(orphan, hourAgo, hourAgo)
+	n, err := s.RemoveStaleTemp(ctx, 10*time.Minute)
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveStaleTemp = %d, %v; want 2", n, err)
+	}
+	for p, want := range map[string]bool{old: false, orphan: false, young: true, filepath.Join(dir, "originals", "c1"): true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s exists = %v, want %v", p, err == nil, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "clips")); err == nil {
+		t.Errorf("emptied directories were kept")
+	}
+}
+
+// TestConcurrentPutAndPrune writes objects while siblings are deleted, so
+// that Delete prunes directories a Put is creating: no Put may fail.
+func TestConcurrentPutAndPrune(t *testing.T) {
+	s := newStore(t, t.TempDir())
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				key := fmt.Sprintf("c/%d/g/o%d", i%3, w)
+				if err := s.Put(ctx, key, strings.NewReader("x"), 1, blob.PutOptions{}); err != nil {
+					errs <- fmt.Errorf("put %s: %w", key, err)
+					return
+				}
+				if err := s.Delete(ctx, key); err != nil {
+					errs <- fmt.Errorf("delete %s: %w", key, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
