@@ -62,25 +62,28 @@ func Unavailable(t testing.TB, format string, args ...any) {
 var (
 	mu      sync.Mutex
 	started []*exec.Cmd
-	shared  = map[string]any{} // service name → its shared instance (or error)
+	exited  = map[*exec.Cmd]chan struct{}{} // closed when the process has been waited for
+	shared  = map[string]any{}              // service name → its shared instance (or error)
 )
 
 func stopAll() {
 	mu.Lock()
-	defer mu.Unlock()
-	for _, cmd := range started {
+	cmds := started
+	started = nil
+	mu.Unlock()
+	for _, cmd := range cmds {
 		stopProcess(cmd)
 	}
-	started = nil
 }
 
 func stopProcess(cmd *exec.Cmd) {
 	if cmd.Process == nil {
 		return
 	}
+	mu.Lock()
+	done := exited[cmd]
+	mu.Unlock()
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -100,10 +103,26 @@ func startProcess(cmd *exec.Cmd) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	mu.Lock()
 	started = append(started, cmd)
+	exited[cmd] = done
 	mu.Unlock()
 	return nil
+}
+
+// hasExited reports whether a process startProcess started has ended.
+func hasExited(cmd *exec.Cmd) bool {
+	mu.Lock()
+	done := exited[cmd]
+	mu.Unlock()
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -125,7 +144,7 @@ func waitTCP(addr string, cmd *exec.Cmd, timeout time.Duration) error {
 			c.Close()
 			return nil
 		}
-		if cmd != nil && cmd.ProcessState != nil {
+		if cmd != nil && hasExited(cmd) {
 			return fmt.Errorf("%s exited: %s", cmd.Path, cmd.ProcessState)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -384,10 +403,10 @@ type minioServer struct {
 	err                      error
 }
 
-// MinIOBinary finds the MinIO server binary: $SHOPCLIP_MINIO, minio on PATH,
-// or the copy scripts/deps.sh builds into ~/.cache/shopclip/bin.
+// MinIOBinary finds the MinIO server binary: $SHOPCLIP_TEST_MINIO, minio on
+// PATH, or the copy scripts/deps.sh builds into ~/.cache/shopclip/bin.
 func MinIOBinary() (string, error) {
-	if p := os.Getenv("SHOPCLIP_MINIO"); p != "" {
+	if p := os.Getenv("SHOPCLIP_TEST_MINIO"); p != "" {
 		return p, nil
 	}
 	if p, err := exec.LookPath("minio"); err == nil {
