@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/store"
@@ -37,11 +35,6 @@ func runAccount(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	a := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: *name, Role: shopclip.Role(*role)}
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("%s", shopclip.ErrorMessage(err))
-	}
-	if !cfg.UsesPostgres() {
-		if err := os.MkdirAll(filepath.Dir(cfg.Database.URL), 0o700); err != nil {
-			return err
-		}
 	}
 	db, err := store.Open(ctx, cfg.Database.URL)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -115,12 +116,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 
-	// Metadata.
-	if !cfg.UsesPostgres() {
-		if err := os.MkdirAll(filepath.Dir(cfg.Database.URL), 0o700); err != nil {
-			return fmt.Errorf("database dir: %w", err)
-		}
+	if m.Mode != ModeUp && (!cfg.UsesPostgres() || !cfg.Blob.S3.Enabled()) {
+		log.Warn("shopclip "+string(m.Mode)+" is using a SQLite file or a local blob directory: every serve and worker process must then run on this machine with the same data directory; across machines use SHOPCLIP_DATABASE_URL (PostgreSQL) and SHOPCLIP_S3_* (MinIO/S3)",
+			"database", cfg.Database.URL, "s3", cfg.Blob.S3.Enabled())
 	}
+
+	// Metadata.
 	if m.store, err = store.Open(ctx, cfg.Database.URL); err != nil {
 		return err
 	}
@@ -141,6 +142,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 		m.blobs = st
+		// Uploads cut off by a crash leave temporary files; a Put in
+		// progress is never an hour old.
+		if n, err := st.RemoveStaleTemp(ctx, time.Hour); err != nil {
+			log.Warn("blobs: remove stale temporary files", "err", err)
+		} else if n > 0 {
+			log.Info("blobs: removed temporary files of interrupted uploads", "files", n)
+		}
 	}
 
 	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry})
@@ -223,16 +231,25 @@ func (m *Main) URL() string { return "http://" + m.Addr() }
 func (m *Main) Close() error {
 	var errs []error
 	m.closeOnce.Do(func() {
+		// The API and the workers stop at the same time: the API finishes
+		// its requests for up to 10 s (then they are cancelled and cut), the
+		// workers requeue what they cannot finish within their shutdown
+		// timeout.
+		var wg sync.WaitGroup
 		if m.http != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := m.http.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-			}
-			cancel()
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := m.http.Shutdown(ctx); err != nil {
+					m.cancel() // cancels the requests still running
+					m.http.Close()
+				}
+			})
 		}
 		if m.worker != nil {
-			m.worker.Shutdown()
+			wg.Go(m.worker.Shutdown)
 		}
+		wg.Wait()
 		if m.cancel != nil {
 			m.cancel()
 		}
@@ -250,6 +267,9 @@ func (m *Main) Close() error {
 			if err := m.store.Close(); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if c, ok := m.blobs.(io.Closer); ok {
+			c.Close()
 		}
 		if m.redisd != nil {
 			if err := m.redisd.Close(); err != nil {
