@@ -266,7 +266,8 @@ func (c *Config) ApplyEnv(env []string) error {
 	var errs []error
 	for _, kv := range env {
 		name, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "SHOPCLIP_") || strings.HasPrefix(name, "SHOPCLIP_TEST_") || name == "SHOPCLIP_MINIO" {
+		// SHOPCLIP_TEST_* belong to the test scripts.
+		if !strings.HasPrefix(name, "SHOPCLIP_") || strings.HasPrefix(name, "SHOPCLIP_TEST_") {
 			continue
 		}
 		if !known[name] {

@@ -11,11 +11,11 @@ want_test=false
 [ "${1:-}" = "--test" ] && want_test=true
 
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-cache=${SHOPCLIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
+cache=${SHOPCLIP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
 
-pkgs=(pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev
-      libswscale-dev libswresample-dev libavdevice-dev redis-server)
-$want_test && pkgs+=(postgresql postgresql-client ffmpeg curl time)
+pkgs=(ca-certificates pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev
+      libavutil-dev libswscale-dev libswresample-dev libavdevice-dev redis-server jq curl)
+$want_test && pkgs+=(postgresql postgresql-client ffmpeg time)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -54,12 +54,11 @@ fi
 
 if $want_test; then
   minio=$cache/bin/minio
-  stamp=$cache/bin/minio.version
-  if [ ! -x "$minio" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$MINIO_VERSION" ]; then
+  built=$(go version -m "$minio" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/minio/minio" {print $3}')
+  if [ "$built" != "$MINIO_VERSION" ]; then
     echo "deps: building the MinIO server $MINIO_VERSION with go install (about 3 minutes, once)"
     mkdir -p "$cache/bin"
     (cd / && GOBIN=$cache/bin GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_VERSION")
-    echo "$MINIO_VERSION" >"$stamp"
   fi
 fi
 echo "deps: ok"

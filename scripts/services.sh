@@ -6,10 +6,10 @@
 #   scripts/services.sh start   start them (stopping leftovers first); prints the env file's path
 #   scripts/services.sh stop    stop what start started
 # The env file exports SHOPCLIP_TEST_* for internal/testenv.
-set -euo pipefail
+set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=${SHOPCLIP_SERVICES_DIR:-/tmp/shopclip-test-services-$(id -u)}
-cache=${SHOPCLIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
+state=${SHOPCLIP_TEST_SERVICES_DIR:-/tmp/shopclip-test-services-$(id -u)}
+cache=${SHOPCLIP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
 PG_PORT=${SHOPCLIP_TEST_PG_PORT:-5433}
 MINIO_PORT=${SHOPCLIP_TEST_MINIO_PORT:-9100}
 
@@ -35,9 +35,22 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   return 1
 }
 
+# stop_pid PIDFILE NAME: stops the process in PIDFILE if it still is NAME (pids get reused)
+stop_pid() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  grep -qa "$2" "/proc/$pid/cmdline" 2>/dev/null || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    [ -e "/proc/$pid" ] || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 stop() {
   [ -d "$state" ] || return 0
-  if [ -f "$state/minio.pid" ]; then kill "$(cat "$state/minio.pid")" 2>/dev/null || true; fi
+  stop_pid "$state/minio.pid" minio
   if [ -d "$state/pg/data" ]; then as_pg "$(pgbin)/pg_ctl" -D "$state/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
   for _ in $(seq 1 50); do
     port_busy "$MINIO_PORT" || port_busy "$PG_PORT" || break
@@ -48,6 +61,8 @@ stop() {
 
 start() {
   stop
+  # A service that fails to start must not leave the others running.
+  trap 'stop' ERR
   for p in "$PG_PORT" "$MINIO_PORT"; do
     if port_busy "$p"; then echo "services: port $p on 127.0.0.1 is taken by another program" >&2; exit 1; fi
   done
@@ -75,6 +90,7 @@ export SHOPCLIP_TEST_S3_ENDPOINT=127.0.0.1:$MINIO_PORT
 export SHOPCLIP_TEST_S3_ACCESS_KEY=shopclip
 export SHOPCLIP_TEST_S3_SECRET_KEY=$minio_secret
 ENV
+  trap - ERR
   echo "$state/env"
 }
 

@@ -10,8 +10,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-env_file=$(scripts/services.sh start)
 trap 'scripts/services.sh stop' EXIT
+env_file=$(scripts/services.sh start)
 # shellcheck disable=SC1090
 . "$env_file"
 
