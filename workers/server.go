@@ -18,7 +18,8 @@ type ServerConfig struct {
 	// their own so that long transcodes never hold them up. Default 2.
 	TagConcurrency int
 	// TaskCheckInterval is how long an idle worker waits before looking
-	// for tasks again. Default 100ms, so uploads start transcoding at once.
+	// for tasks again. Default 20ms, so an upload starts transcoding at once
+	// (an idle worker runs one cheap dequeue script per queue per interval).
 	TaskCheckInterval time.Duration
 	// ShutdownTimeout is how long Shutdown waits for running tasks before
 	// requeuing them. Default 8s.
@@ -46,7 +47,7 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 		cfg.TagConcurrency = 2
 	}
 	if cfg.TaskCheckInterval == 0 {
-		cfg.TaskCheckInterval = 100 * time.Millisecond
+		cfg.TaskCheckInterval = 20 * time.Millisecond
 	}
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = RetryDelay

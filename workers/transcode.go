@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,11 +29,19 @@ type Transcoder interface {
 	Transcode(ctx context.Context, job TranscodeJob) (*TranscodeResult, error)
 }
 
-// TranscodeJob is one transcode of a local file.
+// TranscodeJob is one transcode of a local file. The callbacks may be nil;
+// they must not block.
 type TranscodeJob struct {
 	Input    string
 	OutDir   string
-	Progress func(p float64) // 0..1; may be nil
+	Progress func(p float64) // 0..1
+	// File is called with each output file (relative to OutDir) that is
+	// complete and may be published now, in dependency order: a playlist
+	// after the segments it lists.
+	File func(rel string)
+	// Playable is called once, when the files announced so far make a
+	// playable stream and OutDir's master playlist lists every variant.
+	Playable func(Playable)
 }
 
 // TranscodeResult is what a transcode found and made.
@@ -119,6 +128,7 @@ func (h *Handlers) HandleTranscode(ctx context.Context, t *asynq.Task) error {
 		return h.failOrRetry(ctx, clip, attempt, err, log)
 	}
 	log.Info("transcode: published", "seconds", time.Since(start).Seconds())
+	h.sweepGenerations(clip.ID, attempt, log)
 	if err := h.Tags.EnqueueTag(ctx, clip.ID); err != nil {
 		// The pop-ups API prices live from the database; the stored
 		// timeline is rebuilt by the next change or the reconciler.
@@ -135,7 +145,8 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 	defer os.RemoveAll(dir)
 
 	in := filepath.Join(dir, "source")
-	if err := h.download(ctx, clip, in); err != nil {
+	verified, err := h.fetchOriginal(ctx, clip, in)
+	if err != nil {
 		return err
 	}
 	out := filepath.Join(dir, "out")
@@ -148,20 +159,39 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	progress := h.progressReporter(ctx, clip.ID, attempt, cancel, log)
+	prefix := shopclip.GenerationPrefix(clip.ID, attempt)
+	pub := newPublisher(ctx, h, clip.ID, attempt, prefix, out, verified, cancel, log)
 
-	res, err := h.Transcoder.Transcode(ctx, TranscodeJob{Input: in, OutDir: out, Progress: progress})
+	res, err := h.Transcoder.Transcode(ctx, TranscodeJob{
+		Input:  in,
+		OutDir: out,
+		Progress: func(f float64) {
+			pub.setProgress(f)
+			progress(f)
+		},
+		File:     pub.file,
+		Playable: pub.playable,
+	})
+	perr := pub.finish()
 	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		h.deletePrefix(prefix, log)
 		return cause
 	} else if err != nil {
+		h.deletePrefix(prefix, log)
 		return err
+	} else if perr != nil {
+		h.deletePrefix(prefix, log)
+		return perr
 	}
-
-	prefix := shopclip.GenerationPrefix(clip.ID, attempt)
-	if err := h.upload(ctx, out, prefix); err != nil {
+	if err := verified(); err != nil {
 		h.deletePrefix(prefix, log)
 		return err
 	}
-	pub := &shopclip.Publication{
+	if err := h.upload(ctx, out, prefix, pub.isUploaded); err != nil {
+		h.deletePrefix(prefix, log)
+		return err
+	}
+	final := &shopclip.Publication{
 		Generation:   attempt,
 		OutputPrefix: prefix,
 		DurationMS:   res.DurationMS,
@@ -171,7 +201,7 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 		HasMP4:       fileExists(filepath.Join(out, shopclip.MP4File)),
 		HasPoster:    fileExists(filepath.Join(out, shopclip.PosterFile)),
 	}
-	err = h.Store.PublishClip(ctx, clip.ID, attempt, pub)
+	err = h.Store.PublishClip(ctx, clip.ID, attempt, final)
 	switch code := shopclip.ErrorCode(err); {
 	case err == nil:
 		return nil
@@ -216,38 +246,75 @@ func (h *Handlers) progressReporter(ctx context.Context, clipID, attempt string,
 	}
 }
 
-// download copies the clip's original to path and checks its size and hash.
-func (h *Handlers) download(ctx context.Context, clip *shopclip.Clip, path string) error {
+// fetchOriginal puts the clip's original at path and returns a function that
+// reports whether its size and SHA-256 match what the upload recorded. When
+// the blob store keeps objects as local files, the original is hard-linked
+// (instant, whatever its size) and hashed concurrently with the transcode;
+// otherwise it is downloaded and hashed on the way.
+func (h *Handlers) fetchOriginal(ctx context.Context, clip *shopclip.Clip, path string) (verified func() error, err error) {
+	if lf, ok := h.Blobs.(blob.LocalFiler); ok {
+		if src, err := lf.LocalPath(clip.OriginalKey); err == nil && os.Link(src, path) == nil {
+			result := make(chan error, 1)
+			go func() { result <- checkFile(path, clip) }()
+			var once sync.Once
+			var verr error
+			return func() error {
+				once.Do(func() { verr = <-result })
+				return verr
+			}, nil
+		}
+	}
 	obj, err := h.Blobs.Open(ctx, clip.OriginalKey)
 	if err != nil {
-		return fmt.Errorf("workers: open original: %w", err)
+		return nil, fmt.Errorf("workers: open original: %w", err)
 	}
 	defer obj.Close()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("workers: download original: %w", err)
+		return nil, fmt.Errorf("workers: download original: %w", err)
 	}
 	defer f.Close()
 	sum := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, sum), ctxReader{ctx, obj})
 	if err != nil {
-		return fmt.Errorf("workers: download original: %w", err)
+		return nil, fmt.Errorf("workers: download original: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("workers: download original: %w", err)
+		return nil, fmt.Errorf("workers: download original: %w", err)
 	}
+	err = checkDigest(clip, n, hex.EncodeToString(sum.Sum(nil)))
+	return func() error { return err }, nil
+}
+
+// checkFile hashes the file at path and compares it with the upload's record.
+func checkFile(path string, clip *shopclip.Clip) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("workers: check original: %w", err)
+	}
+	defer f.Close()
+	sum := sha256.New()
+	n, err := io.Copy(sum, f)
+	if err != nil {
+		return fmt.Errorf("workers: check original: %w", err)
+	}
+	return checkDigest(clip, n, hex.EncodeToString(sum.Sum(nil)))
+}
+
+func checkDigest(clip *shopclip.Clip, n int64, digest string) error {
 	if clip.OriginalSize > 0 && n != clip.OriginalSize {
 		return fmt.Errorf("workers: original is %d bytes, want %d", n, clip.OriginalSize)
 	}
-	if got := hex.EncodeToString(sum.Sum(nil)); clip.OriginalSHA256 != "" && got != clip.OriginalSHA256 {
-		return fmt.Errorf("workers: original's SHA-256 is %s, want %s", got, clip.OriginalSHA256)
+	if clip.OriginalSHA256 != "" && digest != clip.OriginalSHA256 {
+		return fmt.Errorf("workers: original's SHA-256 is %s, want %s", digest, clip.OriginalSHA256)
 	}
 	return nil
 }
 
 // upload puts every file under dir at prefix, the master playlist last, so a
-// reader who finds the master finds everything it names.
-func (h *Handlers) upload(ctx context.Context, dir, prefix string) error {
+// reader who finds the master finds everything it names. Files for which
+// skip reports true are already there.
+func (h *Handlers) upload(ctx context.Context, dir, prefix string, skip func(rel string) bool) error {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -267,6 +334,9 @@ func (h *Handlers) upload(ctx context.Context, dir, prefix string) error {
 		return fmt.Errorf("workers: transcode made no %s", shopclip.MasterPlaylist)
 	}
 	for _, rel := range files {
+		if skip(rel) {
+			continue
+		}
 		if err := h.putFile(ctx, filepath.Join(dir, rel), prefix+rel); err != nil {
 			return err
 		}
@@ -289,6 +359,31 @@ func (h *Handlers) putFile(ctx context.Context, path, key string) error {
 		return fmt.Errorf("workers: upload %s: %w", key, err)
 	}
 	return nil
+}
+
+// sweepGenerations deletes the outputs of every generation of a clip but
+// keep: what earlier attempts left when their worker died mid-upload, or
+// when a publish's outcome was unknown. Failures are only logged; the next
+// terminal attempt sweeps again.
+func (h *Handlers) sweepGenerations(clipID, keep string, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	objs, err := h.Blobs.List(ctx, shopclip.ClipPrefix(clipID))
+	if err != nil {
+		log.Warn("transcode: list generations", "err", err)
+		return
+	}
+	stale := map[string]bool{}
+	for _, o := range objs {
+		gen, _, nested := strings.Cut(strings.TrimPrefix(o.Key, shopclip.ClipPrefix(clipID)), "/")
+		if nested && gen != keep && strings.HasPrefix(gen, shopclip.PrefixAttempt+"_") {
+			stale[gen] = true
+		}
+	}
+	for gen := range stale {
+		log.Info("transcode: removing the outputs of an abandoned attempt", "generation", gen)
+		h.deletePrefix(shopclip.GenerationPrefix(clipID, gen), log)
+	}
 }
 
 func (h *Handlers) deletePrefix(prefix string, log *slog.Logger) {
@@ -348,6 +443,7 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 		}
 		return fmt.Errorf("workers: record failure: %w", ferr)
 	}
+	h.sweepGenerations(clip.ID, "", log)
 	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 }
 

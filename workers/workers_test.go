@@ -36,6 +36,10 @@ type scriptedTranscoder struct {
 	delay      time.Duration
 	gate       chan struct{} // when set, every call waits for it
 	noProgress bool          // never report progress (so only the publish fences)
+	// progressive announces the first files and a playable stream, then
+	// waits for afterPlayable before finishing.
+	progressive   bool
+	afterPlayable chan struct{}
 }
 
 func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.TranscodeJob) (*workers.TranscodeResult, error) {
@@ -62,6 +66,26 @@ func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.Transcod
 	if job.Progress != nil && !s.noProgress {
 		job.Progress(0.5)
 	}
+	if s.progressive {
+		first := map[string]string{
+			"720p/init.mp4":      "init",
+			"720p/seg_00000.m4s": "first",
+			"720p/index.m3u8":    "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n",
+			"master.m3u8":        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=3000\n720p/index.m3u8\n",
+		}
+		for _, name := range []string{"720p/init.mp4", "720p/seg_00000.m4s", "720p/index.m3u8"} {
+			writeOut(job.OutDir, name, first[name])
+			job.File(name)
+		}
+		writeOut(job.OutDir, "master.m3u8", first["master.m3u8"])
+		job.Playable(workers.Playable{DurationMS: 5000, Width: 720, Height: 1280,
+			Renditions: []shopclip.Rendition{{Name: "720p", Width: 720, Height: 1280, Bandwidth: 3000}}})
+		select {
+		case <-s.afterPlayable:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	files := map[string]string{
 		"master.m3u8":        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\n720p/index.m3u8\n",
 		"720p/index.m3u8":    "#EXTM3U\n#EXT-X-ENDLIST\n",
@@ -78,6 +102,12 @@ func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.Transcod
 	}
 	return &workers.TranscodeResult{DurationMS: 5000, Width: 720, Height: 1280,
 		Renditions: []shopclip.Rendition{{Name: "720p", Width: 720, Height: 1280, Bandwidth: 1000}}}, nil
+}
+
+func writeOut(dir, name, body string) {
+	p := filepath.Join(dir, name)
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	os.WriteFile(p, []byte(body), 0o600)
 }
 
 type harness struct {
@@ -289,6 +319,45 @@ func TestCrashesAreRetriedThenFail(t *testing.T) {
 	}
 }
 
+// TestProgressivePublishing: once the transcoder says the stream is
+// playable, its files are in the store and the clip, still processing,
+// names the generation; the rest follows and the clip becomes ready.
+func TestProgressivePublishing(t *testing.T) {
+	tc := &scriptedTranscoder{progressive: true, afterPlayable: make(chan struct{})}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("progressive")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	deadline := time.Now().Add(30 * time.Second)
+	var got *shopclip.Clip
+	for {
+		got, _ = h.store.Clip(context.Background(), c.ID)
+		if got.Generation != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no generation published while processing: %+v", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got.Status != shopclip.ClipProcessing || got.Width != 720 || len(got.Renditions) != 1 {
+		t.Errorf("playable clip = %+v", got)
+	}
+	for key, want := range map[string]string{"master.m3u8": "#EXTM3U", "720p/seg_00000.m4s": "first", "720p/init.mp4": "init"} {
+		if body := readBlob(t, h.blobs, got.OutputPrefix+key); !strings.HasPrefix(body, want) {
+			t.Errorf("%s = %q while processing", key, body)
+		}
+	}
+	close(tc.afterPlayable)
+	final := h.waitTerminal(c.ID, 30*time.Second)
+	if final.Status != shopclip.ClipReady || final.Generation != got.Generation {
+		t.Fatalf("final clip = %+v", final)
+	}
+	if body := readBlob(t, h.blobs, final.OutputPrefix+"720p/index.m3u8"); !strings.Contains(body, "ENDLIST") {
+		t.Errorf("final playlist = %q, want the VOD one", body)
+	}
+}
+
 func TestCrashCountIsSeparateFromRetries(t *testing.T) {
 	tc := &scriptedTranscoder{fail: func(n int) error {
 		switch n {
@@ -459,4 +528,27 @@ func readBlob(t *testing.T, b blob.Store, key string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestPublishSweepsAbandonedGenerations: outputs an earlier attempt left
+// behind (its worker was killed mid-upload) are removed when a later attempt
+// publishes; the published generation and the overlays stay.
+func TestPublishSweepsAbandonedGenerations(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	ctx := context.Background()
+	c := h.newClip("sweep")
+	debris := shopclip.GenerationPrefix(c.ID, shopclip.NewID(shopclip.PrefixAttempt)) + "720p/seg_00000.m4s"
+	h.blobs.Put(ctx, debris, strings.NewReader("half"), 4, blob.PutOptions{})
+	h.serve(1)
+	h.queue.EnqueueTranscode(ctx, c.ID)
+	got := h.waitTerminal(c.ID, 30*time.Second)
+	if got.Status != shopclip.ClipReady {
+		t.Fatalf("status %s", got.Status)
+	}
+	if _, err := h.blobs.Stat(ctx, debris); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("abandoned generation still stored: %v", err)
+	}
+	if _, err := h.blobs.Stat(ctx, got.OutputPrefix+"master.m3u8"); err != nil {
+		t.Errorf("published generation: %v", err)
+	}
 }

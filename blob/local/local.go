@@ -82,6 +82,22 @@ func (s *Store) Dir() string {
 	return s.dir
 }
 
+// LocalPath implements blob.LocalFiler: the path of the file that holds the
+// object under key. It is read-only to callers (objects are replaced by
+// renaming, so a hard link keeps the version it was made from).
+func (s *Store) LocalPath(key string) (string, error) {
+	if !blob.ValidKey(key) {
+		return "", fmt.Errorf("local: path: %w", blob.InvalidKey(key))
+	}
+	fi, err := s.root.Lstat(key)
+	if err != nil {
+		return "", fmt.Errorf("local: path %q: %w", key, translate(err, false))
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("local: path %q: %w", key, shopclip.Errorf(shopclip.ENOTFOUND, "No object %q.", key))
+	}
+	return filepath.Join(s.dir, filepath.FromSlash(key)), nil
+}
+
 // Put implements blob.Store. The object is fsynced before it becomes
 // visible. opts.ContentType is ignored: the disk keeps none.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts blob.PutOptions) error {

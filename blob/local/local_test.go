@@ -383,3 +383,24 @@ func TestConcurrentPutAndPrune(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestLocalPath(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(t, dir)
+	var _ blob.LocalFiler = s
+	if err := s.Put(t.Context(), "originals/c1", strings.NewReader("bytes"), 5, blob.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.LocalPath("originals/c1")
+	if err != nil || p != filepath.Join(dir, "originals", "c1") {
+		t.Fatalf("LocalPath = %q, %v", p, err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "bytes" {
+		t.Errorf("file holds %q", b)
+	}
+	for _, key := range []string{"originals/missing", "originals", "../etc/passwd"} {
+		if _, err := s.LocalPath(key); err == nil {
+			t.Errorf("LocalPath(%q) succeeded", key)
+		}
+	}
+}
