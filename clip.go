@@ -48,9 +48,11 @@ type Clip struct {
 	// transcode publishes (or, while processing, starts publishing).
 	Generation   string `json:"-"`
 	OutputPrefix string `json:"-"`
-	// HasMP4 and HasPoster say which optional outputs the generation holds.
-	HasMP4    bool `json:"-"`
-	HasPoster bool `json:"-"`
+	// HasMP4, HasPoster and HasStoryboard say which optional outputs the
+	// generation holds.
+	HasMP4        bool `json:"-"`
+	HasPoster     bool `json:"-"`
+	HasStoryboard bool `json:"-"`
 
 	// Attempts counts transcode attempts that were started; Crashes those
 	// that ended with the transcoder crashing.
@@ -77,14 +79,15 @@ type Rendition struct {
 
 // Publication is what a finished transcode records on its clip.
 type Publication struct {
-	Generation   string
-	OutputPrefix string
-	DurationMS   int64
-	Width        int
-	Height       int
-	Renditions   []Rendition
-	HasMP4       bool
-	HasPoster    bool
+	Generation    string
+	OutputPrefix  string
+	DurationMS    int64
+	Width         int
+	Height        int
+	Renditions    []Rendition
+	HasMP4        bool
+	HasPoster     bool
+	HasStoryboard bool
 }
 
 // MaxTitleLen bounds clip titles, in bytes.

@@ -24,6 +24,7 @@ const (
 	MasterPlaylist = "master.m3u8"
 	PosterFile     = "poster.jpg"
 	MP4File        = "clip.mp4"
+	StoryboardFile = "storyboard.vtt" // WebVTT index of the storyboard sprite
 )
 
 // BuyPath is the storefront path of a tag's buy URL: it answers 302 to the

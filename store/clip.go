@@ -22,7 +22,7 @@ const (
 
 const clipColumns = `id, creator_id, title, status, progress, error_code, error_message,
 	duration_ms, width, height, renditions, original_key, original_size, original_sha256,
-	generation, output_prefix, has_mp4, has_poster, attempts, crashes, attempt_id,
+	generation, output_prefix, has_mp4, has_poster, has_storyboard, attempts, crashes, attempt_id,
 	created_at, updated_at, published_at`
 
 // rowScanner is *sql.Row or *sql.Rows.
@@ -37,7 +37,7 @@ func scanClip(row rowScanner) (*shopclip.Clip, error) {
 	)
 	err := row.Scan(&c.ID, &c.CreatorID, &c.Title, &status, &c.Progress, &code, &msg,
 		&c.DurationMS, &width, &height, &renditions, &c.OriginalKey, &c.OriginalSize, &c.OriginalSHA256,
-		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &tries, &crashes, &c.AttemptID,
+		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &c.HasStoryboard, &tries, &crashes, &c.AttemptID,
 		timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, nullTimeDest{&c.PublishedAt})
 	if err != nil {
 		return nil, err
@@ -199,10 +199,10 @@ func (db *DB) StartClipAttempt(ctx context.Context, id, attemptID string) (*shop
 	now := db.now()
 	c, err := scanClip(db.writeRow(ctx, `UPDATE clips SET attempt_id = ?, status = ?, progress = 0,
 		generation = '', output_prefix = '', renditions = NULL, duration_ms = 0, width = 0, height = 0,
-		has_mp4 = ?, has_poster = ?, attempts = attempts + 1, updated_at = ?
+		has_mp4 = ?, has_poster = ?, has_storyboard = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id = ? AND status IN (?, ?)
 		RETURNING `+clipColumns,
-		attemptID, string(shopclip.ClipProcessing), false, false, db.ts(now),
+		attemptID, string(shopclip.ClipProcessing), false, false, false, db.ts(now),
 		id, string(shopclip.ClipUploaded), string(shopclip.ClipProcessing)))
 	if err == nil {
 		return c, nil
@@ -241,10 +241,10 @@ func (db *DB) UpdateClipProgress(ctx context.Context, id, attemptID string, prog
 		}
 		query = `UPDATE clips SET progress = ?, updated_at = ?,
 			generation = ?, output_prefix = ?, duration_ms = ?, width = ?, height = ?,
-			renditions = ?, has_mp4 = ?, has_poster = ?
+			renditions = ?, has_mp4 = ?, has_poster = ?, has_storyboard = ?
 			WHERE id = ? AND attempt_id = ? AND status = ?`
 		args = []any{progress, db.ts(now), pub.Generation, pub.OutputPrefix, pub.DurationMS, pub.Width, pub.Height,
-			rs, pub.HasMP4, pub.HasPoster, id, attemptID, string(shopclip.ClipProcessing)}
+			rs, pub.HasMP4, pub.HasPoster, pub.HasStoryboard, id, attemptID, string(shopclip.ClipProcessing)}
 	}
 	res, err := db.exec(ctx, query, args...)
 	return db.casResult(ctx, op, id, res, err, nil)
@@ -274,11 +274,11 @@ func (db *DB) PublishClip(ctx context.Context, id, attemptID string, pub *shopcl
 	now := db.now()
 	res, err := db.exec(ctx, `UPDATE clips SET status = ?, progress = 1, published_at = ?, updated_at = ?,
 		generation = ?, output_prefix = ?, duration_ms = ?, width = ?, height = ?,
-		renditions = ?, has_mp4 = ?, has_poster = ?
+		renditions = ?, has_mp4 = ?, has_poster = ?, has_storyboard = ?
 		WHERE id = ? AND attempt_id = ? AND status = ?`,
 		string(shopclip.ClipReady), db.ts(now), db.ts(now),
 		pub.Generation, pub.OutputPrefix, pub.DurationMS, pub.Width, pub.Height,
-		rs, pub.HasMP4, pub.HasPoster, id, attemptID, string(shopclip.ClipProcessing))
+		rs, pub.HasMP4, pub.HasPoster, pub.HasStoryboard, id, attemptID, string(shopclip.ClipProcessing))
 	return db.casResult(ctx, op, id, res, err, func(c *shopclip.Clip) bool {
 		return c.Status == shopclip.ClipReady && c.AttemptID == attemptID && c.Generation == pub.Generation
 	})

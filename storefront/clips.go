@@ -25,9 +25,10 @@ type clipJSON struct {
 }
 
 type playbackJSON struct {
-	HLS    string `json:"hls,omitempty"`
-	MP4    string `json:"mp4,omitempty"`
-	Poster string `json:"poster,omitempty"`
+	HLS        string `json:"hls,omitempty"`
+	MP4        string `json:"mp4,omitempty"`
+	Poster     string `json:"poster,omitempty"`
+	Storyboard string `json:"storyboard,omitempty"` // WebVTT thumbnails for scrubbing
 }
 
 func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
@@ -43,6 +44,9 @@ func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
 		}
 		if c.HasPoster {
 			out.Playback.Poster = s.url(base + shopclip.PosterFile)
+		}
+		if c.HasStoryboard {
+			out.Playback.Storyboard = s.url(base + shopclip.StoryboardFile)
 		}
 	}
 	return out

@@ -192,14 +192,15 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 		return err
 	}
 	final := &shopclip.Publication{
-		Generation:   attempt,
-		OutputPrefix: prefix,
-		DurationMS:   res.DurationMS,
-		Width:        res.Width,
-		Height:       res.Height,
-		Renditions:   res.Renditions,
-		HasMP4:       fileExists(filepath.Join(out, shopclip.MP4File)),
-		HasPoster:    fileExists(filepath.Join(out, shopclip.PosterFile)),
+		Generation:    attempt,
+		OutputPrefix:  prefix,
+		DurationMS:    res.DurationMS,
+		Width:         res.Width,
+		Height:        res.Height,
+		Renditions:    res.Renditions,
+		HasMP4:        fileExists(filepath.Join(out, shopclip.MP4File)),
+		HasPoster:     fileExists(filepath.Join(out, shopclip.PosterFile)),
+		HasStoryboard: fileExists(filepath.Join(out, shopclip.StoryboardFile)),
 	}
 	err = h.Store.PublishClip(ctx, clip.ID, attempt, final)
 	switch code := shopclip.ErrorCode(err); {

@@ -124,7 +124,7 @@ func pub(gen string) *shopclip.Publication {
 			{Name: "720p", Width: 720, Height: 1280, Bandwidth: 2_800_000, Codecs: "avc1.64001f,mp4a.40.2"},
 			{Name: "360p", Width: 360, Height: 640, Bandwidth: 800_000},
 		},
-		HasMP4: true, HasPoster: true,
+		HasMP4: true, HasPoster: true, HasStoryboard: true,
 	}
 }
 
@@ -416,7 +416,7 @@ func testPublishRoundTrip(t *testing.T, e *env) {
 		ID: c.ID, CreatorID: cr.ID, Title: "直播回放 🛍️", Status: shopclip.ClipReady, Progress: 1,
 		DurationMS: p.DurationMS, Width: p.Width, Height: p.Height, Renditions: p.Renditions,
 		OriginalKey: c.OriginalKey, OriginalSize: c.OriginalSize, OriginalSHA256: c.OriginalSHA256,
-		Generation: p.Generation, OutputPrefix: p.OutputPrefix, HasMP4: true, HasPoster: true,
+		Generation: p.Generation, OutputPrefix: p.OutputPrefix, HasMP4: true, HasPoster: true, HasStoryboard: true,
 		Attempts: 1, AttemptID: att, CreatedAt: c.CreatedAt, UpdatedAt: pubAt, PublishedAt: &pubAt,
 	}
 	same(t, "published clip", e.get(t, c.ID), want)
@@ -429,7 +429,7 @@ func testPublishRoundTrip(t *testing.T, e *env) {
 	plain := &shopclip.Publication{Generation: "g2", OutputPrefix: "clips/c2/g2/"}
 	ok(t, "publish plain", e.s.PublishClip(e.ctx, c2.ID, att2, plain))
 	got := e.get(t, c2.ID)
-	if got.Renditions != nil || got.HasMP4 || got.HasPoster || got.DurationMS != 0 || got.Width != 0 {
+	if got.Renditions != nil || got.HasMP4 || got.HasPoster || got.HasStoryboard || got.DurationMS != 0 || got.Width != 0 {
 		t.Errorf("plain publication: renditions %v mp4 %v poster %v duration %d width %d; want none",
 			got.Renditions, got.HasMP4, got.HasPoster, got.DurationMS, got.Width)
 	}

@@ -37,6 +37,7 @@ CREATE TABLE clips (
 	output_prefix   text NOT NULL DEFAULT '',
 	has_mp4         boolean NOT NULL DEFAULT false,
 	has_poster      boolean NOT NULL DEFAULT false,
+	has_storyboard  boolean NOT NULL DEFAULT false,
 	attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
 	crashes         integer NOT NULL DEFAULT 0 CHECK (crashes >= 0),
 	attempt_id      text NOT NULL DEFAULT '',

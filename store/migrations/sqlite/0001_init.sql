@@ -38,6 +38,7 @@ CREATE TABLE clips (
 	output_prefix   TEXT NOT NULL DEFAULT '',
 	has_mp4         INTEGER NOT NULL DEFAULT 0 CHECK (has_mp4 IN (0, 1)),
 	has_poster      INTEGER NOT NULL DEFAULT 0 CHECK (has_poster IN (0, 1)),
+	has_storyboard  INTEGER NOT NULL DEFAULT 0 CHECK (has_storyboard IN (0, 1)),
 	attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
 	crashes         INTEGER NOT NULL DEFAULT 0 CHECK (crashes >= 0),
 	attempt_id      TEXT NOT NULL DEFAULT '',
