@@ -27,6 +27,15 @@ type Config struct {
 	// SegmentDuration is the HLS segment length, a multiple of
 	// KeyframeInterval. 0 means 2 s.
 	SegmentDuration time.Duration `json:"segment_duration,omitempty"`
+	// FirstSegmentDuration is the length of each rendition's first
+	// segment, at most SegmentDuration: a short first segment is ready
+	// sooner, so the clip becomes playable sooner (see EventPlayable).
+	// Keyframes are forced at 0 and every KeyframeInterval before it, at
+	// FirstSegmentDuration, and every KeyframeInterval after it; segments
+	// are cut at FirstSegmentDuration and every SegmentDuration after it
+	// (see Schedule). 0 means 1 s, or SegmentDuration when that is shorter;
+	// setting it to SegmentDuration gives segments of equal length.
+	FirstSegmentDuration time.Duration `json:"first_segment_duration,omitempty"`
 	// MaxFrameRate caps the output frame rate of every rung. A faster source
 	// is decimated by an integer factor (90 fps → 45). 0 means 60.
 	MaxFrameRate float64 `json:"max_frame_rate,omitempty"`
@@ -154,6 +163,9 @@ func (c Config) WithDefaults() Config {
 	if c.SegmentDuration == 0 {
 		c.SegmentDuration = 2 * time.Second
 	}
+	if c.FirstSegmentDuration == 0 {
+		c.FirstSegmentDuration = min(time.Second, c.SegmentDuration)
+	}
 	if c.MaxFrameRate == 0 {
 		c.MaxFrameRate = 60
 	}
@@ -254,6 +266,9 @@ func (c Config) Validate() error {
 	}
 	if c.SegmentDuration < c.KeyframeInterval || c.SegmentDuration%c.KeyframeInterval != 0 {
 		bad("transcode: config: segment duration %v is not a multiple of the keyframe interval %v", c.SegmentDuration, c.KeyframeInterval)
+	}
+	if c.FirstSegmentDuration < 100*time.Millisecond || c.FirstSegmentDuration > c.SegmentDuration || c.FirstSegmentDuration%time.Millisecond != 0 {
+		bad("transcode: config: first segment duration %v is not a whole number of milliseconds in 100ms..%v (the segment duration)", c.FirstSegmentDuration, c.SegmentDuration)
 	}
 	if c.MaxFrameRate < 1 || c.MaxFrameRate > 240 {
 		bad("transcode: config: max frame rate %g is outside 1..240", c.MaxFrameRate)

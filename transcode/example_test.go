@@ -2,6 +2,9 @@ package transcode_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/shopclip/shopclip/transcode"
 )
@@ -56,4 +59,78 @@ func ExampleCheckProbe() {
 	fmt.Println(err)
 	// Output:
 	// shopclip error: code=media_no_video message=The file has only sound and no picture. Upload a video.
+}
+
+// The default schedule: a short first segment, so the clip can play sooner,
+// then 2 s segments, with keyframes exactly at the cuts in every rendition.
+func ExampleSchedule() {
+	s := transcode.Schedule{FirstMS: 1000, KeyframeMS: 2000, SegmentMS: 2000}
+	fmt.Println("keyframes (ms):", s.Keyframes(8000))
+	for _, ms := range []int64{0, 999, 1000, 2999, 3000, 7500} {
+		fmt.Printf("%d ms is in segment %d\n", ms, s.Segment(ms))
+	}
+	// Output:
+	// keyframes (ms): [0 1000 3000 5000 7000]
+	// 0 ms is in segment 0
+	// 999 ms is in segment 0
+	// 1000 ms is in segment 1
+	// 2999 ms is in segment 1
+	// 3000 ms is in segment 2
+	// 7500 ms is in segment 4
+}
+
+// The engine publishes each segment as it closes it; the stream is playable
+// once every rendition has its first one.
+func ExamplePublisher() {
+	dir, err := os.MkdirTemp("", "publisher")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ladder, err := transcode.Plan(transcode.Probe{
+		DurationMS: 4000,
+		Streams:    []transcode.StreamInfo{{Index: 0, Kind: transcode.KindVideo, Codec: "h264"}},
+		Video: &transcode.VideoInfo{Codec: "h264", CodedWidth: 480, CodedHeight: 270, Width: 480, Height: 270,
+			AvgFPS: transcode.Rational{Num: 30, Den: 1}, RFPS: transcode.Rational{Num: 30, Den: 1}, PixFmt: "yuv420p"},
+	}, transcode.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pub := transcode.NewPublisher(dir, ladder, func(ev transcode.Event) { fmt.Println(ev.Kind, ev.Path) })
+	r := pub.Rendition("270p", "avc1.64001e")
+	// The engine writes the init segment when it closes the first media
+	// segment, then each media segment…
+	os.MkdirAll(filepath.Join(dir, "270p"), 0o755)
+	os.WriteFile(filepath.Join(dir, "270p", transcode.InitName), []byte("ftyp…moov"), 0o644)
+	for i, d := range []time.Duration{time.Second, 2 * time.Second} {
+		name := fmt.Sprintf(transcode.SegmentPattern, i)
+		os.WriteFile(filepath.Join(dir, "270p", name), []byte("styp…moof…mdat"), 0o644)
+		// …and publishes it once its file is complete.
+		if err := r.Segment(transcode.Segment{URI: name, Duration: d}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	playlist, _ := os.ReadFile(filepath.Join(dir, "270p", transcode.PlaylistName))
+	fmt.Print(string(playlist))
+	// Output:
+	// file 270p/init.mp4
+	// file 270p/seg_00000.m4s
+	// file 270p/index.m3u8
+	// playable master.m3u8
+	// file 270p/seg_00001.m4s
+	// file 270p/index.m3u8
+	// #EXTM3U
+	// #EXT-X-VERSION:7
+	// #EXT-X-TARGETDURATION:2
+	// #EXT-X-MEDIA-SEQUENCE:0
+	// #EXT-X-PLAYLIST-TYPE:EVENT
+	// #EXT-X-INDEPENDENT-SEGMENTS
+	// #EXT-X-MAP:URI="init.mp4"
+	// #EXTINF:1.000000,
+	// seg_00000.m4s
+	// #EXTINF:2.000000,
+	// seg_00001.m4s
 }

@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// MediaPlaylist is an HLS VOD media playlist of fMP4 segments (RFC 8216).
+// MediaPlaylist is an HLS media playlist of fMP4 segments (RFC 8216): VOD
+// when complete, EVENT while segments are still being added.
 // Only the tags this pipeline writes are modelled; ParseMediaPlaylist
 // rejects others, so a parsed playlist always marshals back to the same
 // bytes.
@@ -20,7 +21,7 @@ type MediaPlaylist struct {
 	Version             int
 	TargetDuration      int // seconds
 	MediaSequence       int
-	PlaylistType        string // "VOD" or ""
+	PlaylistType        string // "VOD", "EVENT" or ""
 	IndependentSegments bool
 	Map                 string // EXT-X-MAP URI (the init segment)
 	Segments            []Segment
@@ -81,14 +82,21 @@ func TargetDurationFor(segs []Segment) int {
 // Validate checks p is a complete VOD playlist as this pipeline publishes
 // it: version ≥ 6 (fMP4), type VOD, an init segment, at least one segment,
 // positive durations each within the target duration, and the end tag.
-func (p *MediaPlaylist) Validate() error {
+func (p *MediaPlaylist) Validate() error { return p.validate("VOD") }
+
+// ValidateEvent checks p is an in-progress EVENT playlist as this pipeline
+// publishes it while a transcode runs: like Validate, but of type EVENT and
+// without the end tag.
+func (p *MediaPlaylist) ValidateEvent() error { return p.validate("EVENT") }
+
+func (p *MediaPlaylist) validate(kind string) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("hls: "+format, args...)) }
 	if p.Version < 6 {
 		bad("version %d < 6 cannot hold fMP4 segments", p.Version)
 	}
-	if p.PlaylistType != "VOD" {
-		bad("playlist type %q, want VOD", p.PlaylistType)
+	if p.PlaylistType != kind {
+		bad("playlist type %q, want %s", p.PlaylistType, kind)
 	}
 	if p.Map == "" {
 		bad("no EXT-X-MAP")
@@ -104,8 +112,11 @@ func (p *MediaPlaylist) Validate() error {
 			bad("segment %d (%s): duration %v exceeds target duration %d", i, s.URI, s.Duration, p.TargetDuration)
 		}
 	}
-	if !p.EndList {
+	if kind == "VOD" && !p.EndList {
 		bad("no EXT-X-ENDLIST")
+	}
+	if kind == "EVENT" && p.EndList {
+		bad("EXT-X-ENDLIST in an EVENT playlist still being written")
 	}
 	return errors.Join(errs...)
 }

@@ -135,6 +135,71 @@ func TestParseMediaPlaylistRejects(t *testing.T) {
 	}
 }
 
+// TestEventPlaylistGolden checks the in-progress playlist the engine
+// publishes after a rendition's second segment: EVENT, no end tag, and the
+// target duration of the segments to come, not of the short first one.
+func TestEventPlaylistGolden(t *testing.T) {
+	s := Schedule{FirstMS: 1000, KeyframeMS: 2000, SegmentMS: 2000}
+	p := s.MediaPlaylist(InitName, []Segment{
+		{URI: "seg_00000.m4s", Duration: 1001 * time.Millisecond},
+		{URI: "seg_00001.m4s", Duration: 2002 * time.Millisecond},
+	}, false)
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "hls", "event.golden"), b)
+	q, err := ParseMediaPlaylist(b)
+	if err != nil {
+		t.Fatalf("parse what Marshal wrote: %v", err)
+	}
+	if !reflect.DeepEqual(q, p) {
+		t.Errorf("round trip:\ngot  %+v\nwant %+v", q, p)
+	}
+	if err := q.ValidateEvent(); err != nil {
+		t.Errorf("ValidateEvent: %v", err)
+	}
+	if err := q.Validate(); err == nil {
+		t.Errorf("Validate (VOD) accepted an EVENT playlist")
+	}
+	// The final version of the same playlist differs only in its type and
+	// end tag.
+	final, err := s.MediaPlaylist(InitName, p.Segments, true).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(string(b), "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD", 1) + "#EXT-X-ENDLIST\n"
+	if string(final) != want {
+		t.Errorf("final playlist:\n%s\nwant:\n%s", final, want)
+	}
+}
+
+func TestMediaPlaylistValidateEvent(t *testing.T) {
+	event := func() *MediaPlaylist {
+		p := sampleMedia()
+		p.PlaylistType, p.EndList = "EVENT", false
+		return p
+	}
+	if err := event().ValidateEvent(); err != nil {
+		t.Fatalf("ValidateEvent: %v", err)
+	}
+	tests := map[string]func(p *MediaPlaylist){
+		"end list":         func(p *MediaPlaylist) { p.EndList = true },
+		"vod":              func(p *MediaPlaylist) { p.PlaylistType = "VOD" },
+		"no type":          func(p *MediaPlaylist) { p.PlaylistType = "" },
+		"no map":           func(p *MediaPlaylist) { p.Map = "" },
+		"target too small": func(p *MediaPlaylist) { p.Segments[1].Duration = 2600 * time.Millisecond },
+		"no segments":      func(p *MediaPlaylist) { p.Segments = nil },
+	}
+	for name, mutate := range tests {
+		p := event()
+		mutate(p)
+		if err := p.ValidateEvent(); err == nil {
+			t.Errorf("%s: ValidateEvent() = nil, want an error", name)
+		}
+	}
+}
+
 func TestMediaPlaylistValidate(t *testing.T) {
 	tests := map[string]func(p *MediaPlaylist){
 		"no endlist":       func(p *MediaPlaylist) { p.EndList = false },
@@ -244,7 +309,7 @@ func TestResolveURI(t *testing.T) {
 // accepts, Marshal writes back and ParseMediaPlaylist reads again to the same
 // value and the same bytes (RELIABILITY B12).
 func FuzzMediaPlaylist(f *testing.F) {
-	seedFiles(f, "ffmpeg_media.m3u8", "ffmpeg_audio.m3u8", "media.golden")
+	seedFiles(f, "ffmpeg_media.m3u8", "ffmpeg_audio.m3u8", "media.golden", "event.golden")
 	b, _ := sampleMedia().Marshal()
 	f.Add(b)
 	f.Add([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:0\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:0,\na b\n"))

@@ -109,6 +109,10 @@ func TestConfigValidate(t *testing.T) {
 		{"crf", Config{CRF: 60}},
 		{"segment not a keyframe multiple", Config{KeyframeInterval: 2 * time.Second, SegmentDuration: 3 * time.Second}},
 		{"keyframe interval sub-millisecond", Config{KeyframeInterval: 1500 * time.Microsecond}},
+		{"first segment longer than the others", Config{FirstSegmentDuration: 3 * time.Second}},
+		{"first segment sub-millisecond", Config{FirstSegmentDuration: 1500 * time.Microsecond}},
+		{"first segment too short", Config{FirstSegmentDuration: 50 * time.Millisecond}},
+		{"first segment negative", Config{FirstSegmentDuration: -time.Second}},
 		{"audio rate", Config{AudioSampleRate: 12345}},
 		{"threads", Config{Threads: Threads{Encoder: -1}}},
 		{"limits", Config{Limits: InputLimits{MaxShortSide: 8, MinSide: 16}}},
@@ -121,6 +125,17 @@ func TestConfigValidate(t *testing.T) {
 	d := DefaultConfig()
 	if d.Preset != "veryfast" || d.CRF != 23 || d.KeyframeInterval != 2*time.Second || len(d.Rungs) != 3 || d.Limits.MaxDuration != 3*time.Minute {
 		t.Errorf("DefaultConfig = %+v", d)
+	}
+	if d.FirstSegmentDuration != time.Second || d.SegmentDuration != 2*time.Second {
+		t.Errorf("default segments: first %v, then %v; want 1s, then 2s", d.FirstSegmentDuration, d.SegmentDuration)
+	}
+	// Segments shorter than the default first one: the first is as long.
+	short := Config{KeyframeInterval: 500 * time.Millisecond, SegmentDuration: 500 * time.Millisecond}
+	if err := short.Validate(); err != nil {
+		t.Errorf("500 ms segments: %v", err)
+	}
+	if got := short.WithDefaults().FirstSegmentDuration; got != 500*time.Millisecond {
+		t.Errorf("500 ms segments: first segment %v, want 500ms", got)
 	}
 	// DefaultConfig must not share its slices with the package defaults.
 	d.Rungs[0].ShortSide = 2

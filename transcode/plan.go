@@ -43,8 +43,11 @@ type Ladder struct {
 	CRF     int       `json:"crf"`
 	Color   ColorTags `json:"color"`
 
+	// KeyframeIntervalMS, SegmentDurationMS and FirstSegmentMS place the
+	// forced keyframes and the segment cuts (see Schedule).
 	KeyframeIntervalMS int64 `json:"keyframe_interval_ms"`
 	SegmentDurationMS  int64 `json:"segment_duration_ms"`
+	FirstSegmentMS     int64 `json:"first_segment_ms"`
 	// PosterAtMS is the time of the poster frame; the first frame at or
 	// after it is used (or the first frame, for short clips).
 	PosterAtMS int64 `json:"poster_at_ms"`
@@ -166,6 +169,7 @@ func Plan(p Probe, c Config) (*Ladder, error) {
 		CRF:                c.CRF,
 		KeyframeIntervalMS: c.KeyframeInterval.Milliseconds(),
 		SegmentDurationMS:  c.SegmentDuration.Milliseconds(),
+		FirstSegmentMS:     c.FirstSegmentDuration.Milliseconds(),
 		MaxDurationMS:      c.Limits.MaxDuration.Milliseconds(),
 	}
 	if len(v.DisplayMatrix) == 9 {

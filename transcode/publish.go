@@ -67,11 +67,12 @@ func AverageBitrate(segs []SegmentSize) int64 {
 // media playlist without I-frames-only).
 const playlistVersion = 7
 
-// rewriteMediaPlaylist reads the media playlist at dir/index.m3u8 (as the
-// muxer wrote it), checks every segment it names exists inside dir, writes
-// it back in canonical form (computed target duration, VOD, independent
-// segments, end tag) and returns the segments' sizes.
-func rewriteMediaPlaylist(outDir, name string) (*MediaPlaylist, []SegmentSize, error) {
+// rewriteMediaPlaylist reads the media playlist at dir/index.m3u8 (the
+// engine's EVENT playlist), checks every segment it names exists inside
+// dir, writes it back atomically as the final VOD playlist (canonical form:
+// type VOD, independent segments, end tag, sched's target duration) and
+// returns the segments' sizes.
+func rewriteMediaPlaylist(outDir, name string, sched Schedule) (*MediaPlaylist, []SegmentSize, error) {
 	rel := path.Join(name, PlaylistName)
 	file := filepath.Join(outDir, filepath.FromSlash(rel))
 	data, err := os.ReadFile(file)
@@ -96,23 +97,42 @@ func rewriteMediaPlaylist(outDir, name string) (*MediaPlaylist, []SegmentSize, e
 		}
 		sizes[i] = SegmentSize{Duration: s.Duration, Bytes: n}
 	}
-	p.Version = playlistVersion
-	p.PlaylistType = "VOD"
-	p.IndependentSegments = true
-	p.EndList = true
-	p.MediaSequence = 0
-	p.TargetDuration = TargetDurationFor(p.Segments)
+	p = sched.MediaPlaylist(p.Map, p.Segments, true)
 	if err := p.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("transcode: %s: %w", rel, err)
 	}
-	out, err := p.Marshal()
-	if err != nil {
-		return nil, nil, fmt.Errorf("transcode: %s: %w", rel, err)
-	}
-	if err := writeFileAtomic(file, out); err != nil {
+	if err := writePlaylist(outDir, rel, p); err != nil {
 		return nil, nil, err
 	}
 	return p, sizes, nil
+}
+
+// MediaPlaylist returns the canonical media playlist of a rendition of this
+// schedule whose init segment is initURI and whose segments are segs: the
+// in-progress EVENT playlist (no end tag: more segments will follow), or
+// the final VOD one.
+func (s Schedule) MediaPlaylist(initURI string, segs []Segment, final bool) *MediaPlaylist {
+	p := &MediaPlaylist{
+		Version:             playlistVersion,
+		TargetDuration:      s.TargetDuration(segs),
+		PlaylistType:        "EVENT",
+		IndependentSegments: true,
+		Map:                 initURI,
+		Segments:            segs,
+	}
+	if final {
+		p.PlaylistType, p.EndList = "VOD", true
+	}
+	return p
+}
+
+// writePlaylist writes p atomically as rel (slash-separated) in outDir.
+func writePlaylist(outDir, rel string, p *MediaPlaylist) error {
+	data, err := p.Marshal()
+	if err != nil {
+		return fmt.Errorf("transcode: %s: %w", rel, err)
+	}
+	return writeFileAtomic(filepath.Join(outDir, filepath.FromSlash(rel)), data)
 }
 
 // existing returns the size of the regular file a playlist URI names, or an
@@ -132,28 +152,94 @@ func existing(outDir, playlist, uri string) (int64, error) {
 	return fi.Size(), nil
 }
 
-// WritePlaylists finishes an out dir the engine's muxers filled: it checks
-// and rewrites every media playlist of l's renditions, then writes
-// master.m3u8 with each variant's peak and average bandwidth (audio
-// included), resolution, codecs (codecs[i] is rung i's RFC 6381 video codec,
-// e.g. from AVCCodec) and frame rate. It returns the renditions as the
-// master lists them and the duration of the longest rendition.
+// WritePlaylists finishes an out dir the engine filled: it checks and
+// rewrites every media playlist of l's renditions as a final VOD playlist,
+// then writes master.m3u8 with each variant's peak and average bandwidth
+// (audio included) measured on the segments, resolution, codecs (codecs[i]
+// is rung i's RFC 6381 video codec, e.g. from AVCCodec) and frame rate.
+// Every file is replaced atomically (a temporary file beside it, renamed),
+// so a reader sees the EVENT or the VOD version, never a mix. It returns the
+// renditions as the master lists them and the duration of the longest
+// rendition.
 func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendition, time.Duration, error) {
 	if len(codecs) != len(l.Rungs) {
 		return nil, 0, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), len(l.Rungs))
 	}
+	sched := l.Schedule()
 	target := time.Duration(l.SegmentDurationMS) * time.Millisecond
-	m := &MasterPlaylist{Version: playlistVersion, IndependentSegments: true}
-	var audioPeak, audioAvg int64
+	var audio, video []SegmentSize
 	var longest time.Duration
-	audioCodec := ""
 	if l.Audio != nil {
-		p, sizes, err := rewriteMediaPlaylist(outDir, l.Audio.Name)
+		p, sizes, err := rewriteMediaPlaylist(outDir, l.Audio.Name, sched)
 		if err != nil {
 			return nil, 0, err
 		}
-		audioPeak, audioAvg = PeakBitrate(sizes, target), AverageBitrate(sizes)
-		longest = p.Duration()
+		audio, longest = sizes, p.Duration()
+	}
+	bandwidths := make([][2]int64, len(l.Rungs))
+	for i, r := range l.Rungs {
+		p, sizes, err := rewriteMediaPlaylist(outDir, r.Name, sched)
+		if err != nil {
+			return nil, 0, err
+		}
+		longest = max(longest, p.Duration())
+		video = sizes
+		bandwidths[i] = [2]int64{PeakBitrate(video, target) + PeakBitrate(audio, target), AverageBitrate(video) + AverageBitrate(audio)}
+	}
+	m, renditions := l.master(codecs, func(i int) (int64, int64) { return bandwidths[i][0], bandwidths[i][1] })
+	if err := writeMaster(outDir, m); err != nil {
+		return nil, 0, err
+	}
+	return renditions, longest, nil
+}
+
+// ProvisionalMaster returns the master playlist to publish while the
+// ladder is still being made, once every variant has its first segment:
+// the variants of the final one, in the same order, with the same
+// resolution, codecs (codecs[i] is rung i's RFC 6381 video codec), frame
+// rate and audio group, but no AVERAGE-BANDWIDTH and a BANDWIDTH that is an
+// upper bound of the peak WritePlaylists will measure (for clips of at
+// least half a segment): see BandwidthBound.
+func (l *Ladder) ProvisionalMaster(codecs []string) (*MasterPlaylist, error) {
+	if len(codecs) != len(l.Rungs) {
+		return nil, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), len(l.Rungs))
+	}
+	m, _ := l.master(codecs, func(i int) (int64, int64) { return l.BandwidthBound(i), 0 })
+	return m, nil
+}
+
+// BandwidthBound returns an upper bound of the peak bit rate (as PeakBitrate
+// measures it, on runs of segments lasting at least half the segment
+// duration S) of rung i's variant, audio included, before it is measured.
+//
+// libx264's rate control keeps the rung's video inside its VBV model (rate
+// MaxRate, buffer BufSize, which starts 90% full), so any T seconds of it
+// hold at most MaxRate·T + BufSize bits: at most MaxRate + 2·BufSize/S bits
+// per second over T ≥ S/2 (3 × MaxRate with the default 2 s segments and a
+// buffer of twice the rate). The fMP4 boxes (moof, sidx, styp) add about
+// 1%; 5% is added. The AAC encoder's rate runs a few percent over its
+// nominal bit rate on short windows; the audio adds 25% more than nominal.
+// The bound is loose — a player sees the clip's variants as more expensive
+// than they are until the final master, measured, replaces this one — but
+// it is never below the measured peak, so no player is led to pick a
+// variant its connection cannot carry.
+func (l *Ladder) BandwidthBound(i int) int64 {
+	r := l.Rungs[i]
+	minWindow := float64(l.SegmentDurationMS) / 2000 // seconds
+	video := (float64(r.MaxRate) + float64(r.BufSize)/minWindow) * 1.05
+	var audio float64
+	if l.Audio != nil {
+		audio = float64(l.Audio.Bitrate) * 1.25
+	}
+	return int64(math.Ceil(video + audio))
+}
+
+// master builds the master playlist of l's variants; bandwidth returns
+// variant i's BANDWIDTH and AVERAGE-BANDWIDTH (0 for none).
+func (l *Ladder) master(codecs []string, bandwidth func(i int) (peak, avg int64)) (*MasterPlaylist, []shopclip.Rendition) {
+	m := &MasterPlaylist{Version: playlistVersion, IndependentSegments: true}
+	audioCodec := ""
+	if l.Audio != nil {
 		audioCodec = "," + AACLCCodec
 		m.Media = append(m.Media, MediaRendition{
 			Type: "AUDIO", GroupID: l.Audio.Group, Name: "Audio", Default: true, AutoSelect: true,
@@ -162,14 +248,10 @@ func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendi
 	}
 	var renditions []shopclip.Rendition
 	for i, r := range l.Rungs {
-		p, sizes, err := rewriteMediaPlaylist(outDir, r.Name)
-		if err != nil {
-			return nil, 0, err
-		}
-		longest = max(longest, p.Duration())
+		peak, avg := bandwidth(i)
 		v := Variant{
-			Bandwidth:        PeakBitrate(sizes, target) + audioPeak,
-			AverageBandwidth: AverageBitrate(sizes) + audioAvg,
+			Bandwidth:        peak,
+			AverageBandwidth: avg,
 			Width:            r.Width,
 			Height:           r.Height,
 			Codecs:           codecs[i] + audioCodec,
@@ -184,17 +266,19 @@ func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendi
 			Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: v.Bandwidth, Codecs: v.Codecs,
 		})
 	}
+	return m, renditions
+}
+
+// writeMaster validates m and writes it atomically as outDir/master.m3u8.
+func writeMaster(outDir string, m *MasterPlaylist) error {
 	if err := m.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("transcode: master playlist: %w", err)
+		return fmt.Errorf("transcode: master playlist: %w", err)
 	}
 	data, err := m.Marshal()
 	if err != nil {
-		return nil, 0, fmt.Errorf("transcode: master playlist: %w", err)
+		return fmt.Errorf("transcode: master playlist: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(outDir, MasterName), data); err != nil {
-		return nil, 0, err
-	}
-	return renditions, longest, nil
+	return writeFileAtomic(filepath.Join(outDir, MasterName), data)
 }
 
 // CheckOutputs validates a finished out dir independently of how it was

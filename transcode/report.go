@@ -70,15 +70,70 @@ const (
 	// Progress (0..1) when the duration is known (0 until the end when it
 	// is not). The last event has Progress 1.
 	EventProgress = "progress"
-	// EventSegment says a file (Path, relative to the out dir) of
-	// Rendition is complete and will not change (reserved: the engine does
-	// not emit it yet).
-	EventSegment = "segment"
+	// EventFile says the file at Path (slash-separated, relative to the out
+	// dir) of Rendition ("720p", "audio") is complete and consistent, to be
+	// uploaded now. It is sent for each init segment ("720p/init.mp4"),
+	// before the rendition's first media segment; for each media segment
+	// ("720p/seg_00003.m4s") as soon as the muxer has closed it (it never
+	// changes after); and for each media playlist ("720p/index.m3u8") right
+	// after it was rewritten to list a new segment. A rendition's events
+	// come in that order, so a playlist's event always comes after the
+	// events of every file it lists: uploading files in event order never
+	// publishes a playlist before its segments.
+	//
+	// While the transcode runs, media playlists are EVENT playlists
+	// (EXT-X-PLAYLIST-TYPE:EVENT, no EXT-X-ENDLIST) listing only announced
+	// segments; they are replaced atomically (a temporary file beside them,
+	// renamed), so they may be read at any moment. When the ladder is done,
+	// the final VOD playlists and the measured master replace them the same
+	// way; those final versions are not announced: Report.Outputs lists
+	// them, master last. A file announced more than once (a playlist) is to
+	// be uploaded again.
+	//
+	// Events reach the parent through a pipe, so a playlist read after its
+	// event may already list a segment whose own event is still on its way:
+	// the segment is complete on disk, but a parent that must never publish
+	// a playlist ahead of its segments should read the playlist as soon as
+	// its event arrives, or trim it to the segments it has uploaded.
+	EventFile = "file"
+	// EventPlayable is sent once, with Path "master.m3u8", when every video
+	// rendition and the audio rendition (if any) has announced its init
+	// segment, first media segment and playlist: the provisional master
+	// playlist, written atomically just before, lists every variant in its
+	// final order with its real CODECS, RESOLUTION, FRAME-RATE and AUDIO
+	// group and a BANDWIDTH that is an upper bound of the final one
+	// (Ladder.BandwidthBound). Uploading it makes the clip playable while
+	// the rest of the ladder is being made; the final, measured master
+	// replaces it at the end. A clip whose audio track yields no sound at
+	// all gets no EventPlayable: it is published complete, from the Report.
+	EventPlayable = "playable"
 )
 
-// Event is a notification from a running transcode: progress, probe result,
-// a finished segment. The child process sends them as JSON lines over an
-// extra pipe; Job.OnEvent receives them.
+// Event is a notification from a running transcode: its probe, its
+// progress, a file ready to upload, the stream becoming playable. The child
+// process sends them as JSON lines over an extra pipe, in the order the
+// engine made them; Job.OnEvent receives them in that order.
+//
+// A typical sequence for a clip with three rungs and audio (the
+// interleaving of renditions varies from run to run):
+//
+//	{"kind":"probe","duration_ms":30000,"probe":{…}}
+//	{"kind":"file","rendition":"audio","path":"audio/init.mp4"}
+//	{"kind":"file","rendition":"audio","path":"audio/seg_00000.m4s"}
+//	{"kind":"file","rendition":"audio","path":"audio/index.m3u8"}
+//	{"kind":"progress","progress":0.04,"out_time_ms":1200,"duration_ms":30000}
+//	{"kind":"file","rendition":"480p","path":"480p/init.mp4"}
+//	{"kind":"file","rendition":"480p","path":"480p/seg_00000.m4s"}
+//	{"kind":"file","rendition":"480p","path":"480p/index.m3u8"}
+//	… the same for 720p, then 1080p …
+//	{"kind":"file","rendition":"1080p","path":"1080p/index.m3u8"}
+//	{"kind":"playable","path":"master.m3u8"}
+//	{"kind":"file","rendition":"audio","path":"audio/seg_00001.m4s"}
+//	{"kind":"file","rendition":"audio","path":"audio/index.m3u8"}
+//	…
+//	{"kind":"file","rendition":"1080p","path":"1080p/seg_00015.m4s"}
+//	{"kind":"file","rendition":"1080p","path":"1080p/index.m3u8"}
+//	{"kind":"progress","progress":1,"out_time_ms":30000,"duration_ms":30000}
 type Event struct {
 	Kind       string  `json:"kind"`
 	Progress   float64 `json:"progress,omitempty"`

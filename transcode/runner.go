@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,7 +105,11 @@ func (l Limits) rlimits() Rlimits {
 
 // Job is one transcode: Input (a local file) into OutDir (created if
 // missing). OnEvent, when not nil, receives the child's events in order,
-// from another goroutine; it must not block for long.
+// from another goroutine; it must not block for long (the child queues what
+// the parent has not read, up to a bound past which it stops sending
+// events). Run passes on an event announcing a file only when its Path is
+// a relative path naming a regular file inside OutDir, through no symbolic
+// link; after one that is not, it forwards no more events.
 type Job struct {
 	Input   string
 	OutDir  string
@@ -188,10 +194,28 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 		defer close(eventsDone)
 		sc := bufio.NewScanner(evR)
 		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+		stopped := false
 		for sc.Scan() {
 			var ev Event
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				log.Warn("transcode child sent a bad event", "error", err)
+				continue
+			}
+			if stopped {
+				continue
+			}
+			if err := checkEventPath(out, ev); err != nil {
+				// The child runs FFmpeg on hostile input: never let it point
+				// the parent at a file outside its out dir. Stop forwarding
+				// (the parent sees a prefix of the events, without a gap).
+				// A file that is gone was removed by a failing child: the
+				// job's error tells the rest.
+				level := slog.LevelError
+				if errors.Is(err, fs.ErrNotExist) {
+					level = slog.LevelInfo
+				}
+				log.Log(ctx, level, "transcode child announced a file that cannot be published; forwarding no more events", "error", err)
+				stopped = true
 				continue
 			}
 			if ev.Kind == EventProbe {
@@ -280,6 +304,36 @@ wait:
 	}
 	log.Info("transcode done", "elapsed", elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
 	return rep, nil
+}
+
+// checkEventPath checks the Path of an event announcing a file: a clean,
+// slash-separated relative path inside outDir, naming a regular file
+// reached through real directories (no symbolic link anywhere).
+func checkEventPath(outDir string, ev Event) error {
+	if ev.Path == "" {
+		if ev.Kind == EventFile || ev.Kind == EventPlayable {
+			return fmt.Errorf("transcode: %s event without a path", ev.Kind)
+		}
+		return nil
+	}
+	p := ev.Path
+	if strings.Contains(p, `\`) || path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)) {
+		return fmt.Errorf("transcode: %s event: %q is not a relative path inside the out dir", ev.Kind, p)
+	}
+	dir := outDir
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		dir = filepath.Join(dir, part)
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return fmt.Errorf("transcode: %s event: %w", ev.Kind, err)
+		}
+		last := i == len(parts)-1
+		if (last && !fi.Mode().IsRegular()) || (!last && !fi.IsDir()) {
+			return fmt.Errorf("transcode: %s event: %q is not a regular file in a directory of the out dir", ev.Kind, p)
+		}
+	}
+	return nil
 }
 
 // start starts the child; it retries without a network namespace when the

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,6 +143,22 @@ func fakeChild(mode string, args []string) int {
 		}
 		os.WriteFile(filepath.Join(req.OutDir, "grandchild.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 		time.Sleep(time.Minute)
+	case "files":
+		// Two files announced, then a symbolic link out of the out dir
+		// announced as a segment, then one more file.
+		dir := filepath.Join(req.OutDir, "720p")
+		os.MkdirAll(dir, 0o755)
+		for _, n := range []string{"init.mp4", "seg_00000.m4s"} {
+			os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+			send(Event{Kind: EventFile, Rendition: "720p", Path: "720p/" + n})
+		}
+		os.Symlink("/etc/hostname", filepath.Join(dir, "seg_00001.m4s"))
+		send(Event{Kind: EventFile, Rendition: "720p", Path: "720p/seg_00001.m4s"})
+		os.WriteFile(filepath.Join(dir, "seg_00002.m4s"), []byte("x"), 0o644)
+		send(Event{Kind: EventFile, Rendition: "720p", Path: "720p/seg_00002.m4s"})
+		send(Event{Kind: EventProgress, Progress: 1})
+		report(Report{Master: MasterName})
+		return ExitOK
 	case "slow-probe":
 		send(Event{Kind: EventProbe, DurationMS: 1000})
 		time.Sleep(3 * time.Second)
@@ -317,6 +335,67 @@ func TestRunnerOutcomes(t *testing.T) {
 				t.Errorf("report = %+v, want one: %v", rep, tt.report)
 			}
 		})
+	}
+}
+
+// TestRunnerEventFiles checks Run forwards the child's file events in order
+// and stops at one that would make the parent publish a file outside the
+// out dir.
+func TestRunnerEventFiles(t *testing.T) {
+	var logs syncBuffer
+	var log eventLog
+	_, err := fakeRunner(t, "files", &logs).Run(context.Background(), Job{Input: "/x.mp4", OutDir: t.TempDir(), OnEvent: log.add})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []string{"file 720p/init.mp4", "file 720p/seg_00000.m4s"}
+	if got := log.lines(); !slices.Equal(got, want) {
+		t.Errorf("forwarded events %v, want %v", got, want)
+	}
+	if !strings.Contains(logs.String(), "forwarding no more events") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the bad event was not logged as an error:\n%s", logs.String())
+	}
+}
+
+func TestCheckEventPath(t *testing.T) {
+	dir := t.TempDir()
+	mkdirs(t, dir, "720p")
+	for _, n := range []string{"720p/init.mp4", MasterName} {
+		write(t, filepath.Join(dir, n), 10)
+	}
+	if err := os.Symlink(filepath.Join(dir, "720p"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "720p", "evil.m4s")); err != nil {
+		t.Fatal(err)
+	}
+	file := func(p string) Event { return Event{Kind: EventFile, Path: p} }
+	good := []Event{file("720p/init.mp4"), {Kind: EventPlayable, Path: MasterName}, {Kind: EventProgress}, {Kind: EventProbe}}
+	for _, ev := range good {
+		if err := checkEventPath(dir, ev); err != nil {
+			t.Errorf("%+v: %v", ev, err)
+		}
+	}
+	bad := map[string]Event{
+		"parent":           file("../x"),
+		"absolute":         file("/etc/passwd"),
+		"unclean":          file("720p/../720p/init.mp4"),
+		"backslash":        file(`720p\init.mp4`),
+		"no path":          file(""),
+		"playable no path": {Kind: EventPlayable},
+		"directory":        file("720p"),
+		"linked directory": file("link/init.mp4"),
+		"linked file":      file("720p/evil.m4s"),
+		"missing":          file("720p/seg_00000.m4s"),
+	}
+	for name, ev := range bad {
+		err := checkEventPath(dir, ev)
+		if err == nil {
+			t.Errorf("%s: %+v accepted", name, ev)
+		}
+		if gone := errors.Is(err, fs.ErrNotExist); gone != (name == "missing") {
+			t.Errorf("%s: %v: not-exist %v", name, err, gone)
+		}
 	}
 }
 

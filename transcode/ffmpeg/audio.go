@@ -21,8 +21,9 @@ type audioPipe struct {
 	maxMS     int64
 	dec       *astiav.CodecContext
 	enc       *astiav.CodecContext
-	oc        *astiav.FormatContext
-	st        *astiav.Stream
+	seg       *segmenter
+	sched     transcode.Schedule
+	segment   int // the schedule's index of the segment being muxed
 	src       *astiav.FilterContext
 	sink      *astiav.FilterContext
 	inTB      astiav.Rational
@@ -37,7 +38,7 @@ type audioPipe struct {
 func (p *pipeline) openAudio() (*audioPipe, error) {
 	ist := p.in.audio
 	cp := ist.CodecParameters()
-	a := &audioPipe{plan: p.l.Audio, maxMS: p.l.MaxDurationMS, inTB: ist.TimeBase(), outOffset: p.outOffset}
+	a := &audioPipe{plan: p.l.Audio, maxMS: p.l.MaxDurationMS, inTB: ist.TimeBase(), outOffset: p.outOffset, sched: p.l.Schedule()}
 	a.offset = astiav.RescaleQ(startTime(p.in), astiav.NewRational(1, 1_000_000), a.inTB)
 
 	codec := astiav.FindDecoder(cp.CodecID())
@@ -97,11 +98,11 @@ func (p *pipeline) openAudio() (*audioPipe, error) {
 	if err := unusedOptions("open audio encoder", ed); err != nil {
 		return nil, err
 	}
-	oc, st, err := p.openMuxer(a.plan.Name, a.enc)
+	seg, err := p.openSegmenter(a.plan.Name, a.enc, "")
 	if err != nil {
 		return nil, err
 	}
-	a.oc, a.st = oc, st
+	a.seg = seg
 
 	a.packets = make(chan *astiav.Packet, audioQueue)
 	a.pool = make(chan *astiav.Packet, audioQueue+1)
@@ -220,13 +221,7 @@ func (a *audioPipe) run(ctx context.Context) error {
 	if err := a.encode(nil, out); err != nil {
 		return err
 	}
-	if err := a.oc.WriteTrailer(); err != nil {
-		if isLimit(err) {
-			return limitError(err)
-		}
-		return fmt.Errorf("ffmpeg: audio muxer: write trailer: %w", err)
-	}
-	return nil
+	return a.seg.finish()
 }
 
 // decode sends pkt (nil to flush) to the decoder and filters what it
@@ -309,15 +304,20 @@ func (a *audioPipe) encode(f *astiav.Frame, pkt *astiav.Packet) error {
 		if err != nil {
 			return fmt.Errorf("ffmpeg: audio encoder: receive packet: %w", err)
 		}
-		pkt.SetStreamIndex(a.st.Index())
-		pkt.RescaleTs(a.outTB, a.st.TimeBase())
-		shift(pkt, a.outOffset, a.st.TimeBase())
-		if err := a.oc.WriteInterleavedFrame(pkt); err != nil {
-			pkt.Unref()
-			if isLimit(err) {
-				return limitError(err)
-			}
-			return fmt.Errorf("ffmpeg: audio muxer: write packet: %w", err)
+		pkt.SetStreamIndex(a.seg.st.Index())
+		pkt.RescaleTs(a.outTB, a.seg.st.TimeBase())
+		shift(pkt, a.outOffset, a.seg.st.TimeBase())
+		// Audio is cut at the first packet of a new segment of the
+		// schedule, by its time since the first packet (as the hls muxer
+		// cuts it): within a packet (21 ms) of the video's cuts.
+		cut := false
+		if i := a.sched.Segment(a.seg.sinceStartMS(pkt.Pts())); i > a.segment {
+			cut, a.segment = true, i
+		}
+		err = a.seg.write(pkt, cut)
+		pkt.Unref()
+		if err != nil {
+			return err
 		}
 	}
 }

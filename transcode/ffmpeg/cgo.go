@@ -110,6 +110,19 @@ static int shopclip_buffersrc_close(AVFilterContext *ctx, int64_t pts) {
 	return av_buffersrc_close(ctx, pts, AV_BUFFERSRC_FLAG_PUSH);
 }
 
+// The segmenter's muxer writes into a dynamic buffer, as FFmpeg's hls
+// muxer has its inner mp4 muxer do; the buffer's bytes are taken at each
+// segment cut.
+static int shopclip_dynbuf_open(AVFormatContext *oc) { return avio_open_dyn_buf(&oc->pb); }
+static int shopclip_dynbuf_close(AVFormatContext *oc, uint8_t **buf) {
+	*buf = NULL;
+	if (!oc->pb) return AVERROR(EINVAL);
+	int n = avio_close_dyn_buf(oc->pb, buf);
+	oc->pb = NULL;
+	return n;
+}
+static int shopclip_has_pb(AVFormatContext *oc) { return oc->pb != NULL; }
+
 static unsigned shopclip_compiled_avformat(void) { return LIBAVFORMAT_VERSION_INT; }
 static unsigned shopclip_compiled_avcodec(void) { return LIBAVCODEC_VERSION_INT; }
 */
@@ -266,6 +279,29 @@ func findStreamInfo(fc *astiav.FormatContext, maxPixels int) error {
 	}
 	return nil
 }
+
+// openDynBuf gives oc a fresh dynamic (in-memory) output buffer.
+func openDynBuf(oc *astiav.FormatContext) error {
+	if ret := C.shopclip_dynbuf_open(cFormat(oc)); ret < 0 {
+		return astiav.Error(ret)
+	}
+	return nil
+}
+
+// takeDynBuf closes oc's dynamic buffer and returns what was written to it;
+// oc is left without an output buffer.
+func takeDynBuf(oc *astiav.FormatContext) ([]byte, error) {
+	var buf *C.uint8_t
+	n := C.shopclip_dynbuf_close(cFormat(oc), &buf)
+	defer C.av_free(unsafe.Pointer(buf))
+	if n < 0 {
+		return nil, astiav.Error(n)
+	}
+	return C.GoBytes(unsafe.Pointer(buf), n), nil
+}
+
+// hasOutput reports whether oc has an output buffer.
+func hasOutput(oc *astiav.FormatContext) bool { return C.shopclip_has_pb(cFormat(oc)) != 0 }
 
 // CheckLibraries compares the libavformat and libavcodec this binary was
 // compiled against with the ones it runs with (RELIABILITY B3/B10): a

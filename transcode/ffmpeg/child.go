@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/transcode"
@@ -25,8 +26,9 @@ var testHookBeforeTranscode func()
 // ChildMain is the child side of the transcode protocol (see
 // transcode.ChildRequest) and the body of `shopclip transcode`: it parses
 // args, applies the rlimits to its own process, runs Transcode, writes
-// events as JSON lines to --events-fd and prints exactly one JSON document
-// on stdout: the Report, or {"error":{"code","message"}}. It returns the
+// events as JSON lines to --events-fd (from a bounded queue, see
+// eventWriter, drained for up to 5 s at the end) and prints exactly one
+// JSON document on stdout: the Report, or {"error":{"code","message"}}. It returns the
 // exit code: transcode.ExitOK, ExitMedia (the input is unusable) or
 // ExitInternal.
 //
@@ -73,12 +75,13 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return out.fail(fmt.Errorf("ffmpeg: events fd %d is not open", req.EventsFD))
 		}
 		defer f.Close()
-		events = &eventWriter{w: f, log: log}
+		events = newEventWriter(f, log)
 	}
 	if testHookBeforeTranscode != nil {
 		testHookBeforeTranscode()
 	}
 	rep, err := Transcode(ctx, req.Input, req.OutDir, req.Config, events.send)
+	events.close(eventsDrainTimeout)
 	if err != nil {
 		log.Info("transcode failed", "error", err)
 		if rep == nil {
@@ -124,14 +127,45 @@ func (o *reportWriter) report(rep *transcode.Report, err error) int {
 	return code
 }
 
-// eventWriter writes events as JSON lines; a nil one drops them.
+// Bounds of the events not yet written to the events pipe.
+const (
+	// eventsQueueMax bounds the bytes of events waiting for the parent to
+	// read them (about 40,000 events; a 3 min clip sends a few thousand).
+	eventsQueueMax = 4 << 20
+	// eventsDrainTimeout is how long the child waits at the end for the
+	// parent to read the last events.
+	eventsDrainTimeout = 5 * time.Second
+)
+
+// eventWriter sends events as JSON lines to the events pipe from a
+// goroutine of its own, so a parent slow to read never holds up the engine:
+// events wait in memory, up to eventsQueueMax bytes. When the parent falls
+// that far behind (it stopped reading) or the pipe breaks (it is gone), the
+// writer stops for good: later events are dropped, so the parent sees a
+// prefix of the sequence, never one with a gap (a playlist whose segment's
+// event went missing), and the transcode carries on; the parent publishes
+// what was not announced from the Report. A nil eventWriter drops every
+// event.
 type eventWriter struct {
+	w    io.Writer
+	log  *slog.Logger
+	done chan struct{}
+
 	mu     sync.Mutex
-	w      io.Writer
-	log    *slog.Logger
+	cond   *sync.Cond
+	queue  []byte // JSON lines not yet handed to the writer goroutine
+	closed bool
 	broken bool
 }
 
+func newEventWriter(w io.Writer, log *slog.Logger) *eventWriter {
+	e := &eventWriter{w: w, log: log, done: make(chan struct{})}
+	e.cond = sync.NewCond(&e.mu)
+	go e.run()
+	return e
+}
+
+// send queues ev. It never blocks on the pipe.
 func (e *eventWriter) send(ev transcode.Event) {
 	if e == nil {
 		return
@@ -142,11 +176,60 @@ func (e *eventWriter) send(ev transcode.Event) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.broken {
+	if e.broken || e.closed {
 		return
 	}
-	if _, err := e.w.Write(append(b, '\n')); err != nil {
+	if len(e.queue)+len(b)+1 > eventsQueueMax {
 		e.broken = true
-		e.log.Warn("transcode: events pipe closed; no more events", "error", err)
+		e.queue = nil
+		e.log.Warn("transcode: the parent does not read events; sending no more")
+		return
+	}
+	e.queue = append(append(e.queue, b...), '\n')
+	e.cond.Signal()
+}
+
+// run writes the queued events until close, in order.
+func (e *eventWriter) run() {
+	defer close(e.done)
+	for {
+		e.mu.Lock()
+		for len(e.queue) == 0 && !e.closed && !e.broken {
+			e.cond.Wait()
+		}
+		batch := e.queue
+		e.queue = nil
+		stop := e.broken || (e.closed && len(batch) == 0)
+		e.mu.Unlock()
+		if stop {
+			return
+		}
+		if _, err := e.w.Write(batch); err != nil {
+			e.mu.Lock()
+			e.broken = true
+			e.queue = nil
+			e.mu.Unlock()
+			e.log.Warn("transcode: events pipe closed; no more events", "error", err)
+			return
+		}
+	}
+}
+
+// close stops taking events and waits up to timeout for the queued ones to
+// be written.
+func (e *eventWriter) close(timeout time.Duration) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.closed = true
+	e.cond.Signal()
+	e.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-e.done:
+	case <-t.C:
+		e.log.Warn("transcode: the parent did not read the last events")
 	}
 }

@@ -11,9 +11,16 @@
 // decoders, bounded probing, max_streams and max_pixels, and checked against
 // transcode.InputLimits before any decoding (RELIABILITY B1–B5, B9).
 //
+// Each rendition is muxed by a segmenter: FFmpeg's mp4 muxer in the
+// fragmented mode FFmpeg's hls muxer drives it in, writing the same init
+// and media segment files, but cut where transcode.Schedule says (a short
+// first segment, which 5.1's hls muxer cannot cut for audio), and handed to
+// a transcode.Publisher as soon as each file is written, so the worker can
+// publish the clip while the ladder is still being made.
+//
 // Concurrency: the caller's goroutine demuxes, decodes and runs the filter
-// graph; each rung's libx264 encoder and muxer run in a goroutine of their
-// own, and so does the audio. Threads by default: the video decoder gets one
+// graph; each rung's libx264 encoder and segmenter run in a goroutine of
+// their own, and so does the audio. Threads by default: the video decoder gets one
 // frame thread per core, the filter graph one slice thread per core, and
 // each libx264 encoder a share of 1.5 × cores in proportion to its pixels
 // per second (2, 1, 1 for the default ladder on 2 cores), which measured

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -42,6 +41,7 @@ type pipeline struct {
 	in      *input
 	outDir  string
 	onEvent func(transcode.Event)
+	pub     *transcode.Publisher // announces segments and playlists as they are made
 
 	closers []func()
 
@@ -149,6 +149,7 @@ func (p *pipeline) run(parent context.Context) (res *result, err error) {
 	}()
 
 	p.outOffset = outputOffset(p.l)
+	p.pub = transcode.NewPublisher(p.outDir, p.l, p.onEvent)
 	if err := p.openVideoDecoder(); err != nil {
 		return nil, err
 	}
@@ -620,49 +621,4 @@ func setAll(d *astiav.Dictionary, kv map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// openMuxer creates the HLS fMP4 muxer of one rendition in outDir/name,
-// with one stream taking enc's packets, and writes its header.
-func (p *pipeline) openMuxer(name string, enc *astiav.CodecContext) (*astiav.FormatContext, *astiav.Stream, error) {
-	dir := filepath.Join(p.outDir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("ffmpeg: create %s: %w", name, err)
-	}
-	oc, err := astiav.AllocOutputFormatContext(nil, "hls", filepath.Join(dir, transcode.PlaylistName))
-	if err != nil {
-		return nil, nil, fmt.Errorf("ffmpeg: alloc %s muxer: %w", name, err)
-	}
-	p.onClose(oc.Free)
-	st := oc.NewStream(nil)
-	if st == nil {
-		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: new stream", name)
-	}
-	if err := st.CodecParameters().FromCodecContext(enc); err != nil {
-		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: stream parameters: %w", name, err)
-	}
-	st.SetTimeBase(enc.TimeBase())
-	opts := astiav.NewDictionary()
-	defer opts.Free()
-	if err := setAll(opts, map[string]string{
-		"hls_time":               strconv.FormatFloat(float64(p.l.SegmentDurationMS)/1000, 'f', 3, 64),
-		"hls_playlist_type":      "vod",
-		"hls_list_size":          "0",
-		"hls_segment_type":       "fmp4",
-		"hls_fmp4_init_filename": transcode.InitName,
-		"hls_segment_filename":   filepath.Join(dir, transcode.SegmentPattern),
-		"protocol_whitelist":     "file",
-	}); err != nil {
-		return nil, nil, err
-	}
-	if err := oc.WriteHeader(opts); err != nil {
-		if isLimit(err) {
-			return nil, nil, limitError(err)
-		}
-		return nil, nil, fmt.Errorf("ffmpeg: %s muxer: write header: %w", name, err)
-	}
-	if err := unusedOptions(name+" muxer", opts); err != nil {
-		return nil, nil, err
-	}
-	return oc, st, nil
 }

@@ -16,19 +16,19 @@ import (
 // rungEncoder encodes one rendition with libx264 and muxes it, in its own
 // goroutine.
 type rungEncoder struct {
-	ctx      context.Context
-	rung     transcode.Rung
-	enc      *astiav.CodecContext
-	oc       *astiav.FormatContext
-	st       *astiav.Stream
-	tb       astiav.Rational // the frames' and the encoder's time base
-	interval int64           // forced keyframe interval, ms
-	nextKey  int64           // ms of the next forced keyframe
-	frames   chan *astiav.Frame
-	pool     chan *astiav.Frame
-	count    int64
-	codec    string // RFC 6381, from the encoder's SPS
-	offset   int64  // added to output timestamps, µs (pipeline.outOffset)
+	ctx     context.Context
+	rung    transcode.Rung
+	enc     *astiav.CodecContext
+	seg     *segmenter
+	tb      astiav.Rational    // the frames' and the encoder's time base
+	sched   transcode.Schedule // where keyframes are forced and segments cut
+	nextKey int64              // ms of the next forced keyframe
+	segment int                // the schedule's index of the segment being muxed
+	frames  chan *astiav.Frame
+	pool    chan *astiav.Frame
+	count   int64
+	codec   string // RFC 6381, from the encoder's SPS
+	offset  int64  // added to output timestamps, µs (pipeline.outOffset)
 }
 
 // openRung opens rung i's encoder (frames arrive in time base tb) and muxer
@@ -51,9 +51,9 @@ func (p *pipeline) openRung(i int, rung transcode.Rung, tb astiav.Rational) (*ru
 	enc.SetFramerate(astiav.NewRational(rung.FrameRate.Num, rung.FrameRate.Den))
 	enc.SetFlags(enc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
 
-	// Keyframes are forced by time (like -force_key_frames
-	// "expr:gte(t,n_forced*2)") with scene cuts off; the GOP cap only has to
-	// stay out of their way.
+	// Keyframes are forced by time, at the ladder's schedule (like
+	// -force_key_frames "expr:gte(t,n_forced*2)" for the classic grid),
+	// with scene cuts off; the GOP cap only has to stay out of their way.
 	perInterval := int(float64(p.l.KeyframeIntervalMS) / 1000 * rung.FrameRate.Float())
 	opts := map[string]string{
 		"preset":       p.l.Preset,
@@ -94,22 +94,21 @@ func (p *pipeline) openRung(i int, rung transcode.Rung, tb astiav.Rational) (*ru
 	if err != nil {
 		return nil, fmt.Errorf("ffmpeg: %s: %w", rung.Name, err)
 	}
-	oc, st, err := p.openMuxer(rung.Name, enc)
+	seg, err := p.openSegmenter(rung.Name, enc, codecStr)
 	if err != nil {
 		return nil, err
 	}
 	r := &rungEncoder{
-		ctx:      p.ctx,
-		rung:     rung,
-		enc:      enc,
-		oc:       oc,
-		st:       st,
-		tb:       tb,
-		interval: p.l.KeyframeIntervalMS,
-		frames:   make(chan *astiav.Frame, videoQueue),
-		pool:     make(chan *astiav.Frame, videoQueue+2),
-		codec:    codecStr,
-		offset:   p.outOffset,
+		ctx:    p.ctx,
+		rung:   rung,
+		enc:    enc,
+		seg:    seg,
+		tb:     tb,
+		sched:  p.l.Schedule(),
+		frames: make(chan *astiav.Frame, videoQueue),
+		pool:   make(chan *astiav.Frame, videoQueue+2),
+		codec:  codecStr,
+		offset: p.outOffset,
 	}
 	for range cap(r.pool) {
 		f := astiav.AllocFrame()
@@ -163,23 +162,18 @@ func (r *rungEncoder) run() error {
 	if err := r.encode(nil, pkt); err != nil {
 		return err
 	}
-	if err := r.oc.WriteTrailer(); err != nil {
-		if isLimit(err) {
-			return limitError(err)
-		}
-		return fmt.Errorf("ffmpeg: %s muxer: write trailer: %w", r.rung.Name, err)
-	}
-	return nil
+	return r.seg.finish()
 }
 
 // encode sends f (nil to flush) to the encoder and muxes the packets it
-// returns.
+// returns, cutting a segment before each keyframe of a new segment of the
+// schedule.
 func (r *rungEncoder) encode(f *astiav.Frame, pkt *astiav.Packet) error {
 	if f != nil {
 		ms := astiav.RescaleQ(f.Pts(), r.tb, astiav.NewRational(1, 1000))
 		if ms >= r.nextKey {
 			f.SetPictureType(astiav.PictureTypeI)
-			r.nextKey = (ms/r.interval + 1) * r.interval
+			r.nextKey = r.sched.NextKeyframe(ms)
 		} else {
 			f.SetPictureType(astiav.PictureTypeNone)
 		}
@@ -200,18 +194,26 @@ func (r *rungEncoder) encode(f *astiav.Frame, pkt *astiav.Packet) error {
 		if err != nil {
 			return fmt.Errorf("ffmpeg: %s encoder: receive packet: %w", r.rung.Name, err)
 		}
-		pkt.SetStreamIndex(r.st.Index())
+		// The packet's time, computed from its pts exactly as the frame's
+		// was when its keyframe was forced: the first keyframe in a new
+		// segment of the schedule starts that segment.
+		cut := false
+		if pkt.Flags().Has(astiav.PacketFlagKey) {
+			ms := astiav.RescaleQ(pkt.Pts(), r.tb, astiav.NewRational(1, 1000))
+			if i := r.sched.Segment(ms); i > r.segment {
+				cut, r.segment = true, i
+			}
+		}
+		pkt.SetStreamIndex(r.seg.st.Index())
 		if pkt.Duration() <= 0 {
 			pkt.SetDuration(1)
 		}
-		pkt.RescaleTs(r.tb, r.st.TimeBase())
-		shift(pkt, r.offset, r.st.TimeBase())
-		if err := r.oc.WriteInterleavedFrame(pkt); err != nil {
-			pkt.Unref()
-			if isLimit(err) {
-				return limitError(err)
-			}
-			return fmt.Errorf("ffmpeg: %s muxer: write packet: %w", r.rung.Name, err)
+		pkt.RescaleTs(r.tb, r.seg.st.TimeBase())
+		shift(pkt, r.offset, r.seg.st.TimeBase())
+		err = r.seg.write(pkt, cut)
+		pkt.Unref()
+		if err != nil {
+			return err
 		}
 	}
 }

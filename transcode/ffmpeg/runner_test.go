@@ -26,18 +26,15 @@ func testRunner(t *testing.T, mode string) *transcode.Runner {
 	}
 }
 
+// TestRunnerVerticalPhone runs a transcode through the child process and
+// checks its events arrive in order, the files they announce complete.
 func TestRunnerVerticalPhone(t *testing.T) {
-	var mu sync.Mutex
-	var kinds []string
 	out := filepath.Join(t.TempDir(), "out")
+	rec := newEventRecorder(out, false)
 	rep, err := testRunner(t, "child").Run(context.Background(), transcode.Job{
-		Input:  media(t, "vertical_1080x1920_h264_aac_android_phone.mp4"),
-		OutDir: out,
-		OnEvent: func(ev transcode.Event) {
-			mu.Lock()
-			kinds = append(kinds, ev.Kind)
-			mu.Unlock()
-		},
+		Input:   media(t, "vertical_1080x1920_h264_aac_android_phone.mp4"),
+		OutDir:  out,
+		OnEvent: rec.onEvent,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -45,11 +42,13 @@ func TestRunnerVerticalPhone(t *testing.T) {
 	if len(rep.Renditions) != 3 || rep.Width != 1080 || rep.Height != 1920 {
 		t.Errorf("report: %dx%d %+v", rep.Width, rep.Height, rep.Renditions)
 	}
-	mu.Lock()
-	if len(kinds) < 2 || kinds[0] != transcode.EventProbe || kinds[len(kinds)-1] != transcode.EventProgress {
-		t.Errorf("events %v, want probe first and progress last", kinds)
+	rec.mu.Lock()
+	events := rec.events
+	if len(events) < 2 || events[0].Kind != transcode.EventProbe || events[len(events)-1].Kind != transcode.EventProgress {
+		t.Errorf("events %+v, want probe first and progress last", events)
 	}
-	mu.Unlock()
+	rec.mu.Unlock()
+	rec.check(t, rep, transcode.DefaultConfig())
 	checkOutputs(t, rep, out)
 }
 

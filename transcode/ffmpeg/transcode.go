@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/shopclip/shopclip"
@@ -19,7 +20,14 @@ import (
 // per-rung scale + yuv420p), encodes the rungs with libx264 concurrently (a
 // goroutine each), encodes the audio to AAC, muxes each rendition to HLS
 // fMP4 in outDir, takes the poster, and writes the playlists (see the
-// transcode package for the layout). onEvent may be nil.
+// transcode package for the layout).
+//
+// onEvent, which may be nil, receives the events (transcode.Event): the
+// probe, progress, and the files of each rendition as they are made, so
+// they can be published before the ladder is done. It is called from the
+// engine's goroutines, one call at a time, in the order the events happen;
+// it must not block for long, since it holds up the rendition that made the
+// event. When it is called for a file, the file is complete on disk.
 //
 // It is meant for the child process (ChildMain): a crash in FFmpeg kills the
 // calling process. On failure it returns the report so far with Error set,
@@ -42,6 +50,13 @@ func Transcode(ctx context.Context, in, outDir string, c transcode.Config, onEve
 	c = c.WithDefaults()
 	if onEvent == nil {
 		onEvent = func(transcode.Event) {}
+	}
+	var eventMu sync.Mutex
+	send := onEvent
+	onEvent = func(ev transcode.Event) {
+		eventMu.Lock()
+		defer eventMu.Unlock()
+		send(ev)
 	}
 	if !filepath.IsAbs(outDir) {
 		return fail(fmt.Errorf("ffmpeg: out dir %q is not an absolute path", outDir))

@@ -21,10 +21,9 @@ func transcodeFile(t *testing.T, name string, c transcode.Config) (*transcode.Re
 }
 
 func TestTranscodeVerticalPhone(t *testing.T) {
-	var events []transcode.Event
 	out := filepath.Join(t.TempDir(), "out")
-	rep, err := Transcode(context.Background(), media(t, "vertical_1080x1920_h264_aac_android_phone.mp4"), out, transcode.Config{},
-		func(ev transcode.Event) { events = append(events, ev) })
+	rec := newEventRecorder(out, true)
+	rep, err := Transcode(context.Background(), media(t, "vertical_1080x1920_h264_aac_android_phone.mp4"), out, transcode.Config{}, rec.onEvent)
 	if err != nil {
 		t.Fatalf("Transcode: %v", err)
 	}
@@ -49,22 +48,31 @@ func TestTranscodeVerticalPhone(t *testing.T) {
 	if rep.Outputs[len(rep.Outputs)-1].Path != transcode.MasterName {
 		t.Errorf("outputs do not end with the master: %v", rep.Outputs)
 	}
+	for _, o := range rep.Outputs {
+		if strings.HasSuffix(o.Path, ".tmp") {
+			t.Errorf("a temporary file is left: %s", o.Path)
+		}
+	}
 	for _, k := range []string{"probe", "transcode", "playlists", "total"} {
 		if _, ok := rep.Timings[k]; !ok {
 			t.Errorf("no %q timing in %v", k, rep.Timings)
 		}
 	}
+	events := rec.events
 	if len(events) < 2 || events[0].Kind != transcode.EventProbe || events[len(events)-1].Progress != 1 {
 		t.Errorf("events: %+v", events)
 	}
+	rec.check(t, rep, transcode.DefaultConfig())
 	checkOutputs(t, rep, out)
 	checkKeyframesAligned(t, rep, out)
 }
 
-// checkKeyframesAligned checks with ffprobe that every rendition has a
-// keyframe at each 2 s mark, and only there, so segments line up.
+// checkKeyframesAligned checks with ffprobe that every rendition has its
+// keyframes where the ladder's schedule puts them (at 0, 1 s, 3 s, 5 s, …
+// with the defaults), within a frame, and only there, so segments line up.
 func checkKeyframesAligned(t *testing.T, rep *transcode.Report, out string) {
 	t.Helper()
+	want := rep.Ladder.Schedule().Keyframes(rep.DurationMS)
 	var first []string
 	for i, r := range rep.Renditions {
 		b, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey",
@@ -72,22 +80,27 @@ func checkKeyframesAligned(t *testing.T, rep *transcode.Report, out string) {
 		if err != nil {
 			t.Fatalf("ffprobe keyframes: %v", err)
 		}
-		var keys []string
+		var keys []float64
+		var rounded []string
 		for _, l := range strings.Fields(string(b)) {
 			f, _ := strconv.ParseFloat(strings.TrimSuffix(l, ","), 64)
-			keys = append(keys, strconv.FormatFloat(f, 'f', 1, 64))
+			keys = append(keys, f)
+			rounded = append(rounded, strconv.FormatFloat(f, 'f', 1, 64))
 		}
-		want := int(rep.DurationMS/2000) + 1
-		if rep.DurationMS%2000 == 0 {
-			want--
+		if len(keys) != len(want) {
+			t.Errorf("%s: keyframes at %v, want %d (at %v ms)", r.Name, keys, len(want), want)
+			continue
 		}
-		if len(keys) != want {
-			t.Errorf("%s: keyframes at %v, want %d (one per 2 s)", r.Name, keys, want)
+		frame := 1 / rep.Ladder.Rungs[i].FrameRate.Float()
+		for k := range keys {
+			if d := keys[k] - keys[0] - float64(want[k])/1000; d < -0.001 || d > frame+0.001 {
+				t.Errorf("%s: keyframe %d at %.3f s from the first, want %d ms", r.Name, k, keys[k]-keys[0], want[k])
+			}
 		}
 		if i == 0 {
-			first = keys
-		} else if strings.Join(keys, " ") != strings.Join(first, " ") {
-			t.Errorf("%s: keyframes at %v, %s has them at %v", r.Name, keys, rep.Renditions[0].Name, first)
+			first = rounded
+		} else if strings.Join(rounded, " ") != strings.Join(first, " ") {
+			t.Errorf("%s: keyframes at %v, %s has them at %v", r.Name, rounded, rep.Renditions[0].Name, first)
 		}
 	}
 }
