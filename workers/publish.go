@@ -53,6 +53,7 @@ type publisher struct {
 
 type announcement struct {
 	rel      string
+	body     []byte // the content to publish; nil: read the file
 	playable *Playable
 }
 
@@ -64,8 +65,9 @@ func newPublisher(ctx context.Context, h *Handlers, clipID, attempt, prefix, out
 	return p
 }
 
-// file announces a complete output file (relative to the out dir).
-func (p *publisher) file(rel string) { p.push(announcement{rel: rel}) }
+// file announces a complete output file (relative to the out dir), with
+// its content when the transcoder took a snapshot of it.
+func (p *publisher) file(rel string, body []byte) { p.push(announcement{rel: rel, body: body}) }
 
 // playable announces that the outputs so far make a playable stream.
 func (p *publisher) playable(info Playable) {
@@ -135,7 +137,13 @@ func (p *publisher) publish(ctx context.Context, a announcement) error {
 			return err
 		}
 	}
-	if err := p.h.putFile(ctx, filepath.Join(p.outDir, filepath.FromSlash(a.rel)), p.prefix+a.rel); err != nil {
+	var err error
+	if a.body != nil {
+		err = p.h.putBytes(ctx, a.body, p.prefix+a.rel)
+	} else {
+		err = p.h.putFile(ctx, filepath.Join(p.outDir, filepath.FromSlash(a.rel)), p.prefix+a.rel)
+	}
+	if err != nil {
 		return err
 	}
 	if !strings.HasSuffix(a.rel, ".m3u8") {
@@ -157,7 +165,7 @@ func (p *publisher) publish(ctx context.Context, a announcement) error {
 		Height:       a.playable.Height,
 		Renditions:   a.playable.Renditions,
 	}
-	err := p.h.Store.UpdateClipProgress(ctx, p.clipID, p.attempt, progress, pub)
+	err = p.h.Store.UpdateClipProgress(ctx, p.clipID, p.attempt, progress, pub)
 	if code := shopclip.ErrorCode(err); code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND {
 		return errLostOwnership
 	} else if err != nil {

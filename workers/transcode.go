@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,8 +38,10 @@ type TranscodeJob struct {
 	Progress func(p float64) // 0..1
 	// File is called with each output file (relative to OutDir) that is
 	// complete and may be published now, in dependency order: a playlist
-	// after the segments it lists.
-	File func(rel string)
+	// after the segments it lists. When body is not nil it is the content
+	// to publish (a playlist as it was when announced); otherwise the file
+	// is read from OutDir.
+	File func(rel string, body []byte)
 	// Playable is called once, when the files announced so far make a
 	// playable stream and OutDir's master playlist lists every variant.
 	Playable func(Playable)
@@ -385,6 +388,14 @@ func (h *Handlers) sweepGenerations(clipID, keep string, log *slog.Logger) {
 		log.Info("transcode: removing the outputs of an abandoned attempt", "generation", gen)
 		h.deletePrefix(shopclip.GenerationPrefix(clipID, gen), log)
 	}
+}
+
+func (h *Handlers) putBytes(ctx context.Context, body []byte, key string) error {
+	err := h.Blobs.Put(ctx, key, bytes.NewReader(body), int64(len(body)), blob.PutOptions{ContentType: blob.ContentTypeByKey(key)})
+	if err != nil {
+		return fmt.Errorf("workers: upload %s: %w", key, err)
+	}
+	return nil
 }
 
 func (h *Handlers) deletePrefix(prefix string, log *slog.Logger) {

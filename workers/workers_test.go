@@ -75,7 +75,7 @@ func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.Transcod
 		}
 		for _, name := range []string{"720p/init.mp4", "720p/seg_00000.m4s", "720p/index.m3u8"} {
 			writeOut(job.OutDir, name, first[name])
-			job.File(name)
+			job.File(name, nil)
 		}
 		writeOut(job.OutDir, "master.m3u8", first["master.m3u8"])
 		job.Playable(workers.Playable{DurationMS: 5000, Width: 720, Height: 1280,
@@ -209,9 +209,16 @@ func TestTranscodePublishes(t *testing.T) {
 	if !strings.HasPrefix(got.OutputPrefix, shopclip.ClipPrefix(c.ID)) || !strings.Contains(got.OutputPrefix, got.Generation) {
 		t.Errorf("prefix %q does not scope generation %q", got.OutputPrefix, got.Generation)
 	}
-	// The work dir is cleaned up.
-	if entries, _ := os.ReadDir(h.handle.WorkDir); len(entries) != 0 {
-		t.Errorf("work dir holds %d entries", len(entries))
+	// The work dir is cleaned up (right after the publish).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		entries, _ := os.ReadDir(h.handle.WorkDir)
+		if len(entries) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("work dir holds %d entries", len(entries))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// A tag task followed.
 	deadline := time.Now().Add(10 * time.Second)
@@ -545,8 +552,17 @@ func TestPublishSweepsAbandonedGenerations(t *testing.T) {
 	if got.Status != shopclip.ClipReady {
 		t.Fatalf("status %s", got.Status)
 	}
-	if _, err := h.blobs.Stat(ctx, debris); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
-		t.Errorf("abandoned generation still stored: %v", err)
+	// The sweep follows the publish.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := h.blobs.Stat(ctx, debris)
+		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("abandoned generation still stored: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := h.blobs.Stat(ctx, got.OutputPrefix+"master.m3u8"); err != nil {
 		t.Errorf("published generation: %v", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +100,21 @@ func TestEndToEnd(t *testing.T) {
 			status, h, body := api.do("", "GET", got.Playback.Poster, nil)
 			if status != 200 || h.Get("Content-Type") != "image/jpeg" || len(body) < 1000 || body[0] != 0xff || body[1] != 0xd8 {
 				t.Errorf("poster: %d %q %d bytes", status, h.Get("Content-Type"), len(body))
+			}
+			// The progressive MP4 for sharing plays too.
+			status, h, body = api.do("", "GET", got.Playback.MP4, nil)
+			if status != 200 || h.Get("Content-Type") != "video/mp4" {
+				t.Fatalf("mp4: %d %q", status, h.Get("Content-Type"))
+			}
+			mp4 := filepath.Join(t.TempDir(), "clip.mp4")
+			os.WriteFile(mp4, body, 0o644)
+			if res, err := ffmpeg.VerifyMP4(ctx, mp4); err != nil || res.Frames == 0 || res.DecodeErrors != 0 {
+				t.Errorf("mp4 plays as %+v, %v", res, err)
+			}
+			// The storyboard index points into a sprite that is served.
+			status, _, body = api.do("", "GET", got.Playback.Storyboard, nil)
+			if status != 200 || !strings.HasPrefix(string(body), "WEBVTT") || !strings.Contains(string(body), "#xywh=") {
+				t.Errorf("storyboard: %d %q", status, body)
 			}
 		})
 	}

@@ -170,7 +170,7 @@ type clipJSON struct {
 	Width      int
 	Height     int
 	Renditions []shopclip.Rendition
-	Playback   struct{ HLS, MP4, Poster string }
+	Playback   struct{ HLS, MP4, Poster, Storyboard string }
 }
 
 // waitClip polls a clip until it is ready or failed.

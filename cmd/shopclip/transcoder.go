@@ -2,6 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/shopclip/shopclip"
 
 	"github.com/shopclip/shopclip/transcode"
 	"github.com/shopclip/shopclip/workers"
@@ -12,12 +18,44 @@ import (
 type runnerTranscoder struct{ r *transcode.Runner }
 
 func (t runnerTranscoder) Transcode(ctx context.Context, job workers.TranscodeJob) (*workers.TranscodeResult, error) {
+	var probe *transcode.Probe
+	announced := map[string]bool{} // files announced so far (events come in order)
 	rep, err := t.r.Run(ctx, transcode.Job{
 		Input:  job.Input,
 		OutDir: job.OutDir,
 		OnEvent: func(e transcode.Event) {
-			if e.Kind == transcode.EventProgress && job.Progress != nil {
-				job.Progress(e.Progress)
+			switch e.Kind {
+			case transcode.EventProbe:
+				probe = e.Probe
+			case transcode.EventProgress:
+				if job.Progress != nil {
+					job.Progress(e.Progress)
+				}
+			case transcode.EventFile:
+				if job.File == nil {
+					return
+				}
+				if !strings.HasSuffix(e.Path, ".m3u8") {
+					announced[e.Path] = true
+					job.File(e.Path, nil)
+					return
+				}
+				body, err := playlistSnapshot(job.OutDir, e.Path, announced)
+				if err != nil {
+					t.r.Logger.Warn("transcode: read an in-progress playlist", "path", e.Path, "err", err)
+					return
+				}
+				job.File(e.Path, body)
+			case transcode.EventPlayable:
+				if job.Playable == nil {
+					return
+				}
+				p, err := playable(job.OutDir, e.Path, probe)
+				if err != nil {
+					t.r.Logger.Warn("transcode: read the provisional master playlist", "err", err)
+					return
+				}
+				job.Playable(p)
 			}
 		},
 	})
@@ -25,6 +63,60 @@ func (t runnerTranscoder) Transcode(ctx context.Context, job workers.TranscodeJo
 		return nil, err
 	}
 	return &workers.TranscodeResult{DurationMS: rep.DurationMS, Width: rep.Width, Height: rep.Height, Renditions: rep.Renditions}, nil
+}
+
+// playlistSnapshot reads the in-progress media playlist rel and trims it to
+// the segments already announced: the child may have rewritten it to list a
+// segment whose own event is still in the pipe, and a playlist must never be
+// published ahead of its segments.
+func playlistSnapshot(outDir, rel string, announced map[string]bool) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, err
+	}
+	pl, err := transcode.ParseMediaPlaylist(b)
+	if err != nil {
+		return nil, err
+	}
+	dir := path.Dir(rel)
+	n := 0
+	for _, seg := range pl.Segments {
+		if !announced[path.Join(dir, seg.URI)] {
+			break
+		}
+		n++
+	}
+	if n == len(pl.Segments) {
+		return b, nil
+	}
+	pl.Segments = pl.Segments[:n]
+	return pl.Marshal()
+}
+
+// playable describes the stream the provisional master playlist (rel, in
+// outDir) announces.
+func playable(outDir, rel string, probe *transcode.Probe) (workers.Playable, error) {
+	var p workers.Playable
+	b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(rel)))
+	if err != nil {
+		return p, err
+	}
+	m, err := transcode.ParseMasterPlaylist(b)
+	if err != nil {
+		return p, err
+	}
+	for _, v := range m.Variants {
+		p.Renditions = append(p.Renditions, shopclip.Rendition{
+			Name: path.Dir(v.URI), Width: v.Width, Height: v.Height, Bandwidth: v.Bandwidth, Codecs: v.Codecs,
+		})
+	}
+	if probe != nil {
+		p.DurationMS = probe.DurationMS
+		if probe.Video != nil {
+			p.Width, p.Height = probe.Video.Width, probe.Video.Height
+		}
+	}
+	return p, nil
 }
 
 // transcoder builds the workers' transcoder from the configuration.
