@@ -178,6 +178,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		rec := &workers.Reconciler{Store: m.store, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
+		if st, ok := m.blobs.(*s3.Store); ok {
+			m.wg.Go(func() { abortStaleUploads(bg, st, log) })
+		}
 	}
 
 	if m.Mode.api() {
@@ -281,6 +284,24 @@ func (m *Main) Close() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// abortStaleUploads aborts, every hour, the S3 multipart uploads that
+// processes killed mid-upload left behind (S3 keeps and bills them until
+// aborted); no upload takes a day.
+func abortStaleUploads(ctx context.Context, st *s3.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := st.AbortIncompleteUploads(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("blobs: abort stale multipart uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // parseRedisURL parses redis://, rediss://, redis-sentinel:// and unix://
