@@ -53,6 +53,9 @@ type Clip struct {
 	HasMP4        bool `json:"-"`
 	HasPoster     bool `json:"-"`
 	HasStoryboard bool `json:"-"`
+	// ShareKey is the blob key of the share MP4 with the pop-ups burned in,
+	// re-rendered when prices change; empty when there is none.
+	ShareKey string `json:"-"`
 
 	// Attempts counts transcode attempts that were started; Crashes those
 	// that ended with the transcoder crashing.

@@ -43,7 +43,10 @@ type Discount struct {
 	StartsAt       time.Time    `json:"starts_at"`
 	EndsAt         time.Time    `json:"ends_at"`
 	CouponCode     string       `json:"coupon_code,omitempty"`
-	CreatedAt      time.Time    `json:"created_at"`
+	// Flash marks a flash sale: a short window (at most MaxFlashSale)
+	// that players show with a countdown to EndsAt.
+	Flash     bool      `json:"flash,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ActiveAt reports whether d applies at t.
@@ -140,6 +143,8 @@ func (d *Discount) Validate(p *Product, now time.Time) error {
 		return Errorf(EINVALID, "ends_at (%s) must be after starts_at (%s).", d.EndsAt.Format(time.RFC3339), d.StartsAt.Format(time.RFC3339))
 	case !d.EndsAt.After(now):
 		return Errorf(EINVALID, "ends_at (%s) is already in the past.", d.EndsAt.Format(time.RFC3339))
+	case d.Flash && d.EndsAt.Sub(d.StartsAt) > MaxFlashSale:
+		return Errorf(EINVALID, "A flash sale lasts at most %s; this one lasts %s.", MaxFlashSale, d.EndsAt.Sub(d.StartsAt))
 	case len(d.CouponCode) > MaxCouponCodeLen:
 		return Errorf(EINVALID, "coupon_code must be at most %d characters.", MaxCouponCodeLen)
 	}

@@ -58,6 +58,8 @@ type Store interface {
 	FailClip(ctx context.Context, id, attemptID string, e *Error) error
 	// DeleteClip removes a clip and its tags.
 	DeleteClip(ctx context.Context, id string) error
+	// SetClipShare records the blob key of a clip's current share MP4.
+	SetClipShare(ctx context.Context, id, key string) error
 
 	// CreateProduct records p, which must have an ID and a BrandID.
 	CreateProduct(ctx context.Context, p *Product) error
@@ -72,6 +74,9 @@ type Store interface {
 	CreateDiscount(ctx context.Context, d *Discount) error
 	// ProductDiscounts returns a product's discounts, oldest first.
 	ProductDiscounts(ctx context.Context, productID string) ([]*Discount, error)
+	// ProductPriceHistory returns a product's list prices, oldest first: the
+	// price it was created with and every change of price or currency.
+	ProductPriceHistory(ctx context.Context, productID string) ([]PricePoint, error)
 
 	// CreateTag records t, which must have an ID, a ClipID, a ProductID, a
 	// BrandID and a Status.
@@ -86,6 +91,30 @@ type Store interface {
 	ProductClipIDs(ctx context.Context, productID string) ([]string, error)
 	// AddTagClick counts one click through a tag's buy URL.
 	AddTagClick(ctx context.Context, tagID string) error
+
+	// ApproveBrand records a creator's standing approval of a brand: its
+	// future tags on the creator's clips are active at once.
+	ApproveBrand(ctx context.Context, creatorID, brandID string) error
+	// RevokeBrand withdraws it.
+	RevokeBrand(ctx context.Context, creatorID, brandID string) error
+	// BrandApproved reports whether a creator approved a brand for good.
+	BrandApproved(ctx context.Context, creatorID, brandID string) (bool, error)
+	// ApprovedBrands lists the brands a creator approved for good.
+	ApprovedBrands(ctx context.Context, creatorID string) ([]string, error)
+
+	// RecordEvent records e unless an event with the same dedupeKey exists
+	// ("" never deduplicates); it returns the stored event and whether e was
+	// recorded.
+	RecordEvent(ctx context.Context, e *Event, dedupeKey string) (*Event, bool, error)
+	// LastClick returns the latest click in a session on a tag of a product
+	// at or after since (ENOTFOUND when none): what a purchase is
+	// attributed to.
+	LastClick(ctx context.Context, sessionID, productID string, since time.Time) (*Event, error)
+	// ClipViews counts the views of a clip.
+	ClipViews(ctx context.Context, clipID string) (int64, error)
+	// TagStats returns the funnel of every tag of a clip, or of a product
+	// when clipID is empty.
+	TagStats(ctx context.Context, clipID, productID string) ([]TagStats, error)
 }
 
 // APIKey is a credential of an account. Only a hash of the key is kept.

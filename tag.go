@@ -39,8 +39,16 @@ type Popup struct {
 	X       float64      `json:"x"`
 	Y       float64      `json:"y"`
 	Product PopupProduct `json:"product"`
-	Label   string       `json:"label,omitempty"`
-	BuyURL  string       `json:"buy_url"`
+	// Label is the honest reduction ("-20%", "-5.00 USD") against the
+	// product's lowest price of the 30 days before the sale; empty when no
+	// sale applies or the sale is no reduction against that price.
+	Label string `json:"label,omitempty"`
+	// SaleEndsAt is when the applied discount ends; Flash says to show a
+	// countdown to it; CouponCode is the code the store asks for, if any.
+	SaleEndsAt *time.Time `json:"sale_ends_at,omitempty"`
+	Flash      bool       `json:"flash,omitempty"`
+	CouponCode string     `json:"coupon_code,omitempty"`
+	BuyURL     string     `json:"buy_url"`
 }
 
 // PopupProduct is the part of a product a viewer sees.
@@ -51,7 +59,11 @@ type PopupProduct struct {
 	Currency       string `json:"currency"`
 	PriceMinor     int64  `json:"price_minor"`
 	SalePriceMinor int64  `json:"sale_price_minor"`
-	InStock        bool   `json:"in_stock"`
+	// WasPriceMinor is the struck-through reference price, shown only when
+	// the sale is a real reduction against the lowest price of the 30 days
+	// before it.
+	WasPriceMinor int64 `json:"was_price_minor,omitempty"`
+	InStock       bool  `json:"in_stock"`
 }
 
 // Validate reports whether t fits in clip: a window of at least 100 ms

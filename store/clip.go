@@ -22,7 +22,7 @@ const (
 
 const clipColumns = `id, creator_id, title, status, progress, error_code, error_message,
 	duration_ms, width, height, renditions, original_key, original_size, original_sha256,
-	generation, output_prefix, has_mp4, has_poster, has_storyboard, attempts, crashes, attempt_id,
+	generation, output_prefix, has_mp4, has_poster, has_storyboard, share_key, attempts, crashes, attempt_id,
 	created_at, updated_at, published_at`
 
 // rowScanner is *sql.Row or *sql.Rows.
@@ -37,7 +37,7 @@ func scanClip(row rowScanner) (*shopclip.Clip, error) {
 	)
 	err := row.Scan(&c.ID, &c.CreatorID, &c.Title, &status, &c.Progress, &code, &msg,
 		&c.DurationMS, &width, &height, &renditions, &c.OriginalKey, &c.OriginalSize, &c.OriginalSHA256,
-		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &c.HasStoryboard, &tries, &crashes, &c.AttemptID,
+		&c.Generation, &c.OutputPrefix, &c.HasMP4, &c.HasPoster, &c.HasStoryboard, &c.ShareKey, &tries, &crashes, &c.AttemptID,
 		timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, nullTimeDest{&c.PublishedAt})
 	if err != nil {
 		return nil, err
@@ -356,6 +356,14 @@ func validPublication(p *shopclip.Publication) error {
 		return shopclip.Errorf(shopclip.EINVALID, "Duration and dimensions must not be negative.")
 	}
 	return nil
+}
+
+// SetClipShare records the blob key of a clip's current share MP4 ("" for
+// none). It does not change UpdatedAt: the share follows prices, not the
+// clip's processing.
+func (db *DB) SetClipShare(ctx context.Context, id, key string) error {
+	res, err := db.exec(ctx, `UPDATE clips SET share_key = ? WHERE id = ?`, key, id)
+	return db.oneRow("set clip share", "Clip", res, err)
 }
 
 // DeleteClip removes a clip and its tags.

@@ -121,9 +121,9 @@ func (db *DB) CreateDiscount(ctx context.Context, d *shopclip.Discount) error {
 	now := db.now()
 	starts, ends := roundTime(d.StartsAt), roundTime(d.EndsAt)
 	_, err := db.exec(ctx, `INSERT INTO discounts (id, product_id, kind, percent_off, amount_off_minor,
-		starts_at, ends_at, coupon_code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		starts_at, ends_at, coupon_code, flash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ProductID, string(d.Kind), d.PercentOff, d.AmountOffMinor,
-		db.ts(starts), db.ts(ends), d.CouponCode, db.ts(now))
+		db.ts(starts), db.ts(ends), d.CouponCode, d.Flash, db.ts(now))
 	if err != nil {
 		return db.failRefs(ctx, op, "Discount", err, ref{"products", d.ProductID, "Product"})
 	}
@@ -136,7 +136,7 @@ func (db *DB) CreateDiscount(ctx context.Context, d *shopclip.Discount) error {
 func (db *DB) ProductDiscounts(ctx context.Context, productID string) ([]*shopclip.Discount, error) {
 	const op = "product discounts"
 	rows, err := db.query(ctx, `SELECT id, product_id, kind, percent_off, amount_off_minor, starts_at, ends_at,
-		coupon_code, created_at FROM discounts WHERE product_id = ? ORDER BY created_at, id`, productID)
+		coupon_code, flash, created_at FROM discounts WHERE product_id = ? ORDER BY created_at, id`, productID)
 	if err != nil {
 		return nil, db.fail(op, "Discount", err)
 	}
@@ -147,7 +147,7 @@ func (db *DB) ProductDiscounts(ctx context.Context, productID string) ([]*shopcl
 		var kind string
 		var pct int64
 		if err := rows.Scan(&d.ID, &d.ProductID, &kind, &pct, &d.AmountOffMinor,
-			timeDest{&d.StartsAt}, timeDest{&d.EndsAt}, &d.CouponCode, timeDest{&d.CreatedAt}); err != nil {
+			timeDest{&d.StartsAt}, timeDest{&d.EndsAt}, &d.CouponCode, &d.Flash, timeDest{&d.CreatedAt}); err != nil {
 			return nil, db.fail(op, "Discount", fmt.Errorf("scan: %w", err))
 		}
 		d.Kind, d.PercentOff = shopclip.DiscountKind(kind), int(pct)
@@ -157,4 +157,30 @@ func (db *DB) ProductDiscounts(ctx context.Context, productID string) ([]*shopcl
 		return nil, db.fail(op, "Discount", err)
 	}
 	return ds, nil
+}
+
+// ProductPriceHistory returns a product's list prices, oldest first: the
+// price it was created with and every change of price or currency since
+// (recorded by triggers in the same statement as the change). An unknown
+// product has none.
+func (db *DB) ProductPriceHistory(ctx context.Context, productID string) ([]shopclip.PricePoint, error) {
+	const op = "product price history"
+	rows, err := db.query(ctx, `SELECT price_minor, currency, starts_at FROM price_history
+		WHERE product_id = ? ORDER BY starts_at, id`, productID)
+	if err != nil {
+		return nil, db.fail(op, "Product", err)
+	}
+	defer rows.Close()
+	var ps []shopclip.PricePoint
+	for rows.Next() {
+		var p shopclip.PricePoint
+		if err := rows.Scan(&p.PriceMinor, &p.Currency, timeDest{&p.StartsAt}); err != nil {
+			return nil, db.fail(op, "Product", fmt.Errorf("scan: %w", err))
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail(op, "Product", err)
+	}
+	return ps, nil
 }

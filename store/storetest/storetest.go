@@ -71,6 +71,11 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		{"ProductClipIDs", testProductClipIDs},
 		{"ConcurrentTagClicks", testConcurrentTagClicks},
 		{"ConcurrentMixedWrites", testConcurrentMixed},
+		{"PriceHistory", testPriceHistory},
+		{"FlashDiscount", testFlashDiscount},
+		{"BrandApprovals", testBrandApprovals},
+		{"Events", testEvents},
+		{"ClipShare", testClipShare},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

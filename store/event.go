@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+const eventColumns = `id, type, session_id, clip_id, tag_id, product_id, brand_id, order_id, amount_minor, currency, at`
+
+func scanEvent(row rowScanner) (*shopclip.Event, error) {
+	var e shopclip.Event
+	var typ string
+	err := row.Scan(&e.ID, &typ, &e.SessionID, &e.ClipID, &e.TagID, &e.ProductID, &e.BrandID, &e.OrderID,
+		&e.AmountMinor, &e.Currency, timeDest{&e.At})
+	if err != nil {
+		return nil, err
+	}
+	e.Type = shopclip.EventType(typ)
+	return &e, nil
+}
+
+// RecordEvent records e, which must have an ID and a known Type, unless an
+// event with the same dedupeKey exists ("" never deduplicates). It returns
+// the stored event (e, or the earlier one) and whether e was recorded. e.At is
+// set to the store's clock when zero, and rounded to microseconds.
+func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error) {
+	const op = "record event"
+	switch {
+	case e.ID == "":
+		return nil, false, invalid(op, "Event ID is required.")
+	case !e.Type.Valid():
+		return nil, false, invalid(op, "Unknown event type %q.", e.Type)
+	case e.AmountMinor < 0:
+		return nil, false, invalid(op, "Amounts must not be negative.")
+	}
+	if e.At.IsZero() {
+		e.At = db.now()
+	}
+	e.At = roundTime(e.At)
+	var key any
+	if dedupeKey != "" {
+		key = dedupeKey
+	}
+	var id string
+	err := db.writeRow(ctx, `INSERT INTO events (`+eventColumns+`, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+		e.ID, string(e.Type), e.SessionID, e.ClipID, e.TagID, e.ProductID, e.BrandID, e.OrderID,
+		e.AmountMinor, e.Currency, db.ts(e.At), key).Scan(&id)
+	if err == nil {
+		return e, true, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, db.fail(op, "Event", err)
+	}
+	prev, err := scanEvent(db.writeRow(ctx, `SELECT `+eventColumns+` FROM events WHERE dedupe_key = ?`, dedupeKey))
+	if err != nil {
+		return nil, false, db.fail(op, "Event", fmt.Errorf("read the earlier event: %w", err))
+	}
+	return prev, false, nil
+}
+
+// LastClick returns the latest click in session on a tag of product at or
+// after since (ENOTFOUND when there is none): the click a purchase is
+// attributed to.
+func (db *DB) LastClick(ctx context.Context, sessionID, productID string, since time.Time) (*shopclip.Event, error) {
+	const op = "last click"
+	e, err := scanEvent(db.queryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE session_id = ? AND product_id = ? AND type = ? AND tag_id <> '' AND at >= ?
+		ORDER BY at DESC, id DESC LIMIT 1`, sessionID, productID, string(shopclip.EventClick), db.ts(since)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(op, "Click")
+	} else if err != nil {
+		return nil, db.fail(op, "Event", err)
+	}
+	return e, nil
+}
+
+// ClipViews counts the views of a clip.
+func (db *DB) ClipViews(ctx context.Context, clipID string) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, `SELECT count(*) FROM events WHERE clip_id = ? AND type = ?`, clipID, string(shopclip.EventView)).Scan(&n)
+	if err != nil {
+		return 0, db.fail("clip views", "Event", err)
+	}
+	return n, nil
+}
+
+// TagStats returns the funnel of every tag of the clip clipID, or of the
+// product productID when clipID is empty, ordered by clip, start, ID.
+func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopclip.TagStats, error) {
+	const op = "tag stats"
+	where, arg := `t.clip_id = ?`, clipID
+	if clipID == "" {
+		where, arg = `t.product_id = ?`, productID
+	}
+	rows, err := db.query(ctx, `SELECT t.id, t.clip_id, t.product_id, t.brand_id, p.currency,
+		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'popup_impression'),
+		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'popup_click'),
+		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'purchase'),
+		(SELECT coalesce(sum(e.amount_minor), 0) FROM events e WHERE e.tag_id = t.id AND e.type = 'purchase')
+		FROM tags t JOIN products p ON p.id = t.product_id
+		WHERE `+where+` ORDER BY t.clip_id, t.start_ms, t.id`, arg)
+	if err != nil {
+		return nil, db.fail(op, "Tag", err)
+	}
+	defer rows.Close()
+	var out []shopclip.TagStats
+	for rows.Next() {
+		var s shopclip.TagStats
+		if err := rows.Scan(&s.TagID, &s.ClipID, &s.ProductID, &s.BrandID, &s.Currency,
+			&s.Impressions, &s.Clicks, &s.Purchases, &s.RevenueMinor); err != nil {
+			return nil, db.fail(op, "Tag", fmt.Errorf("scan: %w", err))
+		}
+		if s.Impressions > 0 {
+			s.CTR = float64(s.Clicks) / float64(s.Impressions)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail(op, "Tag", err)
+	}
+	return out, nil
+}
