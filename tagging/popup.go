@@ -10,10 +10,12 @@ import (
 	"github.com/shopclip/shopclip"
 )
 
-// Catalog gives the products and discounts a clip's tags refer to.
+// Catalog gives the products, discounts and price histories a clip's tags
+// refer to, by product ID.
 type Catalog struct {
-	Products  map[string]*shopclip.Product    // by product ID
-	Discounts map[string][]*shopclip.Discount // by product ID
+	Products  map[string]*shopclip.Product
+	Discounts map[string][]*shopclip.Discount
+	History   map[string][]shopclip.PricePoint // nil: the current price always held
 }
 
 // Popups returns the pop-ups of the active tags among tags, priced at now, in
@@ -29,8 +31,8 @@ func Popups(tags []*shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopc
 		if p == nil {
 			continue
 		}
-		price := PriceAt(p, cat.Discounts[p.ID], now)
-		popups = append(popups, shopclip.Popup{
+		price := PriceAt(p, cat.Discounts[p.ID], cat.History[p.ID], now)
+		popup := shopclip.Popup{
 			TagID:   t.ID,
 			StartMS: t.StartMS,
 			EndMS:   t.EndMS,
@@ -43,11 +45,17 @@ func Popups(tags []*shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopc
 				Currency:       p.Currency,
 				PriceMinor:     price.PriceMinor,
 				SalePriceMinor: price.SalePriceMinor,
+				WasPriceMinor:  price.WasPriceMinor,
 				InStock:        p.InStock,
 			},
 			Label:  price.Label,
 			BuyURL: buyURL(t),
-		})
+		}
+		if d := price.Discount; d != nil {
+			ends := d.EndsAt
+			popup.SaleEndsAt, popup.Flash, popup.CouponCode = &ends, d.Flash, d.CouponCode
+		}
+		popups = append(popups, popup)
 	}
 	return popups
 }
@@ -98,7 +106,7 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 	if err != nil {
 		return nil, err
 	}
-	cat := Catalog{Products: map[string]*shopclip.Product{}, Discounts: map[string][]*shopclip.Discount{}}
+	cat := Catalog{Products: map[string]*shopclip.Product{}, Discounts: map[string][]*shopclip.Discount{}, History: map[string][]shopclip.PricePoint{}}
 	for _, t := range tags {
 		if t.Status != shopclip.TagActive || cat.Products[t.ProductID] != nil {
 			continue
@@ -111,7 +119,11 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 		if err != nil {
 			return nil, err
 		}
-		cat.Products[p.ID], cat.Discounts[p.ID] = p, ds
+		hist, err := st.ProductPriceHistory(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		cat.Products[p.ID], cat.Discounts[p.ID], cat.History[p.ID] = p, ds, hist
 	}
 	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL)}, nil
 }

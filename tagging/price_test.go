@@ -55,7 +55,7 @@ func TestPriceAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tagging.PriceAt(tt.product, tt.discounts, tt.now)
+			got := tagging.PriceAt(tt.product, tt.discounts, nil, tt.now)
 			if got.SalePriceMinor != tt.wantSale || got.Label != tt.wantLabel {
 				t.Errorf("PriceAt = sale %d label %q, want sale %d label %q", got.SalePriceMinor, got.Label, tt.wantSale, tt.wantLabel)
 			}
@@ -64,6 +64,62 @@ func TestPriceAt(t *testing.T) {
 			}
 			if (got.Discount != nil) != (tt.wantLabel != "") {
 				t.Errorf("Discount = %v, want one iff a label", got.Discount)
+			}
+		})
+	}
+}
+
+// TestPriceHonesty: a sale is labelled, with a "was" price, only as the
+// reduction against the lowest price of the 30 days before it started.
+func TestPriceHonesty(t *testing.T) {
+	day := 24 * time.Hour
+	usd := func(minor int64) *shopclip.Product { return &shopclip.Product{Currency: "USD", PriceMinor: minor} }
+	point := func(minor int64, currency string, at time.Time) shopclip.PricePoint {
+		return shopclip.PricePoint{PriceMinor: minor, Currency: currency, StartsAt: at}
+	}
+	sale := percent(20, t0.Add(-time.Hour), t0.Add(day))
+	sale.ID = "dsc_sale"
+	earlier := percent(10, t0.Add(-10*day), t0.Add(-5*day))
+	earlier.ID = "dsc_earlier"
+	old := percent(50, t0.Add(-60*day), t0.Add(-40*day))
+	old.ID = "dsc_old"
+	flat := amount(3000, t0.Add(-time.Hour), t0.Add(day))
+	flat.ID = "dsc_flat"
+	tests := []struct {
+		name      string
+		product   *shopclip.Product
+		discounts []*shopclip.Discount
+		history   []shopclip.PricePoint
+		wantSale  int64
+		wantWas   int64
+		wantLabel string
+	}{
+		{"steady price", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(19900, "USD", t0.Add(-90*day))}, 15920, 19900, "-20%"},
+		{"a new product's first price is its reference", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(19900, "USD", t0)}, 15920, 19900, "-20%"},
+		{"price raised just before the sale: no label", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(15000, "USD", t0.Add(-40*day)), point(19900, "USD", t0.Add(-2*day))}, 15920, 0, ""},
+		{"raised more than 30 days before: honest", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(15000, "USD", t0.Add(-80*day)), point(19900, "USD", t0.Add(-31*day))}, 15920, 19900, "-20%"},
+		{"an earlier sale in the window lowers the reference", usd(19900), []*shopclip.Discount{earlier, sale},
+			[]shopclip.PricePoint{point(19900, "USD", t0.Add(-90*day))}, 15920, 17910, "-11%"},
+		{"a sale older than the window does not", usd(19900), []*shopclip.Discount{old, sale},
+			[]shopclip.PricePoint{point(19900, "USD", t0.Add(-90*day))}, 15920, 19900, "-20%"},
+		{"a price cut in the window that the sale does not beat", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(19900, "USD", t0.Add(-90*day)), point(12000, "USD", t0.Add(-20*day)), point(19900, "USD", t0.Add(-3*day))}, 15920, 0, ""},
+		{"prices in another currency are not compared", usd(19900), []*shopclip.Discount{sale},
+			[]shopclip.PricePoint{point(100, "EUR", t0.Add(-60*day)), point(19900, "USD", t0.Add(-10*day))}, 15920, 19900, "-20%"},
+		{"an amount is stated against the reference", usd(19900), []*shopclip.Discount{earlier, flat},
+			[]shopclip.PricePoint{point(19900, "USD", t0.Add(-90*day))}, 16900, 17910, "-10.10 USD"},
+		{"no history: the current price", usd(19900), []*shopclip.Discount{sale}, nil, 15920, 19900, "-20%"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tagging.PriceAt(tt.product, tt.discounts, tt.history, t0)
+			if got.SalePriceMinor != tt.wantSale || got.WasPriceMinor != tt.wantWas || got.Label != tt.wantLabel {
+				t.Errorf("PriceAt = sale %d was %d label %q, want sale %d was %d label %q",
+					got.SalePriceMinor, got.WasPriceMinor, got.Label, tt.wantSale, tt.wantWas, tt.wantLabel)
 			}
 		})
 	}
