@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type playbackJSON struct {
 	MP4        string `json:"mp4,omitempty"`
 	Poster     string `json:"poster,omitempty"`
 	Storyboard string `json:"storyboard,omitempty"` // WebVTT thumbnails for scrubbing
+	// Share is an MP4 with the pop-ups burned in, for reposting elsewhere;
+	// its URL changes whenever it is re-rendered (prices change).
+	Share string `json:"share,omitempty"`
 }
 
 func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
@@ -47,6 +51,9 @@ func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
 		}
 		if c.HasStoryboard {
 			out.Playback.Storyboard = s.url(base + shopclip.StoryboardFile)
+		}
+		if c.ShareKey != "" {
+			out.Playback.Share = s.url("/v1/clips/" + c.ID + "/share/" + path.Base(c.ShareKey))
 		}
 	}
 	return out
@@ -352,6 +359,44 @@ func decodeCursor(s string) (shopclip.FeedCursor, error) {
 	return shopclip.FeedCursor{PublishedAt: t, ID: id}, nil
 }
 
+// serveShare serves a clip's current share MP4 (by the name in its URL, so
+// an old URL stops working once a new one is rendered).
+func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.visibleClip(r)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("file")
+	if c.ShareKey == "" || name != path.Base(c.ShareKey) {
+		return notFound("Share", name)
+	}
+	return s.serveObject(w, r, c.ShareKey, "public, max-age=31536000, immutable")
+}
+
+// serveObject answers with the object under key: a redirect to a presigned
+// URL when the store signs, or the bytes with range support.
+func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheControl string) error {
+	u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
+	if err == nil {
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		http.Redirect(w, r, u, http.StatusFound)
+		return nil
+	} else if shopclip.ErrorCode(err) != shopclip.EUNSUPPORTED {
+		return err
+	}
+	obj, err := s.Blobs.Open(r.Context(), key)
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+		return notFound("Media", path.Base(key))
+	} else if err != nil {
+		return err
+	}
+	defer obj.Close()
+	w.Header().Set("Cache-Control", cacheControl)
+	w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
+	http.ServeContent(w, r, "", obj.Info().ModTime, obj)
+	return nil
+}
+
 // serveMedia serves a file of a clip's published (or publishing)
 // generation: playlists from the blob store, with range support; segments,
 // MP4 and poster too, or through a presigned URL when the store is S3.
@@ -369,26 +414,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		return notFound("Media", gen+"/"+file)
 	}
 	key := c.OutputPrefix + file
-	isPlaylist := strings.HasSuffix(file, ".m3u8")
-	final := c.Status == shopclip.ClipReady
-	switch {
-	case isPlaylist && !final:
-		w.Header().Set("Cache-Control", "no-cache") // still growing
-	case isPlaylist:
-		w.Header().Set("Cache-Control", "public, max-age=60")
-	default:
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if !strings.HasSuffix(file, ".m3u8") {
+		return s.serveObject(w, r, key, "public, max-age=31536000, immutable")
 	}
-	if !isPlaylist {
-		u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
-		if err == nil {
-			w.Header().Set("Cache-Control", "private, max-age=60")
-			http.Redirect(w, r, u, http.StatusFound)
-			return nil
-		} else if shopclip.ErrorCode(err) != shopclip.EUNSUPPORTED {
-			return err
-		}
-	}
+	// Playlists always come from the server (a presigned playlist's
+	// relative segment URLs would resolve against the object store). They
+	// change while the clip is processing.
 	obj, err := s.Blobs.Open(r.Context(), key)
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
 		return notFound("Media", gen+"/"+file)
@@ -396,8 +427,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer obj.Close()
-	info := obj.Info()
+	if c.Status == shopclip.ClipReady {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
-	http.ServeContent(w, r, "", info.ModTime, obj)
+	http.ServeContent(w, r, "", obj.Info().ModTime, obj)
 	return nil
 }

@@ -154,9 +154,12 @@ type discountInput struct {
 	Kind           shopclip.DiscountKind `json:"kind"`
 	PercentOff     int                   `json:"percent_off"`
 	AmountOffMinor int64                 `json:"amount_off_minor"`
-	StartsAt       time.Time             `json:"starts_at"`
-	EndsAt         time.Time             `json:"ends_at"`
-	CouponCode     string                `json:"coupon_code"`
+	// Currency, when given, must be the product's: amounts are in it.
+	Currency   string    `json:"currency"`
+	StartsAt   time.Time `json:"starts_at"`
+	EndsAt     time.Time `json:"ends_at"`
+	CouponCode string    `json:"coupon_code"`
+	Flash      bool      `json:"flash"`
 }
 
 func (s *Server) createDiscount(w http.ResponseWriter, r *http.Request) error {
@@ -177,6 +180,10 @@ func (s *Server) createDiscount(w http.ResponseWriter, r *http.Request) error {
 		StartsAt:       in.StartsAt.UTC(),
 		EndsAt:         in.EndsAt.UTC(),
 		CouponCode:     in.CouponCode,
+		Flash:          in.Flash,
+	}
+	if in.Currency != "" && in.Currency != p.Currency {
+		return shopclip.Errorf(shopclip.EINVALID, "The product is priced in %s; a discount on it is in %s too, not %s.", p.Currency, p.Currency, in.Currency)
 	}
 	if err := d.Validate(p, s.now()); err != nil {
 		return err

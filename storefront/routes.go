@@ -71,6 +71,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)"},
 		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)"},
 		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4"},
+		{"GET", "/v1/clips/{id}/share/{file}", anyone, (*Server).serveShare, "the share MP4 with the pop-ups burned in"},
 		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now"},
 		{"GET", "/v1/clips/{id}/overlays.vtt", anyone, (*Server).overlaysVTT, "the pop-up timeline as WebVTT metadata"},
 		{"GET", "/v1/feed", anyone, (*Server).feed, "ready clips, newest first (cursor pagination)"},
@@ -86,6 +87,14 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags (all to its creator, own to a brand)"},
 		{"POST", "/v1/clips/{id}/tags/{tag_id}/approve", creators, (*Server).approveTag, "approve a tag (the clip's creator)"},
 		{"POST", "/v1/clips/{id}/tags/{tag_id}/reject", creators, (*Server).rejectTag, "reject a tag (the clip's creator)"},
-		{"GET", "/v1/buy/{tag_id}", anyone, (*Server).buy, "302 to the product's store; counts the click"},
+		{"GET", "/v1/buy/{tag_id}", anyone, (*Server).buy, "302 to the product's store; counts the click (?session= for attribution)"},
+
+		{"GET", "/v1/me/approved-brands", creators, (*Server).listApprovedBrands, "brands the caller approved for good"},
+		{"POST", "/v1/me/approved-brands", creators, (*Server).approveBrand, "approve a brand for good: its future tags are active at once"},
+		{"DELETE", "/v1/me/approved-brands/{brand_id}", creators, (*Server).revokeBrand, "withdraw a standing approval"},
+
+		{"POST", "/v1/events", anyone, (*Server).postEvent, "a viewer's view, impression or click; a brand's purchase (brand key)"},
+		{"GET", "/v1/clips/{id}/stats", members, (*Server).clipStats, "a clip's funnel: all tags to its creator, its own to each brand"},
+		{"GET", "/v1/products/{id}/stats", brands, (*Server).productStats, "a product's funnel per tag (its brand)"},
 	}
 }

@@ -47,7 +47,13 @@ type Server struct {
 	// Now is the clock pop-ups are priced at. Default time.Now.
 	Now func() time.Time
 
-	metrics *metrics
+	// EventRate and BuyRate bound, per client address, POST /v1/events and
+	// buy clicks a second (bursts of 5x are allowed). Defaults 20 and 5.
+	EventRate, BuyRate float64
+
+	metrics      *metrics
+	eventLimiter *limiter
+	buyLimiter   *limiter
 }
 
 func (s *Server) now() time.Time {
@@ -78,6 +84,14 @@ func (s *Server) Handler() http.Handler {
 	if s.SignedURLTTL == 0 {
 		s.SignedURLTTL = time.Hour
 	}
+	if s.EventRate == 0 {
+		s.EventRate = 20
+	}
+	if s.BuyRate == 0 {
+		s.BuyRate = 5
+	}
+	s.eventLimiter = newLimiter(s.EventRate, 5*s.EventRate)
+	s.buyLimiter = newLimiter(s.BuyRate, 5*s.BuyRate)
 	s.metrics = newMetrics()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {

@@ -59,6 +59,10 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	if p.BrandID == clip.CreatorID {
 		t.Status = shopclip.TagActive // a creator tagging its own product consents by doing so
+	} else if ok, err := s.Store.BrandApproved(r.Context(), clip.CreatorID, p.BrandID); err != nil {
+		return err
+	} else if ok {
+		t.Status = shopclip.TagActive // the creator approved this brand for good
 	}
 	if err := s.Store.CreateTag(r.Context(), t); err != nil {
 		return err
@@ -90,16 +94,27 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"tags": out})
 }
 
+// approveTag activates a tag; with {"always": true} the creator also
+// approves the tag's brand for good, so its future tags are active at once.
 func (s *Server) approveTag(w http.ResponseWriter, r *http.Request) error {
-	return s.setTagStatus(w, r, shopclip.TagActive)
+	var in struct {
+		Always bool `json:"always"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	return s.setTagStatus(w, r, shopclip.TagActive, in.Always)
 }
 
 func (s *Server) rejectTag(w http.ResponseWriter, r *http.Request) error {
-	return s.setTagStatus(w, r, shopclip.TagRejected)
+	return s.setTagStatus(w, r, shopclip.TagRejected, false)
 }
 
-// setTagStatus records the clip creator's consent decision on a tag.
-func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status shopclip.TagStatus) error {
+// setTagStatus records the clip creator's consent decision on a tag, and
+// with always a standing approval of the tag's brand.
+func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status shopclip.TagStatus, always bool) error {
 	clip, err := s.visibleClip(r)
 	if err != nil {
 		return err
@@ -117,6 +132,11 @@ func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status sho
 	}
 	if t.ClipID != clip.ID {
 		return notFound("Tag", tagID)
+	}
+	if always {
+		if err := s.Store.ApproveBrand(r.Context(), clip.CreatorID, t.BrandID); err != nil {
+			return err
+		}
 	}
 	if t.Status != status {
 		if err := s.Store.SetTagStatus(r.Context(), t.ID, status); err != nil {
@@ -171,8 +191,13 @@ func (s *Server) overlaysVTT(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// buy redirects a viewer to the product's store and counts the click.
+// buy redirects a viewer to the product's store and counts the click. A
+// player passes its session (?session=…) so the click can be deduplicated
+// with the one it reports and a later purchase attributed to it.
 func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
+	if err := s.limit(w, r, s.buyLimiter); err != nil {
+		return err
+	}
 	tagID, err := pathID(r, "tag_id", shopclip.PrefixTag, "Tag")
 	if err != nil {
 		return err
@@ -190,6 +215,20 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.Store.AddTagClick(r.Context(), t.ID); err != nil {
 		s.logger().Warn("buy: count click", "tag_id", t.ID, "err", err)
+	}
+	session := r.URL.Query().Get("session")
+	if !shopclip.ValidSessionID(session) {
+		session = ""
+	}
+	now := s.now()
+	key := "" // without a session every click counts
+	if session != "" {
+		key = clickKey(session, t.ID, now)
+	}
+	click := &shopclip.Event{ID: shopclip.NewID(prefixEvent), Type: shopclip.EventClick, SessionID: session,
+		ClipID: t.ClipID, TagID: t.ID, ProductID: t.ProductID, BrandID: t.BrandID, At: now}
+	if _, _, err := s.Store.RecordEvent(r.Context(), click, key); err != nil {
+		s.logger().Warn("buy: record click", "tag_id", t.ID, "err", err)
 	}
 	s.metrics.clicks.Add(1)
 	w.Header().Set("Cache-Control", "no-store")
