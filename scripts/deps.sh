@@ -14,7 +14,7 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 cache=${SHOPCLIP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
 
 pkgs=(ca-certificates pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev
-      libavutil-dev libswscale-dev libswresample-dev libavdevice-dev redis-server jq curl)
+      libavutil-dev libswscale-dev libswresample-dev libavdevice-dev redis-server jq curl fonts-droid-fallback)
 $want_test && pkgs+=(postgresql postgresql-client ffmpeg time)
 
 missing=()
