@@ -19,6 +19,13 @@ func GenerationPrefix(clipID, generation string) string {
 // OverlaysKey is where a clip's pop-up timeline is kept, as "json" or "vtt".
 func OverlaysKey(clipID, ext string) string { return ClipPrefix(clipID) + "overlays." + ext }
 
+// ShareKey is where a version of a clip's share MP4 (its pop-ups burned in)
+// is kept; version names the rendered content, so each new render has a new
+// key and URLs to an old one stay immutable until it is deleted.
+func ShareKey(clipID, version string) string {
+	return ClipPrefix(clipID) + "share-" + version + ".mp4"
+}
+
 // Well-known output names inside a generation prefix.
 const (
 	MasterPlaylist = "master.m3u8"

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -59,14 +62,16 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	newServer := func(queue string, concurrency int) *asynq.Server {
+	newServer := func(queues map[string]int, concurrency int) *asynq.Server {
+		queue := strings.Join(slices.Sorted(maps.Keys(queues)), ",")
 		return asynq.NewServer(opt, asynq.Config{
 			Concurrency:       concurrency,
 			TaskCheckInterval: cfg.TaskCheckInterval,
 			// Retries and scheduled re-labels are moved to their queue this
 			// often (asynq's default is 5s).
 			DelayedTaskCheckInterval: time.Second,
-			Queues:                   map[string]int{queue: 1},
+			Queues:                   queues,
+			StrictPriority:           true,
 			RetryDelayFunc:           cfg.RetryDelay,
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			Logger:                   asynqLogger{log.With("component", "asynq", "queue", queue)},
@@ -81,8 +86,9 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 	mux := asynq.NewServeMux()
 	h.Register(mux)
 	return &Server{
-		transcode: newServer(QueueTranscode, cfg.Concurrency),
-		tag:       newServer(QueueTag, cfg.TagConcurrency),
+		// Share renders wait for transcodes: a creator waits on an upload.
+		transcode: newServer(map[string]int{QueueTranscode: 2, QueueShare: 1}, cfg.Concurrency),
+		tag:       newServer(map[string]int{QueueTag: 1}, cfg.TagConcurrency),
 		mux:       mux,
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 // HandleTag runs a clip:tag task: it recomputes the clip's pop-up timeline
 // from the database (active tags, products, the discounts valid now) and
-// stores it next to the renditions as overlays.json and overlays.vtt.
+// stores it next to the renditions as overlays.json and overlays.vtt, then
+// enqueues a clip:share task to render the share MP4 with the new labels.
 //
 // Tag tasks may run concurrently and out of order, so after storing, the
 // handler recomputes and rewrites until what is stored matches the database:
@@ -49,6 +50,13 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
 			}
 			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
+			if h.Shares != nil && h.Sharer != nil && clip.HasMP4 && (len(tl.Popups) > 0 || clip.ShareKey != "") {
+				if err := h.Shares.EnqueueShare(ctx, clip.ID, 0); err != nil {
+					// The pop-ups are right; the share MP4 catches up
+					// with the next change.
+					h.logger().Warn("tag: enqueue share render", "clip_id", clip.ID, "err", err)
+				}
+			}
 			return nil
 		}
 		js, err := tl.JSON()

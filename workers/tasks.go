@@ -1,5 +1,5 @@
 // Package workers is shopclip's job layer on asynq (Redis): the task types
-// clip:transcode and clip:tag, a client that enqueues them idempotently, the
+// clip:transcode, clip:tag and clip:share, a client that enqueues them idempotently, the
 // handlers that run them, and a reconciler that re-enqueues clips a lost
 // enqueue or a lost task left behind.
 //
@@ -24,9 +24,13 @@ import (
 const (
 	TypeTranscode = "clip:transcode"
 	TypeTag       = "clip:tag"
+	TypeShare     = "clip:share"
 
 	QueueTranscode = "transcode"
 	QueueTag       = "tag"
+	// QueueShare holds share renders; the transcode workers take them when
+	// no transcode is waiting.
+	QueueShare = "share"
 )
 
 // ClipPayload is the payload of every clip task.
@@ -113,6 +117,23 @@ func (c *Client) EnqueueTagAt(ctx context.Context, clipID string, at time.Time) 
 		return nil
 	} else if err != nil {
 		return unavailable("schedule tag", err)
+	}
+	return nil
+}
+
+// EnqueueShare enqueues the render of a clip's share MP4, to run after
+// delay. Renders are not deduplicated by task ID (an archived task would
+// block every later one); a render whose content is already published is a
+// cheap no-op instead.
+func (c *Client) EnqueueShare(ctx context.Context, clipID string, delay time.Duration) error {
+	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeShare, payload),
+		asynq.Queue(QueueShare),
+		asynq.ProcessIn(delay),
+		asynq.MaxRetry(5),
+		asynq.Timeout(30*time.Minute))
+	if err != nil {
+		return unavailable("enqueue share", err)
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ type Handlers struct {
 	Blobs      blob.Store
 	Transcoder Transcoder
 	Tags       TagEnqueuer
+	// Sharer renders share MP4s and Shares enqueues them; with either nil,
+	// clips get no share MP4.
+	Sharer Sharer
+	Shares ShareEnqueuer
 	// WorkDir holds one directory per running transcode, removed after it.
 	WorkDir string
 	// MaxCrashes is how many transcoder crashes on one clip end it as
@@ -98,6 +102,7 @@ func (h *Handlers) logger() *slog.Logger {
 func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeTranscode, h.HandleTranscode)
 	mux.HandleFunc(TypeTag, h.HandleTag)
+	mux.HandleFunc(TypeShare, h.HandleShare)
 }
 
 // HandleTranscode runs a clip:transcode task: it takes ownership of the clip
@@ -268,23 +273,10 @@ func (h *Handlers) fetchOriginal(ctx context.Context, clip *shopclip.Clip, path 
 			}, nil
 		}
 	}
-	obj, err := h.Blobs.Open(ctx, clip.OriginalKey)
-	if err != nil {
-		return nil, fmt.Errorf("workers: open original: %w", err)
-	}
-	defer obj.Close()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("workers: download original: %w", err)
-	}
-	defer f.Close()
 	sum := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, sum), ctxReader{ctx, obj})
+	n, err := h.download(ctx, clip.OriginalKey, path, sum)
 	if err != nil {
-		return nil, fmt.Errorf("workers: download original: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("workers: download original: %w", err)
+		return nil, err
 	}
 	err = checkDigest(clip, n, hex.EncodeToString(sum.Sum(nil)))
 	return func() error { return err }, nil

@@ -40,6 +40,8 @@ type scriptedTranscoder struct {
 	// waits for afterPlayable before finishing.
 	progressive   bool
 	afterPlayable chan struct{}
+	// mp4 also writes the progressive MP4.
+	mp4 bool
 }
 
 func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.TranscodeJob) (*workers.TranscodeResult, error) {
@@ -92,6 +94,9 @@ func (s *scriptedTranscoder) Transcode(ctx context.Context, job workers.Transcod
 		"720p/init.mp4":      "init",
 		"720p/seg_00000.m4s": string(src), // proves the original reached the child
 		shopclip.PosterFile:  "jpeg",
+	}
+	if s.mp4 {
+		files[shopclip.MP4File] = "progressive " + string(src)
 	}
 	for name, body := range files {
 		p := filepath.Join(job.OutDir, name)

@@ -1,0 +1,283 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/tagging"
+	"github.com/shopclip/shopclip/tagging/card"
+)
+
+// Sharer renders share MP4s: a clip's progressive MP4 with images burned in.
+// Like Transcoder, it returns errors carrying shopclip media codes when the
+// input is unusable.
+type Sharer interface {
+	Share(ctx context.Context, job ShareJob) error
+}
+
+// ShareJob is one share render in a job directory.
+type ShareJob struct {
+	// Dir holds Input and the overlays' images; Output is written there.
+	Dir           string
+	Input, Output string // plain names in Dir
+	Overlays      []ShareOverlay
+}
+
+// ShareOverlay is one card burned into a share render: Image (a PNG in the
+// job directory) with its top-left corner at (X, Y) as fractions of the frame,
+// kept inside the frame, Width a fraction of the frame's width, shown for
+// StartMS <= t < EndMS.
+type ShareOverlay struct {
+	Image          string
+	X, Y, Width    float64
+	StartMS, EndMS int64
+}
+
+// ShareEnqueuer enqueues clip:share tasks.
+type ShareEnqueuer interface {
+	EnqueueShare(ctx context.Context, clipID string, delay time.Duration) error
+}
+
+// shareVersion changes whenever the way a share is rendered changes, so
+// that every clip is rendered again.
+const shareVersion = "1"
+
+// shareGrace is how long a replaced share MP4 stays downloadable, for
+// viewers who loaded its URL just before the change.
+const shareGrace = 10 * time.Minute
+
+// Card widths, as fractions of the frame's width.
+const (
+	cardWidthPortrait  = 0.5
+	cardWidthLandscape = 0.3
+)
+
+// HandleShare runs a clip:share task: it renders the clip's share MP4 — the
+// progressive MP4 with each live pop-up's product card, labelled with the
+// price valid now, burned in at the tag's time and place — and records it
+// on the clip. The video segments of the HLS ladder are never touched.
+//
+// The share's blob key is named by what it shows (the generation, the card
+// images, their places and windows), so a task whose content is already
+// published is a cheap no-op, and concurrent or repeated tasks converge: a
+// render is checked against the database again before the task ends.
+func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
+	p, err := parsePayload(t)
+	if err != nil {
+		return err
+	}
+	log := h.logger().With("clip_id", p.ClipID)
+	for range 3 {
+		clip, err := h.Store.Clip(ctx, p.ClipID)
+		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+			return nil // deleting a clip deletes its prefix, shares included
+		} else if err != nil {
+			return fmt.Errorf("workers: share: %w", err)
+		}
+		if clip.Status != shopclip.ClipReady || !clip.HasMP4 || h.Sharer == nil {
+			return nil
+		}
+		plan, err := h.planShare(ctx, clip)
+		if err != nil {
+			return err
+		}
+		if plan == nil {
+			// Nothing to burn in: no share.
+			if clip.ShareKey != "" {
+				if err := h.Store.SetClipShare(ctx, clip.ID, ""); err != nil {
+					return fmt.Errorf("workers: share: %w", err)
+				}
+			}
+			h.sweepShares(ctx, clip.ID, "", log)
+			return nil
+		}
+		if plan.key == clip.ShareKey {
+			h.sweepShares(ctx, clip.ID, plan.key, log)
+			return nil
+		}
+		start := time.Now()
+		if err := h.renderShare(ctx, clip, plan); err != nil {
+			return err
+		}
+		if err := h.Store.SetClipShare(ctx, clip.ID, plan.key); err != nil {
+			return fmt.Errorf("workers: share: %w", err)
+		}
+		log.Info("share: rendered", "key", plan.key, "cards", len(plan.overlays), "seconds", time.Since(start).Seconds())
+		if h.Shares != nil && clip.ShareKey != "" {
+			// Come back to delete the replaced share once its grace is over.
+			if err := h.Shares.EnqueueShare(ctx, clip.ID, shareGrace+time.Minute); err != nil {
+				log.Warn("share: schedule the removal of the old share", "err", err)
+			}
+		}
+	}
+	return fmt.Errorf("workers: share: clip %s keeps changing; will retry", p.ClipID)
+}
+
+// sharePlan is what a share render of a clip burns in.
+type sharePlan struct {
+	key      string
+	overlays []ShareOverlay
+	images   map[string][]byte // PNG by name
+}
+
+// planShare renders the cards of the clip's live pop-ups and names the
+// result; nil when there is no pop-up.
+func (h *Handlers) planShare(ctx context.Context, clip *shopclip.Clip) (*sharePlan, error) {
+	tl, err := tagging.BuildTimeline(ctx, h.Store, clip, h.now(), h.buyURL)
+	if err != nil {
+		return nil, fmt.Errorf("workers: share: %w", err)
+	}
+	if len(tl.Popups) == 0 {
+		return nil, nil
+	}
+	frameW, frameH := mp4Size(clip)
+	frac := cardWidthPortrait
+	if frameW > frameH {
+		frac = cardWidthLandscape
+	}
+	px := max(int(math.Round(frac*float64(frameW))), 1)
+	plan := &sharePlan{images: map[string][]byte{}}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "shopclip share %s\n%s\n", shareVersion, clip.Generation)
+	for i, p := range tl.Popups {
+		img, err := card.Render(p, px)
+		if err != nil {
+			return nil, fmt.Errorf("workers: share: card of tag %s: %w", p.TagID, err)
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return nil, fmt.Errorf("workers: share: encode card: %w", err)
+		}
+		o := ShareOverlay{
+			Image: fmt.Sprintf("card-%03d.png", i),
+			X:     p.X, Y: p.Y, Width: frac,
+			StartMS: p.StartMS, EndMS: p.EndMS,
+		}
+		plan.overlays = append(plan.overlays, o)
+		plan.images[o.Image] = buf.Bytes()
+		line, _ := json.Marshal(o)
+		imgSum := sha256.Sum256(buf.Bytes())
+		fmt.Fprintf(sum, "%s %x\n", line, imgSum)
+	}
+	plan.key = shopclip.ShareKey(clip.ID, hex.EncodeToString(sum.Sum(nil))[:20])
+	return plan, nil
+}
+
+// mp4Size is the frame size of the clip's progressive MP4: the rendition
+// with the largest short side up to 720 (as package transcode picks it), or
+// the clip's own size when the renditions do not say.
+func mp4Size(clip *shopclip.Clip) (w, h int) {
+	best := -1
+	for _, r := range clip.Renditions {
+		s := min(r.Width, r.Height)
+		if r.Width > 0 && r.Height > 0 && s <= 720 && s > best {
+			best, w, h = s, r.Width, r.Height
+		}
+	}
+	if best < 0 {
+		w, h = clip.Width, clip.Height
+	}
+	if w <= 0 || h <= 0 {
+		w, h = 720, 1280
+	}
+	return w, h
+}
+
+// renderShare renders plan from the clip's MP4 and uploads it under
+// plan.key.
+func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *sharePlan) error {
+	if err := os.MkdirAll(h.WorkDir, 0o700); err != nil {
+		return fmt.Errorf("workers: share: work dir: %w", err)
+	}
+	dir, err := os.MkdirTemp(h.WorkDir, "share-"+clip.ID+"-")
+	if err != nil {
+		return fmt.Errorf("workers: share: job dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	const in, out = "clip.mp4", "share.mp4"
+	if err := h.fetchBlob(ctx, clip.OutputPrefix+shopclip.MP4File, filepath.Join(dir, in)); err != nil {
+		return err
+	}
+	for name, b := range plan.images {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("workers: share: write card: %w", err)
+		}
+	}
+	err = h.Sharer.Share(ctx, ShareJob{Dir: dir, Input: in, Output: out, Overlays: plan.overlays})
+	if err != nil {
+		return fmt.Errorf("workers: share: render: %w", err)
+	}
+	return h.putFile(ctx, filepath.Join(dir, out), plan.key)
+}
+
+// fetchBlob copies the object under key to the new file at dst: a hard link
+// when the blob store is a local directory on the same file system.
+func (h *Handlers) fetchBlob(ctx context.Context, key, dst string) error {
+	if lf, ok := h.Blobs.(blob.LocalFiler); ok {
+		if src, err := lf.LocalPath(key); err == nil && os.Link(src, dst) == nil {
+			return nil
+		}
+	}
+	_, err := h.download(ctx, key, dst, io.Discard)
+	return err
+}
+
+// download copies the object under key to the new file at dst, and to w.
+func (h *Handlers) download(ctx context.Context, key, dst string, w io.Writer) (int64, error) {
+	obj, err := h.Blobs.Open(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("workers: open %s: %w", key, err)
+	}
+	defer obj.Close()
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("workers: download %s: %w", key, err)
+	}
+	defer f.Close()
+	n, err := io.Copy(io.MultiWriter(f, w), ctxReader{ctx, obj})
+	if err != nil {
+		return 0, fmt.Errorf("workers: download %s: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("workers: download %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// sweepShares deletes the clip's share MP4s other than keep that were
+// replaced more than shareGrace ago (or, for one never recorded, uploaded
+// that long ago): viewers mid-download of a just-replaced share, and a
+// concurrent render about to record its upload, are left alone.
+func (h *Handlers) sweepShares(ctx context.Context, clipID, keep string, log *slog.Logger) {
+	objs, err := h.Blobs.List(ctx, shopclip.ClipPrefix(clipID))
+	if err != nil {
+		log.Warn("share: list old shares", "err", err)
+		return
+	}
+	for _, o := range objs {
+		name := path.Base(o.Key)
+		if o.Key == keep || path.Dir(o.Key)+"/" != shopclip.ClipPrefix(clipID) ||
+			!strings.HasPrefix(name, "share-") || h.now().Sub(o.ModTime) < shareGrace {
+			continue
+		}
+		if err := h.Blobs.Delete(ctx, o.Key); err != nil {
+			log.Warn("share: delete old share", "key", o.Key, "err", err)
+		}
+	}
+}

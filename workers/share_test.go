@@ -1,0 +1,170 @@
+package workers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/workers"
+)
+
+// recordingSharer stands in for the FFmpeg child in these tests of the share
+// task's bookkeeping: it checks the job directory and writes the input and
+// the overlays as the "render". The real renderer is tested in package
+// transcode/ffmpeg and end to end.
+type recordingSharer struct {
+	t    *testing.T
+	mu   sync.Mutex
+	jobs []workers.ShareJob
+	// cardWidths are the pixel widths of the cards of the last job.
+	cardWidths []int
+}
+
+func (s *recordingSharer) Share(ctx context.Context, job workers.ShareJob) error {
+	in, err := os.ReadFile(filepath.Join(job.Dir, job.Input))
+	if err != nil {
+		return err
+	}
+	var widths []int
+	for _, o := range job.Overlays {
+		f, err := os.Open(filepath.Join(job.Dir, o.Image))
+		if err != nil {
+			return err
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("card %s: %w", o.Image, err)
+		}
+		widths = append(widths, img.Bounds().Dx())
+	}
+	spec, _ := json.Marshal(job.Overlays)
+	if err := os.WriteFile(filepath.Join(job.Dir, job.Output), append(append(in, '\n'), spec...), 0o600); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobs = append(s.jobs, job)
+	s.cardWidths = widths
+	return nil
+}
+
+func (s *recordingSharer) calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.jobs)
+}
+
+func TestShareTask(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{mp4: true})
+	sharer := &recordingSharer{t: t}
+	h.handle.Sharer, h.handle.Shares = sharer, h.queue
+	now := time.Now()
+	h.handle.Now = func() time.Time { return now }
+	ctx := context.Background()
+	c := h.newClip("shareable")
+	// The handlers are called directly, with no server taking the tasks
+	// they enqueue, so each render below is one the test asked for.
+	if err := h.handle.HandleTranscode(ctx, asynq.NewTask(workers.TypeTranscode, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))); err != nil {
+		t.Fatal(err)
+	}
+	if c = h.waitTerminal(c.ID, time.Second); !c.HasMP4 {
+		t.Fatalf("clip has no MP4: %+v", c)
+	}
+	task := asynq.NewTask(workers.TypeShare, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	share := func() *shopclip.Clip {
+		t.Helper()
+		if err := h.handle.HandleShare(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.store.Clip(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	// No pop-up: nothing to burn in.
+	if got := share(); got.ShareKey != "" || sharer.calls() != 0 {
+		t.Fatalf("share of a clip without tags: key %q, %d renders", got.ShareKey, sharer.calls())
+	}
+
+	brand := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "acme", Role: shopclip.RoleBrand}
+	h.store.CreateAccount(ctx, brand)
+	p := &shopclip.Product{ID: shopclip.NewID(shopclip.PrefixProduct), BrandID: brand.ID, SKU: "S", Title: "台灯 Lamp", Currency: "EUR", PriceMinor: 5000, URL: "https://s.example/l", InStock: true}
+	h.store.CreateProduct(ctx, p)
+	tag := &shopclip.Tag{ID: shopclip.NewID(shopclip.PrefixTag), ClipID: c.ID, ProductID: p.ID, BrandID: brand.ID, StartMS: 1000, EndMS: 2500, X: 0.2, Y: 0.7, Status: shopclip.TagActive}
+	if err := h.store.CreateTag(ctx, tag); err != nil {
+		t.Fatal(err)
+	}
+
+	// The tag task enqueues the render once the timeline is stored.
+	before, _ := h.insp.ListPendingTasks(workers.QueueShare)
+	if err := h.handle.HandleTag(ctx, asynq.NewTask(workers.TypeTag, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := h.insp.ListPendingTasks(workers.QueueShare); len(after) != len(before)+1 {
+		t.Errorf("clip:share tasks %d → %d after a tag task, want one more", len(before), len(after))
+	}
+
+	first := share()
+	if first.ShareKey == "" || !strings.HasPrefix(first.ShareKey, shopclip.ClipPrefix(c.ID)+"share-") || sharer.calls() != 1 {
+		t.Fatalf("share: key %q after %d renders", first.ShareKey, sharer.calls())
+	}
+	job := sharer.jobs[0]
+	want := workers.ShareOverlay{Image: job.Overlays[0].Image, X: 0.2, Y: 0.7, Width: 0.5, StartMS: 1000, EndMS: 2500}
+	if len(job.Overlays) != 1 || job.Overlays[0] != want {
+		t.Errorf("overlays %+v, want [%+v]", job.Overlays, want)
+	}
+	if len(sharer.cardWidths) != 1 || sharer.cardWidths[0] != 360 {
+		t.Errorf("card widths %v, want half of the 720-wide MP4", sharer.cardWidths)
+	}
+	if body := readBlob(t, h.blobs, first.ShareKey); !strings.HasPrefix(body, "progressive shareable\n") {
+		t.Errorf("stored share = %q", body)
+	}
+
+	// Nothing changed: no render.
+	if got := share(); got.ShareKey != first.ShareKey || sharer.calls() != 1 {
+		t.Errorf("unchanged clip re-rendered: key %q → %q, %d renders", first.ShareKey, got.ShareKey, sharer.calls())
+	}
+
+	// A discount changes the card: a new share under a new key; the old one
+	// stays for viewers mid-download until its grace is over.
+	h.store.CreateDiscount(ctx, &shopclip.Discount{ID: shopclip.NewID(shopclip.PrefixDiscount), ProductID: p.ID, Kind: shopclip.DiscountPercent, PercentOff: 20, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)})
+	second := share()
+	if second.ShareKey == first.ShareKey || sharer.calls() != 2 {
+		t.Fatalf("after a discount: key %q → %q, %d renders", first.ShareKey, second.ShareKey, sharer.calls())
+	}
+	if _, err := h.blobs.Stat(ctx, first.ShareKey); err != nil {
+		t.Errorf("the replaced share is gone at once: %v", err)
+	}
+	if sched, _ := h.insp.ListScheduledTasks(workers.QueueShare); len(sched) != 1 {
+		t.Errorf("%d clip:share tasks scheduled to remove the old share, want 1", len(sched))
+	}
+	now = now.Add(15 * time.Minute)
+	if got := share(); got.ShareKey != second.ShareKey || sharer.calls() != 2 {
+		t.Errorf("after the grace: key %q, %d renders", got.ShareKey, sharer.calls())
+	}
+	if _, err := h.blobs.Stat(ctx, first.ShareKey); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("the replaced share outlived its grace: %v", err)
+	}
+	if _, err := h.blobs.Stat(ctx, second.ShareKey); err != nil {
+		t.Errorf("the current share: %v", err)
+	}
+
+	// The creator withdraws the tag: no share.
+	h.store.SetTagStatus(ctx, tag.ID, shopclip.TagRejected)
+	if got := share(); got.ShareKey != "" {
+		t.Errorf("share of a clip whose only tag is rejected: %q", got.ShareKey)
+	}
+}
