@@ -372,6 +372,9 @@ func TestObjectAuthorization(t *testing.T) {
 		{"globex", "PATCH", "/v1/products/" + p.ID, map[string]any{"price_minor": 1}},
 		{"globex", "POST", "/v1/products/" + p.ID + "/discounts", disc},
 		{"globex", "GET", "/v1/products/" + p.ID + "/discounts", nil},
+		{"globex", "GET", "/v1/products/" + p.ID + "/stats", nil},
+		{"globex", "GET", "/v1/clips/" + clip.ID + "/stats", nil}, // not tagged in it
+		{"bob", "GET", "/v1/clips/" + clip.ID + "/stats", nil},
 	}
 	for _, tt := range tests {
 		resp := e.do(tt.user, tt.method, tt.path, tt.body)

@@ -12,6 +12,16 @@ type brandRef struct {
 	Name string `json:"name"`
 }
 
+// brandList is the brands a creator approved for good.
+type brandList struct {
+	Brands []brandRef `json:"brands"`
+}
+
+// brandApproval is a POST /v1/me/approved-brands body.
+type brandApproval struct {
+	BrandID string `json:"brand_id" openapi:"required"`
+}
+
 // listApprovedBrands lists the brands the caller approved for good.
 func (s *Server) listApprovedBrands(w http.ResponseWriter, r *http.Request) error {
 	ids, err := s.Store.ApprovedBrands(r.Context(), account(r).ID)
@@ -26,15 +36,13 @@ func (s *Server) listApprovedBrands(w http.ResponseWriter, r *http.Request) erro
 		}
 		out = append(out, brandRef{a.ID, a.Name})
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"brands": out})
+	return writeJSON(w, http.StatusOK, brandList{Brands: out})
 }
 
 // approveBrand makes the caller's approval of a brand standing: the brand's
 // future tags on the caller's clips are active at once.
 func (s *Server) approveBrand(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		BrandID string `json:"brand_id"`
-	}
+	var in brandApproval
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}

@@ -264,6 +264,11 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.clipJSON(c))
 }
 
+// clipList is a creator's clips.
+type clipList struct {
+	Clips []clipJSON `json:"clips"`
+}
+
 func (s *Server) listMyClips(w http.ResponseWriter, r *http.Request) error {
 	clips, err := s.Store.CreatorClips(r.Context(), account(r).ID, 100)
 	if err != nil {
@@ -273,7 +278,7 @@ func (s *Server) listMyClips(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range clips {
 		out = append(out, s.clipJSON(c))
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"clips": out})
+	return writeJSON(w, http.StatusOK, clipList{Clips: out})
 }
 
 // deleteClip removes a clip (its creator or an admin): the database row
@@ -301,6 +306,12 @@ func (s *Server) deleteClip(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// feedPage is a page of the feed.
+type feedPage struct {
+	Clips      []clipJSON `json:"clips"`
+	NextCursor *string    `json:"next_cursor"` // null on the last page
+}
+
 // feed lists ready clips, newest first, with an opaque cursor.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	limit := 20
@@ -319,10 +330,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Clips      []clipJSON `json:"clips"`
-		NextCursor *string    `json:"next_cursor"` // null on the last page
-	}{Clips: make([]clipJSON, 0, len(clips))}
+	out := feedPage{Clips: make([]clipJSON, 0, len(clips))}
 	for _, c := range clips {
 		out.Clips = append(out.Clips, s.clipJSON(c))
 	}

@@ -11,7 +11,7 @@ import (
 
 // eventInput is a POST /v1/events body.
 type eventInput struct {
-	Type      shopclip.EventType `json:"type"`
+	Type      shopclip.EventType `json:"type" openapi:"required"`
 	SessionID string             `json:"session_id"`
 	ClipID    string             `json:"clip_id"`
 	TagID     string             `json:"tag_id"`

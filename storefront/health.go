@@ -7,8 +7,14 @@ import (
 	"time"
 )
 
+// health is the body of /healthz and /readyz.
+type health struct {
+	Status string            `json:"status"`           // ok or unavailable
+	Checks map[string]string `json:"checks,omitempty"` // check name → ok or error
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
 // readyz runs every readiness check concurrently with a short timeout and
@@ -42,7 +48,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if code != http.StatusOK {
 		w.Header().Set("Retry-After", "5")
 	}
-	return writeJSON(w, code, map[string]any{"status": status, "checks": results})
+	return writeJSON(w, code, health{Status: status, Checks: results})
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {

@@ -7,14 +7,22 @@ import (
 	"github.com/shopclip/shopclip"
 )
 
+// productInput is a POST /v1/products body. The openapi tags mark the
+// fields the OpenAPI document lists as required (Product.Validate checks
+// them).
 type productInput struct {
-	SKU        string `json:"sku"`
-	Title      string `json:"title"`
-	Currency   string `json:"currency"`
-	PriceMinor int64  `json:"price_minor"`
-	URL        string `json:"url"`
+	SKU        string `json:"sku" openapi:"required"`
+	Title      string `json:"title" openapi:"required"`
+	Currency   string `json:"currency" openapi:"required"`
+	PriceMinor int64  `json:"price_minor" openapi:"required"`
+	URL        string `json:"url" openapi:"required"`
 	ImageURL   string `json:"image_url"`
-	InStock    *bool  `json:"in_stock"`
+	InStock    *bool  `json:"in_stock"` // default true
+}
+
+// productList is a brand's catalog.
+type productList struct {
+	Products []*shopclip.Product `json:"products"`
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
@@ -50,7 +58,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 	if ps == nil {
 		ps = []*shopclip.Product{}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"products": ps})
+	return writeJSON(w, http.StatusOK, productList{Products: ps})
 }
 
 // ownProduct loads the product in the path if the caller's brand owns it
@@ -151,15 +159,20 @@ func (s *Server) relabel(r *http.Request, productID string) {
 }
 
 type discountInput struct {
-	Kind           shopclip.DiscountKind `json:"kind"`
+	Kind           shopclip.DiscountKind `json:"kind" openapi:"required"`
 	PercentOff     int                   `json:"percent_off"`
 	AmountOffMinor int64                 `json:"amount_off_minor"`
 	// Currency, when given, must be the product's: amounts are in it.
 	Currency   string    `json:"currency"`
-	StartsAt   time.Time `json:"starts_at"`
-	EndsAt     time.Time `json:"ends_at"`
+	StartsAt   time.Time `json:"starts_at" openapi:"required"`
+	EndsAt     time.Time `json:"ends_at" openapi:"required"`
 	CouponCode string    `json:"coupon_code"`
 	Flash      bool      `json:"flash"`
+}
+
+// discountList is a product's discounts.
+type discountList struct {
+	Discounts []*shopclip.Discount `json:"discounts"`
 }
 
 func (s *Server) createDiscount(w http.ResponseWriter, r *http.Request) error {
@@ -207,5 +220,5 @@ func (s *Server) listDiscounts(w http.ResponseWriter, r *http.Request) error {
 	if ds == nil {
 		ds = []*shopclip.Discount{}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"discounts": ds})
+	return writeJSON(w, http.StatusOK, discountList{Discounts: ds})
 }

@@ -18,6 +18,9 @@ type route struct {
 	Handle func(s *Server, w http.ResponseWriter, r *http.Request) error
 	// Doc is a one-line description, for the route listing.
 	Doc string
+	// Spec documents the route's parameters, body and replies for the
+	// OpenAPI document (openapi.go).
+	Spec spec
 }
 
 // Public reports whether viewers without a key may call the route.
@@ -60,41 +63,58 @@ func (s *Server) Routes() []Route {
 
 func (s *Server) routes() []route {
 	return []route{
-		{"GET", "/healthz", anyone, (*Server).healthz, "liveness"},
-		{"GET", "/readyz", anyone, (*Server).readyz, "readiness: database, blob store and Redis reachable"},
-		{"GET", "/metrics", anyone, (*Server).serveMetrics, "Prometheus metrics"},
+		{"GET", "/healthz", anyone, (*Server).healthz, "liveness", spec{Out: answers(200, health{})}},
+		{"GET", "/readyz", anyone, (*Server).readyz, "readiness: database, blob store and Redis reachable", spec{Out: []reply{{Status: 200, Body: health{}}, {Status: 503, Body: health{}}}}},
+		{"GET", "/openapi.json", anyone, (*Server).serveOpenAPI, "this API's OpenAPI 3 document", spec{Out: answers(200, map[string]any{})}},
+		{"GET", "/metrics", anyone, (*Server).serveMetrics, "Prometheus metrics", spec{Out: []reply{{Status: 200, Body: "", Type: "text/plain; version=0.0.4"}}, Errs: []int{404}}},
 
-		{"GET", "/v1/me", members, (*Server).me, "the caller's account"},
+		{"GET", "/v1/me", members, (*Server).me, "the caller's account", spec{Out: answers(200, shopclip.Account{})}},
 
-		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)"},
-		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status"},
-		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)"},
-		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)"},
-		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4"},
-		{"GET", "/v1/clips/{id}/share/{file}", anyone, (*Server).serveShare, "the share MP4 with the pop-ups burned in"},
-		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now"},
-		{"GET", "/v1/clips/{id}/overlays.vtt", anyone, (*Server).overlaysVTT, "the pop-up timeline as WebVTT metadata"},
-		{"GET", "/v1/feed", anyone, (*Server).feed, "ready clips, newest first (cursor pagination)"},
+		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)", spec{
+			Form: []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
+			Out:  answers(202, clipJSON{}),
+		}},
+		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status", spec{Out: answers(200, clipList{})}},
+		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)", spec{Out: answers(200, clipJSON{})}},
+		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)", spec{Out: []reply{{Status: 204}}}},
+		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4", spec{Out: fileReplies("application/vnd.apple.mpegurl, video/iso.segment, video/mp4, image/jpeg, text/vtt")}},
+		{"GET", "/v1/clips/{id}/share/{file}", anyone, (*Server).serveShare, "the share MP4 with the pop-ups burned in", spec{Out: fileReplies("video/mp4")}},
+		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now", spec{Out: answers(200, popupList{})}},
+		{"GET", "/v1/clips/{id}/overlays.vtt", anyone, (*Server).overlaysVTT, "the pop-up timeline as WebVTT metadata", spec{Out: []reply{{Status: 200, Body: "", Type: "text/vtt"}, {Status: 304}}}},
+		{"GET", "/v1/feed", anyone, (*Server).feed, "ready clips, newest first (cursor pagination)", spec{
+			Query: []param{{Name: "cursor", Type: "", Doc: "next_cursor of the previous page; none for the first"}, {Name: "limit", Type: 0, Doc: "clips per page, 1 to 100 (default 20)"}},
+			Out:   answers(200, feedPage{}),
+			Errs:  []int{400},
+		}},
 
-		{"POST", "/v1/products", brands, (*Server).createProduct, "add a product to the caller's catalog"},
-		{"GET", "/v1/products", brands, (*Server).listProducts, "the caller's catalog"},
-		{"GET", "/v1/products/{id}", brands, (*Server).getProduct, "a product (its brand)"},
-		{"PATCH", "/v1/products/{id}", brands, (*Server).patchProduct, "change a product (its brand); re-labels its clips"},
-		{"POST", "/v1/products/{id}/discounts", brands, (*Server).createDiscount, "add a discount (its brand); re-labels its clips"},
-		{"GET", "/v1/products/{id}/discounts", brands, (*Server).listDiscounts, "a product's discounts (its brand)"},
+		{"POST", "/v1/products", brands, (*Server).createProduct, "add a product to the caller's catalog", spec{Body: productInput{}, Out: answers(201, shopclip.Product{})}},
+		{"GET", "/v1/products", brands, (*Server).listProducts, "the caller's catalog", spec{Out: answers(200, productList{})}},
+		{"GET", "/v1/products/{id}", brands, (*Server).getProduct, "a product (its brand)", spec{Out: answers(200, shopclip.Product{})}},
+		{"PATCH", "/v1/products/{id}", brands, (*Server).patchProduct, "change a product (its brand); re-labels its clips", spec{Body: productPatch{}, Out: answers(200, shopclip.Product{}), Errs: []int{409}}},
+		{"POST", "/v1/products/{id}/discounts", brands, (*Server).createDiscount, "add a discount (its brand); re-labels its clips", spec{Body: discountInput{}, Out: answers(201, shopclip.Discount{})}},
+		{"GET", "/v1/products/{id}/discounts", brands, (*Server).listDiscounts, "a product's discounts (its brand)", spec{Out: answers(200, discountList{})}},
 
-		{"POST", "/v1/clips/{id}/tags", brands, (*Server).createTag, "tag a product into a clip"},
-		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags (all to its creator, own to a brand)"},
-		{"POST", "/v1/clips/{id}/tags/{tag_id}/approve", creators, (*Server).approveTag, "approve a tag (the clip's creator)"},
-		{"POST", "/v1/clips/{id}/tags/{tag_id}/reject", creators, (*Server).rejectTag, "reject a tag (the clip's creator)"},
-		{"GET", "/v1/buy/{tag_id}", anyone, (*Server).buy, "302 to the product's store; counts the click (?session= for attribution)"},
+		{"POST", "/v1/clips/{id}/tags", brands, (*Server).createTag, "tag a product into a clip", spec{Body: tagInput{}, Out: answers(202, shopclip.Tag{}), Errs: []int{409}}},
+		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags (all to its creator, own to a brand)", spec{Out: answers(200, tagList{})}},
+		{"POST", "/v1/clips/{id}/tags/{tag_id}/approve", creators, (*Server).approveTag, "approve a tag (the clip's creator)", spec{Body: approveInput{}, BodyOptional: true, Out: answers(200, shopclip.Tag{})}},
+		{"POST", "/v1/clips/{id}/tags/{tag_id}/reject", creators, (*Server).rejectTag, "reject a tag (the clip's creator)", spec{Out: answers(200, shopclip.Tag{})}},
+		{"GET", "/v1/buy/{tag_id}", anyone, (*Server).buy, "302 to the product's store; counts the click (?session= for attribution)", spec{
+			Query: []param{{Name: "session", Type: "", Doc: "the player's session ID, to deduplicate the click and attribute purchases"}},
+			Out:   []reply{{Status: 302}},
+			Errs:  []int{429},
+		}},
 
-		{"GET", "/v1/me/approved-brands", creators, (*Server).listApprovedBrands, "brands the caller approved for good"},
-		{"POST", "/v1/me/approved-brands", creators, (*Server).approveBrand, "approve a brand for good: its future tags are active at once"},
-		{"DELETE", "/v1/me/approved-brands/{brand_id}", creators, (*Server).revokeBrand, "withdraw a standing approval"},
+		{"GET", "/v1/me/approved-brands", creators, (*Server).listApprovedBrands, "brands the caller approved for good", spec{Out: answers(200, brandList{})}},
+		{"POST", "/v1/me/approved-brands", creators, (*Server).approveBrand, "approve a brand for good: its future tags are active at once", spec{Body: brandApproval{}, Out: answers(201, brandRef{})}},
+		{"DELETE", "/v1/me/approved-brands/{brand_id}", creators, (*Server).revokeBrand, "withdraw a standing approval", spec{Out: []reply{{Status: 204}}}},
 
-		{"POST", "/v1/events", anyone, (*Server).postEvent, "a viewer's view, impression or click; a brand's purchase (brand key)"},
-		{"GET", "/v1/clips/{id}/stats", members, (*Server).clipStats, "a clip's funnel: all tags to its creator, its own to each brand"},
-		{"GET", "/v1/products/{id}/stats", brands, (*Server).productStats, "a product's funnel per tag (its brand)"},
+		{"POST", "/v1/events", anyone, (*Server).postEvent, "a viewer's view, impression or click; a brand's purchase (brand key)", spec{
+			Body: eventInput{},
+			// 202: a viewer event; 201 and 200: a purchase, new or reported before.
+			Out:  []reply{{Status: 202, Body: eventResult{}}, {Status: 201, Body: eventResult{}}, {Status: 200, Body: eventResult{}}},
+			Errs: []int{403, 409, 429},
+		}},
+		{"GET", "/v1/clips/{id}/stats", members, (*Server).clipStats, "a clip's funnel: all tags to its creator, its own to each brand", spec{Out: answers(200, statsJSON{})}},
+		{"GET", "/v1/products/{id}/stats", brands, (*Server).productStats, "a product's funnel per tag (its brand)", spec{Out: answers(200, statsJSON{})}},
 	}
 }

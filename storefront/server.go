@@ -2,8 +2,9 @@
 // approve tags, brands keep their catalog and tag products into clips, and
 // viewers (no key) read the feed, stream HLS and get the pop-ups live now.
 // Every route declares the roles it admits in one table (routes.go), so a
-// test can walk it; errors are mapped to HTTP statuses in one place
-// (errors.go).
+// test can walk it, and GET /openapi.json serves the OpenAPI document
+// generated from that table and the Go types of its bodies (openapi.go);
+// errors are mapped to HTTP statuses in one place (errors.go).
 package storefront
 
 import (
@@ -52,6 +53,7 @@ type Server struct {
 	EventRate, BuyRate float64
 
 	metrics      *metrics
+	openAPIJSON  []byte // the OpenAPI document, built by Handler
 	eventLimiter *limiter
 	buyLimiter   *limiter
 }
@@ -93,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	s.eventLimiter = newLimiter(s.EventRate, 5*s.EventRate)
 	s.buyLimiter = newLimiter(s.BuyRate, 5*s.BuyRate)
 	s.metrics = newMetrics()
+	s.openAPIJSON = s.buildOpenAPI()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))

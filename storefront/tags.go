@@ -12,11 +12,27 @@ import (
 )
 
 type tagInput struct {
-	ProductID string   `json:"product_id"`
-	StartMS   *int64   `json:"start_ms"`
-	EndMS     *int64   `json:"end_ms"`
-	X         *float64 `json:"x"`
-	Y         *float64 `json:"y"`
+	ProductID string   `json:"product_id" openapi:"required"`
+	StartMS   *int64   `json:"start_ms" openapi:"required"`
+	EndMS     *int64   `json:"end_ms" openapi:"required"`
+	X         *float64 `json:"x" openapi:"required"`
+	Y         *float64 `json:"y" openapi:"required"`
+}
+
+// tagList is a clip's tags.
+type tagList struct {
+	Tags []*shopclip.Tag `json:"tags"`
+}
+
+// approveInput is the optional body of an approval.
+type approveInput struct {
+	Always bool `json:"always"` // also approve the tag's brand for good
+}
+
+// popupList is a clip's pop-ups live now.
+type popupList struct {
+	ClipID string           `json:"clip_id"`
+	Popups []shopclip.Popup `json:"popups"`
 }
 
 // createTag places one of the caller's products into a clip. A brand's tag on
@@ -91,15 +107,13 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, t)
 		}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"tags": out})
+	return writeJSON(w, http.StatusOK, tagList{Tags: out})
 }
 
 // approveTag activates a tag; with {"always": true} the creator also
 // approves the tag's brand for good, so its future tags are active at once.
 func (s *Server) approveTag(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Always bool `json:"always"`
-	}
+	var in approveInput
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return err
@@ -162,7 +176,7 @@ func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "public, max-age=5")
-	return writeJSON(w, http.StatusOK, map[string]any{"clip_id": clip.ID, "popups": tl.Popups})
+	return writeJSON(w, http.StatusOK, popupList{ClipID: clip.ID, Popups: tl.Popups})
 }
 
 func (s *Server) buyURL(t *shopclip.Tag) string { return s.url(shopclip.BuyPath(t.ID)) }
