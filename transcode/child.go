@@ -24,6 +24,11 @@ import (
 // It exits with ExitOK, ExitMedia (a media error: the upload is unusable) or
 // ExitInternal (anything else). Runner treats death by signal as a crash
 // (EMEDIACRASH), except the resource-limit ones (EMEDIALIMIT).
+//
+// With --share SPEC (Runner.Share) the child makes a share render instead:
+// --out names the MP4 file to write, SPEC is a ShareSpec JSON file whose
+// overlay images are in SPEC's directory, the events are the probe and
+// progress only, and the JSON document is a ShareReport.
 const (
 	ExitOK       = 0
 	ExitInternal = 1
@@ -33,8 +38,13 @@ const (
 // ChildRequest is what the child process is asked to do: the flags Runner
 // passes and ffmpeg.ChildMain parses.
 type ChildRequest struct {
-	Input    string
-	OutDir   string
+	Input  string
+	OutDir string // a transcode's out dir; empty for a share render
+	// Share, when set, is the path of a ShareSpec JSON file: the child
+	// burns its overlays into Input and writes the MP4 file Output (see
+	// ShareSpec). OutDir is then unused.
+	Share    string
+	Output   string
 	EventsFD int // 0: no events
 	Config   Config
 	// Rlimits are applied by the child to itself before it opens the input;
@@ -61,6 +71,9 @@ func (r ChildRequest) Args() ([]string, error) {
 		return nil, fmt.Errorf("transcode: encode child config: %w", err)
 	}
 	args := []string{"--in", r.Input, "--out", r.OutDir, "--config", string(cfg)}
+	if r.Share != "" {
+		args = []string{"--in", r.Input, "--out", r.Output, "--share", r.Share, "--config", string(cfg)}
+	}
 	if r.EventsFD > 0 {
 		args = append(args, "--events-fd", strconv.Itoa(r.EventsFD))
 	}
@@ -80,19 +93,23 @@ func (r ChildRequest) Args() ([]string, error) {
 }
 
 // ParseChildArgs parses the flags of the child (and of `shopclip transcode`).
-// Relative --in and --out are made absolute, for people running the command
-// by hand. Usage errors are written to output.
+// Relative --in, --out and --share are made absolute, for people running
+// the command by hand. With --share, --out is the output file (Output);
+// without, the out dir (OutDir). Usage errors are written to output.
 func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	var r ChildRequest
 	fs := flag.NewFlagSet("transcode", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.Usage = func() {
-		fmt.Fprintln(output, "usage: shopclip transcode --in FILE --out DIR [--config JSON] [--events-fd N] [--limit-as BYTES] [--limit-cpu SECONDS] [--limit-fsize BYTES] [--limit-nofile N] [--log-level LEVEL]")
+		fmt.Fprintln(output, "usage: shopclip transcode --in FILE --out DIR [--share SPEC] [--config JSON] [--events-fd N] [--limit-as BYTES] [--limit-cpu SECONDS] [--limit-fsize BYTES] [--limit-nofile N] [--log-level LEVEL]")
 		fmt.Fprintln(output, "Transcodes FILE into an HLS ladder in DIR and prints a JSON report on stdout.")
+		fmt.Fprintln(output, "With --share, burns the overlays of the share spec SPEC into the MP4 FILE and writes the MP4 file named by --out instead.")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&r.Input, "in", "", "input media `file`")
-	fs.StringVar(&r.OutDir, "out", "", "output `dir` (created if missing)")
+	var out string
+	fs.StringVar(&out, "out", "", "output `dir` (created if missing); with --share, the output MP4 file")
+	fs.StringVar(&r.Share, "share", "", "make a share render of the ShareSpec in this JSON `file` (overlay images beside it)")
 	cfg := fs.String("config", "", "transcode.Config as `JSON` (default: DefaultConfig)")
 	fs.IntVar(&r.EventsFD, "events-fd", 0, "write progress events as JSON lines to this inherited `fd`")
 	fs.Int64Var(&r.Rlimits.AddressSpace, "limit-as", 0, "RLIMIT_AS in `bytes` (0: inherit)")
@@ -106,7 +123,7 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	if fs.NArg() > 0 {
 		return r, fmt.Errorf("transcode: unexpected arguments %q", fs.Args())
 	}
-	if r.Input == "" || r.OutDir == "" {
+	if r.Input == "" || out == "" {
 		fs.Usage()
 		return r, errors.New("transcode: --in and --out are required")
 	}
@@ -114,8 +131,16 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	if r.Input, err = filepath.Abs(r.Input); err != nil {
 		return r, fmt.Errorf("transcode: --in: %w", err)
 	}
-	if r.OutDir, err = filepath.Abs(r.OutDir); err != nil {
+	if out, err = filepath.Abs(out); err != nil {
 		return r, fmt.Errorf("transcode: --out: %w", err)
+	}
+	if r.Share == "" {
+		r.OutDir = out
+	} else {
+		r.Output = out
+		if r.Share, err = filepath.Abs(r.Share); err != nil {
+			return r, fmt.Errorf("transcode: --share: %w", err)
+		}
 	}
 	if *cfg != "" {
 		dec := json.NewDecoder(strings.NewReader(*cfg))

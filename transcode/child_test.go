@@ -8,24 +8,41 @@ import (
 )
 
 func TestChildArgsRoundTrip(t *testing.T) {
-	req := ChildRequest{
-		Input:    "/jobs/j1/input.mp4",
-		OutDir:   "/jobs/j1/out",
-		EventsFD: 3,
-		Config:   Config{Preset: "ultrafast", KeyframeInterval: time.Second, Rungs: []RungConfig{{ShortSide: 480, MaxRate: 1e6}}},
-		Rlimits:  Rlimits{AddressSpace: 6 << 30, CPUSeconds: 1800, FileSize: 2 << 30, OpenFiles: 256},
-		LogLevel: "info",
+	for _, req := range []ChildRequest{
+		{
+			Input:    "/jobs/j1/input.mp4",
+			OutDir:   "/jobs/j1/out",
+			EventsFD: 3,
+			Config:   Config{Preset: "ultrafast", KeyframeInterval: time.Second, Rungs: []RungConfig{{ShortSide: 480, MaxRate: 1e6}}},
+			Rlimits:  Rlimits{AddressSpace: 6 << 30, CPUSeconds: 1800, FileSize: 2 << 30, OpenFiles: 256},
+			LogLevel: "info",
+		},
+		{
+			Input:    "/jobs/j1/clip.mp4",
+			Output:   "/jobs/j1/share.mp4",
+			Share:    "/jobs/j1/.share-spec-1.json",
+			EventsFD: 3,
+			Rlimits:  Rlimits{AddressSpace: 6 << 30},
+			LogLevel: "info",
+		},
+	} {
+		args, err := req.Args()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseChildArgs(args, io.Discard)
+		if err != nil {
+			t.Fatalf("ParseChildArgs(%q): %v", args, err)
+		}
+		if !reflect.DeepEqual(got, req) {
+			t.Errorf("round trip:\ngot  %+v\nwant %+v", got, req)
+		}
 	}
-	args, err := req.Args()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ParseChildArgs(args, io.Discard)
-	if err != nil {
-		t.Fatalf("ParseChildArgs(%q): %v", args, err)
-	}
-	if !reflect.DeepEqual(got, req) {
-		t.Errorf("round trip:\ngot  %+v\nwant %+v", got, req)
+	// A share render by hand: --out is the output file, relative paths are
+	// made absolute.
+	r, err := ParseChildArgs([]string{"--in", "clip.mp4", "--out", "share.mp4", "--share", "spec.json"}, io.Discard)
+	if err != nil || r.OutDir != "" || r.Output[0] != '/' || r.Share[0] != '/' || r.Input[0] != '/' {
+		t.Errorf("relative share paths: %+v, %v", r, err)
 	}
 }
 

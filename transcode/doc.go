@@ -73,4 +73,13 @@
 // Run maps the outcome to a media error code (the upload is unusable),
 // EMEDIALIMIT (a CPU, memory, file-size or time limit),
 // EMEDIACRASH (a crash inside FFmpeg) or a plain internal error.
+//
+// # Share renders
+//
+// Runner.Share makes a clip's "share MP4": product cards (PNG Overlays of
+// a ShareSpec) burned into its progressive MP4 at given places and times,
+// in the same sandboxed child (the --share mode of the protocol). PlanShare
+// plans it (the ladder's encoder settings for the clip's size, each card
+// placed in pixels) and SharePlan.VideoFilter is its filter graph, which,
+// like Ladder.VideoFilter, holds only numbers and fixed names.
 package transcode

@@ -403,33 +403,11 @@ func knownName(name string, known []string) string {
 // It holds only numbers and fixed names: nothing from the input file is
 // interpolated.
 func (l *Ladder) VideoFilter() string {
-	var chain []string
-	if l.Prescale != nil {
-		chain = append(chain, fmt.Sprintf("scale=w=%d:h=%d", l.Prescale.Width, l.Prescale.Height))
-	}
-	if l.ToneMap != "" {
-		tin := "smpte2084"
-		if l.ToneMap == "hlg" {
-			tin = "arib-std-b67"
-		}
-		rin := "limited"
-		if l.FullRange {
-			rin = "full"
-		}
-		chain = append(chain,
-			fmt.Sprintf("zscale=tin=%s:min=2020_ncl:pin=2020:rin=%s:t=linear:npl=100", tin, rin),
-			"format=gbrpf32le",
-			"zscale=p=709",
-			"tonemap=tonemap=hable:desat=0",
-			"zscale=t=709:m=709:r=limited",
-			"format=yuv420p",
-		)
-	}
-	chain = append(chain, l.Orientation.Filters...)
+	chain := l.uprightChain()
 
 	var b strings.Builder
 	in := FilterIn
-	fullRange := l.FullRange && l.ToneMap == "" // the tone-mapping chain already outputs limited range
+	fullRange := l.limitRange()
 	for i, r := range l.Rungs {
 		if i > 0 {
 			b.WriteString(";")
@@ -458,3 +436,36 @@ func (l *Ladder) VideoFilter() string {
 	}
 	return b.String()
 }
+
+// uprightChain returns the filters that come before any scaling to a
+// rung: the optional prescale, HDR→SDR tone-mapping and rotation.
+func (l *Ladder) uprightChain() []string {
+	var chain []string
+	if l.Prescale != nil {
+		chain = append(chain, fmt.Sprintf("scale=w=%d:h=%d", l.Prescale.Width, l.Prescale.Height))
+	}
+	if l.ToneMap != "" {
+		tin := "smpte2084"
+		if l.ToneMap == "hlg" {
+			tin = "arib-std-b67"
+		}
+		rin := "limited"
+		if l.FullRange {
+			rin = "full"
+		}
+		chain = append(chain,
+			fmt.Sprintf("zscale=tin=%s:min=2020_ncl:pin=2020:rin=%s:t=linear:npl=100", tin, rin),
+			"format=gbrpf32le",
+			"zscale=p=709",
+			"tonemap=tonemap=hable:desat=0",
+			"zscale=t=709:m=709:r=limited",
+			"format=yuv420p",
+		)
+	}
+	return append(chain, l.Orientation.Filters...)
+}
+
+// limitRange reports whether the first scale must convert full-range
+// levels to limited range (the tone-mapping chain already outputs limited
+// range).
+func (l *Ladder) limitRange() bool { return l.FullRange && l.ToneMap == "" }

@@ -159,12 +159,59 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 		return nil, fmt.Errorf("transcode: %w", err)
 	}
 
-	argv, err := r.command()
+	req := ChildRequest{Input: in, OutDir: out, EventsFD: 3, Config: r.Config, Rlimits: limits.rlimits(), LogLevel: "info"}
+	args, err := req.Args()
 	if err != nil {
 		return nil, err
 	}
-	req := ChildRequest{Input: in, OutDir: out, EventsFD: 3, Config: r.Config, Rlimits: limits.rlimits(), LogLevel: "info"}
-	args, err := req.Args()
+	run, err := r.runChild(ctx, log, args, out, limits.WallPerSecond, job.OnEvent)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := interpret(run.state, run.stdout, run.stderrTail)
+	if err != nil {
+		run.logFailure(ctx, log, "transcode failed", err)
+		return rep, err
+	}
+	log.Info("transcode done", "elapsed", run.elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
+	return rep, nil
+}
+
+// finishedChild is a child process that ran to its end.
+type finishedChild struct {
+	state      *os.ProcessState
+	stdout     []byte
+	stderrTail string
+	elapsed    time.Duration
+}
+
+// logFailure logs a failed child's error: media errors at info level,
+// anything else (crashes included, with their last words) at error level.
+func (c *finishedChild) logFailure(ctx context.Context, log *slog.Logger, msg string, err error) {
+	level := slog.LevelInfo
+	if !shopclip.IsMediaError(shopclip.ErrorCode(err)) {
+		level = slog.LevelError
+	}
+	attrs := []any{"error", err, "code", shopclip.ErrorCode(err), "elapsed", c.elapsed}
+	var crash *crashError
+	if errors.As(err, &crash) {
+		level = slog.LevelError
+		attrs = append(attrs, "signal", crash.signal, "stderr_tail", lastLines(crash.stderr, 40))
+	}
+	log.Log(ctx, level, msg, attrs...)
+}
+
+// runChild starts the child with the protocol flags args and dir as its
+// cwd, forwards its events to onEvent (which may be nil; see Job.OnEvent for
+// the checks), and waits for it. The wall-clock deadline is
+// Limits.WallFloor until the child's probe event, then WallFloor +
+// perSecond × the duration it states. When the child is killed at its
+// deadline (EMEDIALIMIT) or because ctx ended (wrapping ctx.Err()), or it
+// cannot be started or waited for, runChild returns an error; otherwise the
+// finished child, whatever its exit status.
+func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, dir string, perSecond float64, onEvent func(Event)) (*finishedChild, error) {
+	limits := r.Limits.WithDefaults()
+	argv, err := r.command()
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +225,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 	stdout.max = 16 << 20
 	stderr := &childLog{log: log, ctx: ctx, maxLines: 300}
 	start := time.Now()
-	cmd, err := r.start(argv, args, out, &stdout, stderr, evW)
+	cmd, err := r.start(argv, args, dir, &stdout, stderr, evW)
 	evW.Close() // the child holds its own copy
 	if err != nil {
 		return nil, err
@@ -204,7 +251,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 			if stopped {
 				continue
 			}
-			if err := checkEventPath(out, ev); err != nil {
+			if err := checkEventPath(dir, ev); err != nil {
 				// The child runs FFmpeg on hostile input: never let it point
 				// the parent at a file outside its out dir. Stop forwarding
 				// (the parent sees a prefix of the events, without a gap).
@@ -224,12 +271,12 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 					d = r.Config.WithDefaults().Limits.MaxDuration
 				}
 				select {
-				case deadlines <- limits.WallFloor + time.Duration(limits.WallPerSecond*float64(d)):
+				case deadlines <- limits.WallFloor + time.Duration(perSecond*float64(d)):
 				default:
 				}
 			}
-			if job.OnEvent != nil {
-				job.OnEvent(ev)
+			if onEvent != nil {
+				onEvent(ev)
 			}
 		}
 		// Drain whatever is left so a chatty child never blocks on the pipe.
@@ -287,23 +334,7 @@ wait:
 	if state == nil {
 		return nil, fmt.Errorf("transcode: wait for child: %w", waitErr)
 	}
-	rep, err := interpret(state, stdout.Bytes(), stderr.tail())
-	if err != nil {
-		level := slog.LevelInfo
-		if !shopclip.IsMediaError(shopclip.ErrorCode(err)) {
-			level = slog.LevelError
-		}
-		attrs := []any{"error", err, "code", shopclip.ErrorCode(err), "elapsed", elapsed}
-		var crash *crashError
-		if errors.As(err, &crash) {
-			level = slog.LevelError
-			attrs = append(attrs, "signal", crash.signal, "stderr_tail", lastLines(crash.stderr, 40))
-		}
-		log.Log(ctx, level, "transcode failed", attrs...)
-		return rep, err
-	}
-	log.Info("transcode done", "elapsed", elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
-	return rep, nil
+	return &finishedChild{state: state, stdout: stdout.Bytes(), stderrTail: stderr.tail(), elapsed: elapsed}, nil
 }
 
 // checkEventPath checks the Path of an event announcing a file: a clean,
@@ -376,8 +407,14 @@ func (r *Runner) start(argv, args []string, dir string, stdout, stderr io.Writer
 	}
 }
 
-// interpret maps a finished child to a report or an error.
+// interpret maps a finished transcode child to a report or an error.
 func interpret(state *os.ProcessState, stdout []byte, stderrTail string) (*Report, error) {
+	return decodeChild(state, stdout, stderrTail, func(r *Report) *shopclip.Error { return r.Error })
+}
+
+// decodeChild maps a finished child to its JSON report (a Report or a
+// ShareReport, whose error errorOf returns) or an error.
+func decodeChild[T any](state *os.ProcessState, stdout []byte, stderrTail string, errorOf func(*T) *shopclip.Error) (*T, error) {
 	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		switch sig := ws.Signal(); sig {
 		case syscall.SIGXCPU:
@@ -399,9 +436,9 @@ func interpret(state *os.ProcessState, stdout []byte, stderrTail string) (*Repor
 			}
 		}
 	}
-	var rep Report
+	rep := new(T)
 	dec := json.NewDecoder(bytes.NewReader(stdout))
-	if err := dec.Decode(&rep); err != nil {
+	if err := dec.Decode(rep); err != nil {
 		if outOfMemory(stderrTail) {
 			// Died of its address-space limit before it could report (the Go
 			// runtime or a sanitizer failing an allocation).
@@ -412,15 +449,19 @@ func interpret(state *os.ProcessState, stdout []byte, stderrTail string) (*Repor
 	if dec.More() {
 		return nil, fmt.Errorf("transcode: child printed more than one JSON document")
 	}
-	switch code := state.ExitCode(); {
-	case code == ExitOK && rep.Error == nil:
-		return &rep, nil
-	case code == ExitMedia && rep.Error != nil && shopclip.IsMediaError(rep.Error.Code):
-		return &rep, fmt.Errorf("transcode: %w", rep.Error)
-	case code == ExitInternal && rep.Error != nil:
-		return &rep, fmt.Errorf("transcode: child: %s", rep.Error.Message)
+	switch repErr, code := errorOf(rep), state.ExitCode(); {
+	case code == ExitOK && repErr == nil:
+		return rep, nil
+	case code == ExitMedia && repErr != nil && shopclip.IsMediaError(repErr.Code):
+		return rep, fmt.Errorf("transcode: %w", repErr)
+	case code == ExitInternal && repErr != nil && repErr.Code == shopclip.EINVALID:
+		// The request itself was refused (a share spec's overlay image
+		// that does not decode): the caller's mistake, not the video's.
+		return rep, fmt.Errorf("transcode: child: %w", repErr)
+	case code == ExitInternal && repErr != nil:
+		return rep, fmt.Errorf("transcode: child: %s", repErr.Message)
 	default:
-		return nil, fmt.Errorf("transcode: child exited with status %d and an inconsistent report (error %v)", code, rep.Error)
+		return nil, fmt.Errorf("transcode: child exited with status %d and an inconsistent report (error %v)", code, repErr)
 	}
 }
 

@@ -159,6 +159,22 @@ func fakeChild(mode string, args []string) int {
 		send(Event{Kind: EventProgress, Progress: 1})
 		report(Report{Master: MasterName})
 		return ExitOK
+	case "share":
+		// A share render: echo what the child was given into the output.
+		spec, err := ReadShareSpec(req.Share)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake child:", err)
+			return ExitInternal
+		}
+		cwd, _ := os.Getwd()
+		b, _ := json.Marshal(map[string]any{"spec": spec, "cwd": cwd, "spec_dir": filepath.Dir(req.Share), "out_dir": req.OutDir, "input": req.Input})
+		os.WriteFile(req.Output, b, 0o644)
+		send(Event{Kind: EventProbe, DurationMS: 1000})
+		json.NewEncoder(os.Stdout).Encode(ShareReport{DurationMS: 1000, Width: 720, Height: 1280, Bytes: int64(len(b))})
+		return ExitOK
+	case "share-invalid":
+		json.NewEncoder(os.Stdout).Encode(ShareReport{Error: shopclip.Errorf(shopclip.EINVALID, "The overlay image \"c.png\" is not a readable PNG.")})
+		return ExitInternal
 	case "slow-probe":
 		send(Event{Kind: EventProbe, DurationMS: 1000})
 		time.Sleep(3 * time.Second)

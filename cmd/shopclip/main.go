@@ -5,6 +5,7 @@
 //	shopclip worker    the workers alone (scale-out)
 //	shopclip account create --role creator|brand|admin --name NAME
 //	shopclip transcode --in FILE --out DIR
+//	shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
 //
 // This package is the only place that wires components, reads configuration
 // and owns signals.
@@ -42,6 +43,9 @@ Usage:
         create an account and print its new API key
   shopclip transcode --in FILE --out DIR
         transcode a local file to HLS with no services; prints a JSON report
+  shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
+        burn the product cards of SPEC (PNGs beside it) into a clip's MP4;
+        prints a JSON report
   shopclip version
 
 Configuration: configs/shopclip.example.yaml documents every key; SHOPCLIP_*
@@ -62,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAccount(ctx, args[1:], stdout, stderr)
 	case "transcode":
 		return runTranscode(ctx, args[1:], stdout, stderr)
+	case "share":
+		return runShare(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shopclip", version())
 	case "help", "-h", "--help":

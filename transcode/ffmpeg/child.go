@@ -25,7 +25,8 @@ var testHookBeforeTranscode func()
 
 // ChildMain is the child side of the transcode protocol (see
 // transcode.ChildRequest) and the body of `shopclip transcode`: it parses
-// args, applies the rlimits to its own process, runs Transcode, writes
+// args, applies the rlimits to its own process, runs Transcode (or BurnIn,
+// with --share, printing a transcode.ShareReport), writes
 // events as JSON lines to --events-fd (from a bounded queue, see
 // eventWriter, drained for up to 5 s at the end) and prints exactly one
 // JSON document on stdout: the Report, or {"error":{"code","message"}}. It returns the
@@ -80,6 +81,14 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if testHookBeforeTranscode != nil {
 		testHookBeforeTranscode()
 	}
+	if req.Share != "" {
+		rep, err := burnInChild(ctx, req, events.send)
+		events.close(eventsDrainTimeout)
+		if err != nil {
+			log.Info("share render failed", "error", err)
+		}
+		return out.shareReport(rep, err)
+	}
 	rep, err := Transcode(ctx, req.Input, req.OutDir, req.Config, events.send)
 	events.close(eventsDrainTimeout)
 	if err != nil {
@@ -105,6 +114,20 @@ func (o *reportWriter) fail(err error) int {
 }
 
 func (o *reportWriter) report(rep *transcode.Report, err error) int {
+	return o.write(rep, &rep.Error, err)
+}
+
+// shareReport prints a share render's report; rep may be nil.
+func (o *reportWriter) shareReport(rep *transcode.ShareReport, err error) int {
+	if rep == nil {
+		rep = &transcode.ShareReport{}
+	}
+	return o.write(rep, &rep.Error, err)
+}
+
+// write prints rep, a report whose error field is *errField, with err in
+// it, and returns the exit code.
+func (o *reportWriter) write(rep any, errField **shopclip.Error, err error) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.done {
@@ -113,9 +136,9 @@ func (o *reportWriter) report(rep *transcode.Report, err error) int {
 	o.done = true
 	code := transcode.ExitOK
 	if err != nil {
-		rep.Error = reportError(err)
+		*errField = reportError(err)
 		code = transcode.ExitInternal
-		if shopclip.IsMediaError(rep.Error.Code) {
+		if shopclip.IsMediaError((*errField).Code) {
 			code = transcode.ExitMedia
 		}
 	}

@@ -26,4 +26,9 @@
 // per second (2, 1, 1 for the default ladder on 2 cores), which measured
 // faster than libx264's own default on the benchmark clip.
 // transcode.Threads overrides them.
+//
+// BurnIn, the child's --share mode, makes a share render: it decodes the
+// clip's own MP4 (mov/mp4 demuxer only), overlays the product cards in one
+// filter graph, re-encodes the video with the ladder's libx264 settings and
+// copies the audio packets unchanged into a faststart MP4.
 package ffmpeg

@@ -33,6 +33,21 @@ import (
 // the vector of the AVI+HLS trick), flv, nut, asf.
 var Formats = []string{"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts"}
 
+// mp4Formats are the names of FFmpeg's ISO-BMFF demuxer (mov,mp4,…), the
+// only one allowed to open the engine's own MP4s (share render inputs).
+var mp4Formats = []string{"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
+
+// containers is a demuxer allowlist and what to tell a person whose file
+// is outside it.
+type containers struct {
+	names []string
+	hint  string
+}
+
+func uploadContainers() containers {
+	return containers{Formats, "Upload an MP4, MOV, WebM, MKV or MPEG-TS video."}
+}
+
 // input is an opened, probed upload.
 type input struct {
 	fc          *astiav.FormatContext
@@ -55,6 +70,11 @@ func (in *input) Close() {
 // allowlists and bounds of l, finds its streams and summarizes them. Errors
 // about the file itself carry media codes.
 func openInput(ctx context.Context, path string, l transcode.InputLimits) (*input, error) {
+	return openInputOf(ctx, path, l, uploadContainers())
+}
+
+// openInputOf is openInput with the demuxers of cs allowed.
+func openInputOf(ctx context.Context, path string, l transcode.InputLimits, cs containers) (*input, error) {
 	url, err := transcode.InputURL(path)
 	if err != nil {
 		return nil, err
@@ -82,9 +102,9 @@ func openInput(ctx context.Context, path string, l transcode.InputLimits) (*inpu
 	if name == "" {
 		return nil, shopclip.Errorf(shopclip.EMEDIAUNREADABLE, "The file is not a video format we recognize.")
 	}
-	if !formatAllowed(name) {
+	if !formatAllowed(cs.names, name) {
 		return nil, shopclip.Errorf(shopclip.EMEDIAFORMAT,
-			"The file is in the %s format, which is not accepted. Upload an MP4, MOV, WebM, MKV or MPEG-TS video.", formatLabel(name))
+			"The file is in the %s format, which is not accepted. %s", formatLabel(name), cs.hint)
 	}
 
 	fc := astiav.AllocFormatContext()
@@ -99,7 +119,7 @@ func openInput(ctx context.Context, path string, l transcode.InputLimits) (*inpu
 	defer opts.Free()
 	decoders := decoderWhitelist(l)
 	for _, kv := range [][2]string{
-		{"format_whitelist", strings.Join(Formats, ",")},
+		{"format_whitelist", strings.Join(cs.names, ",")},
 		{"protocol_whitelist", "file"},
 		{"codec_whitelist", decoders},
 		{"probesize", strconv.FormatInt(l.ProbeSize, 10)},
@@ -155,9 +175,9 @@ func unusedOptions(op string, d *astiav.Dictionary) error {
 	return nil
 }
 
-func formatAllowed(name string) bool {
+func formatAllowed(allowed []string, name string) bool {
 	for _, part := range strings.Split(name, ",") {
-		if slices.Contains(Formats, part) {
+		if slices.Contains(allowed, part) {
 			return true
 		}
 	}

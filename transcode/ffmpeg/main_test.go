@@ -2,7 +2,6 @@ package ffmpeg
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
@@ -175,15 +174,7 @@ func checkMP4(t *testing.T, rep *transcode.Report, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var boxes []string
-	for off := 0; off+8 <= len(b); {
-		size := int(binary.BigEndian.Uint32(b[off:]))
-		boxes = append(boxes, string(b[off+4:off+8]))
-		if size < 8 {
-			break
-		}
-		off += size
-	}
+	boxes := mp4TopBoxes(b)
 	if len(boxes) < 3 || boxes[0] != "ftyp" || boxes[1] != "moov" {
 		t.Errorf("clip.mp4 top-level boxes %v: want ftyp, moov first (faststart)", boxes)
 	}

@@ -58,12 +58,11 @@ func writeMP4(ctx context.Context, outDir string, l *transcode.Ladder) error {
 	if l.Audio != nil {
 		playlists = append(playlists, filepath.Join(outDir, l.Audio.Name, transcode.PlaylistName))
 	}
-	path := filepath.Join(outDir, l.MP4.Name)
-	oc, err := astiav.AllocOutputFormatContext(nil, "mp4", path)
+	m, err := newMP4File(filepath.Join(outDir, l.MP4.Name))
 	if err != nil {
-		return fmt.Errorf("ffmpeg: mp4: alloc muxer: %w", err)
+		return err
 	}
-	defer oc.Free()
+	defer m.close()
 
 	type source struct {
 		fc   *astiav.FormatContext
@@ -83,33 +82,13 @@ func writeMP4(ctx context.Context, outDir string, l *transcode.Ladder) error {
 		pkt := astiav.AllocPacket()
 		defer pkt.Free()
 		ist := fc.Streams()[0]
-		ost := oc.NewStream(nil)
-		if ost == nil {
-			return errors.New("ffmpeg: mp4: new stream")
+		ost, err := m.addStream(ist.TimeBase(), ist.CodecParameters().Copy)
+		if err != nil {
+			return err
 		}
-		if err := ist.CodecParameters().Copy(ost.CodecParameters()); err != nil {
-			return fmt.Errorf("ffmpeg: mp4: stream parameters: %w", err)
-		}
-		ost.CodecParameters().SetCodecTag(0)
-		ost.SetTimeBase(ist.TimeBase())
 		srcs = append(srcs, &source{fc: fc, ist: ist, ost: ost, pkt: pkt})
 	}
-
-	pb, err := astiav.OpenIOContext("file:"+path, astiav.NewIOContextFlags(astiav.IOContextFlagWrite))
-	if err != nil {
-		return fmt.Errorf("ffmpeg: mp4: open output: %w", err)
-	}
-	defer pb.Close() // a no-op after the checked Close below
-	oc.SetPb(pb)
-	opts := astiav.NewDictionary()
-	defer opts.Free()
-	if err := setAll(opts, map[string]string{"movflags": "+faststart"}); err != nil {
-		return err
-	}
-	if err := oc.WriteHeader(opts); err != nil {
-		return fmt.Errorf("ffmpeg: mp4: write header: %w", err)
-	}
-	if err := unusedOptions("mp4 muxer", opts); err != nil {
+	if err := m.open(); err != nil {
 		return err
 	}
 
@@ -155,26 +134,102 @@ func writeMP4(ctx context.Context, outDir string, l *transcode.Ladder) error {
 		}
 		s.pkt.SetStreamIndex(s.ost.Index())
 		s.pkt.RescaleTs(s.ist.TimeBase(), s.ost.TimeBase())
-		s.pkt.SetPos(-1)
-		if err := oc.WriteInterleavedFrame(s.pkt); err != nil {
-			s.pkt.Unref()
-			if isLimit(err) {
-				return limitError(err)
-			}
-			return fmt.Errorf("ffmpeg: mp4: write packet: %w", err)
+		if err := m.write(s.pkt); err != nil {
+			return err
 		}
 		if err := read(s); err != nil {
 			return err
 		}
 	}
-	if err := oc.WriteTrailer(); err != nil {
+	return m.finish()
+}
+
+// mp4File is a progressive MP4 being written to a local file by FFmpeg's
+// mp4 muxer, with its index at the front (faststart). Add its streams, open
+// it, write packets, finish it; close frees it in any case.
+type mp4File struct {
+	path string
+	oc   *astiav.FormatContext
+	pb   *astiav.IOContext // nil until open
+}
+
+func newMP4File(path string) (*mp4File, error) {
+	oc, err := astiav.AllocOutputFormatContext(nil, "mp4", path)
+	if err != nil {
+		return nil, fmt.Errorf("ffmpeg: mp4: alloc muxer: %w", err)
+	}
+	return &mp4File{path: path, oc: oc}, nil
+}
+
+// addStream adds a stream in time base tb whose codec parameters params
+// fills (from an input stream's or an encoder's); its codec tag is left to
+// the muxer.
+func (m *mp4File) addStream(tb astiav.Rational, params func(*astiav.CodecParameters) error) (*astiav.Stream, error) {
+	ost := m.oc.NewStream(nil)
+	if ost == nil {
+		return nil, errors.New("ffmpeg: mp4: new stream")
+	}
+	if err := params(ost.CodecParameters()); err != nil {
+		return nil, fmt.Errorf("ffmpeg: mp4: stream parameters: %w", err)
+	}
+	ost.CodecParameters().SetCodecTag(0)
+	ost.SetTimeBase(tb)
+	return ost, nil
+}
+
+// open creates the file and writes the header. The muxer may change the
+// streams' time bases: read them after.
+func (m *mp4File) open() error {
+	pb, err := astiav.OpenIOContext("file:"+m.path, astiav.NewIOContextFlags(astiav.IOContextFlagWrite))
+	if err != nil {
+		return fmt.Errorf("ffmpeg: mp4: open output: %w", err)
+	}
+	m.pb = pb
+	m.oc.SetPb(pb)
+	opts := astiav.NewDictionary()
+	defer opts.Free()
+	if err := setAll(opts, map[string]string{"movflags": "+faststart"}); err != nil {
+		return err
+	}
+	if err := m.oc.WriteHeader(opts); err != nil {
+		return fmt.Errorf("ffmpeg: mp4: write header: %w", err)
+	}
+	return unusedOptions("mp4 muxer", opts)
+}
+
+// write muxes pkt (stream index and timestamps already the output's) and
+// unreferences it.
+func (m *mp4File) write(pkt *astiav.Packet) error {
+	pkt.SetPos(-1)
+	if err := m.oc.WriteInterleavedFrame(pkt); err != nil {
+		pkt.Unref()
+		if isLimit(err) {
+			return limitError(err)
+		}
+		return fmt.Errorf("ffmpeg: mp4: write packet: %w", err)
+	}
+	return nil
+}
+
+// finish writes the trailer (moving the index to the front) and closes
+// the file.
+func (m *mp4File) finish() error {
+	if err := m.oc.WriteTrailer(); err != nil {
 		if isLimit(err) {
 			return limitError(err)
 		}
 		return fmt.Errorf("ffmpeg: mp4: write trailer: %w", err)
 	}
-	if err := pb.Close(); err != nil {
+	if err := m.pb.Close(); err != nil {
 		return fmt.Errorf("ffmpeg: mp4: close: %w", err)
 	}
 	return nil
+}
+
+// close closes the file if finish did not, and frees the muxer.
+func (m *mp4File) close() {
+	if m.pb != nil {
+		_ = m.pb.Close() // a no-op after finish
+	}
+	m.oc.Free()
 }

@@ -50,11 +50,7 @@ type pipeline struct {
 	wg     sync.WaitGroup
 
 	vdec       *astiav.CodecContext
-	vOffset    int64 // subtracted from video timestamps (stream time base)
-	vTB        astiav.Rational
-	lastPTS    int64
-	frameDur   int64
-	endPTS     int64 // where the last frame pushed ends, offset applied
+	clock      frameClock // the decoded frames' timestamps, less the clip's start
 	graph      *astiav.FilterGraph
 	src        *astiav.FilterContext
 	sinks      []*astiav.FilterContext
@@ -220,18 +216,37 @@ func (p *pipeline) cancelOnError(err error) {
 
 func (p *pipeline) openVideoDecoder() error {
 	st := p.in.video
+	dec, err := openVideoDecoder(st, p.cfg)
+	if err != nil {
+		return err
+	}
+	p.onClose(dec.Free)
+	p.vdec = dec
+	p.clock = newFrameClock(st, astiav.RescaleQ(startTime(p.in), astiav.NewRational(1, 1_000_000), st.TimeBase()), p.l.MaxDurationMS)
+	return nil
+}
+
+// openVideoDecoder opens a decoder for the video stream st, allowed to
+// decode that codec only, with cfg's pixel limit and threads. The caller
+// frees it.
+func openVideoDecoder(st *astiav.Stream, cfg transcode.Config) (*astiav.CodecContext, error) {
 	cp := st.CodecParameters()
 	codec := astiav.FindDecoder(cp.CodecID())
 	if codec == nil {
-		return shopclip.Errorf(shopclip.EMEDIACODEC, "The video codec %s cannot be decoded here.", codecName(cp.CodecID()))
+		return nil, shopclip.Errorf(shopclip.EMEDIACODEC, "The video codec %s cannot be decoded here.", codecName(cp.CodecID()))
 	}
 	dec := astiav.AllocCodecContext(codec)
 	if dec == nil {
-		return allocError("video decoder")
+		return nil, allocError("video decoder")
 	}
-	p.onClose(dec.Free)
+	ok := false
+	defer func() {
+		if !ok {
+			dec.Free()
+		}
+	}()
 	if err := cp.ToCodecContext(dec); err != nil {
-		return fmt.Errorf("ffmpeg: video decoder parameters: %w", err)
+		return nil, fmt.Errorf("ffmpeg: video decoder parameters: %w", err)
 	}
 	opts := astiav.NewDictionary()
 	defer opts.Free()
@@ -239,35 +254,36 @@ func (p *pipeline) openVideoDecoder() error {
 	// no faster here, since the encoders keep every core busy, and holds
 	// more frames in memory.
 	threads := strconv.Itoa(runtime.NumCPU())
-	if n := p.cfg.Threads.Decoder; n > 0 {
+	if n := cfg.Threads.Decoder; n > 0 {
 		threads = strconv.Itoa(n)
 	}
 	if err := setAll(opts, map[string]string{
 		"codec_whitelist": codec.Name(),
-		"max_pixels":      strconv.Itoa(p.cfg.Limits.MaxPixels),
+		"max_pixels":      strconv.Itoa(cfg.Limits.MaxPixels),
 		"threads":         threads,
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	if err := dec.Open(codec, opts); err != nil {
 		if isLimit(err) || errors.Is(err, astiav.ErrEagain) { // EAGAIN: no room for a thread
-			return limitError(err)
+			return nil, limitError(err)
 		}
-		return shopclip.Errorf(shopclip.EMEDIACODEC, "The video decoder (%s) refused the stream: %s.", codec.Name(), err)
+		return nil, shopclip.Errorf(shopclip.EMEDIACODEC, "The video decoder (%s) refused the stream: %s.", codec.Name(), err)
 	}
 	if err := unusedOptions("open video decoder", opts); err != nil {
-		return err
+		return nil, err
 	}
-	p.vdec = dec
-	p.vTB = st.TimeBase()
-	p.vOffset = astiav.RescaleQ(startTime(p.in), astiav.NewRational(1, 1_000_000), p.vTB)
-	p.lastPTS = astiav.NoPtsValue
+	ok = true
+	return dec, nil
+}
+
+// nominalFrameDuration returns the duration of one frame of st at its
+// average frame rate (30 fps when unknown), in its time base.
+func nominalFrameDuration(st *astiav.Stream) int64 {
 	if fr := st.AvgFrameRate(); fr.Num() > 0 && fr.Den() > 0 {
-		p.frameDur = max(1, astiav.RescaleQ(1, astiav.NewRational(fr.Den(), fr.Num()), p.vTB))
-	} else {
-		p.frameDur = max(1, astiav.RescaleQ(1, astiav.NewRational(1, 30), p.vTB))
+		return max(1, astiav.RescaleQ(1, astiav.NewRational(fr.Den(), fr.Num()), st.TimeBase()))
 	}
-	return nil
+	return max(1, astiav.RescaleQ(1, astiav.NewRational(1, 30), st.TimeBase()))
 }
 
 // startTime returns where the clip starts, in microseconds: the earlier of
@@ -293,8 +309,6 @@ func startTime(in *input) int64 {
 // demux reads every packet: video packets are decoded here, audio packets go
 // to the audio goroutine.
 func (p *pipeline) demux() error {
-	pkt := astiav.AllocPacket()
-	defer pkt.Free()
 	frame := astiav.AllocFrame()
 	defer frame.Free()
 	vidx := p.in.video.Index()
@@ -302,31 +316,12 @@ func (p *pipeline) demux() error {
 	if p.aud != nil {
 		aidx = p.in.audio.Index()
 	}
-	for {
-		if err := p.ctx.Err(); err != nil {
-			return p.err()
-		}
-		if err := p.in.fc.ReadFrame(pkt); err != nil {
-			if errors.Is(err, astiav.ErrEof) {
-				return nil
-			}
-			if p.ctx.Err() != nil {
-				return p.err()
-			}
-			if isLimit(err) {
-				return limitError(err)
-			}
-			// A damaged or truncated file: keep what was read so far.
-			p.log.Warn("ffmpeg: read error; treating it as the end of the input", "error", err)
-			return nil
-		}
+	return readPackets(p.ctx, p.in.fc, p.log, p.err, func(pkt *astiav.Packet) error {
 		switch pkt.StreamIndex() {
 		case vidx:
 			err := p.decodeVideo(pkt, frame)
 			pkt.Unref()
-			if err != nil {
-				return err
-			}
+			return err
 		case aidx:
 			if err := p.aud.send(p.ctx, pkt); err != nil {
 				pkt.Unref()
@@ -335,20 +330,58 @@ func (p *pipeline) demux() error {
 		default:
 			pkt.Unref()
 		}
+		return nil
+	})
+}
+
+// readPackets reads every packet of fc and hands it to each, which must
+// unreference it. It stops at the end of the input; at a read error,
+// taken for the end of a damaged or truncated file (what was read is
+// kept); when ctx ends, returning stopped(); or at each's first error.
+func readPackets(ctx context.Context, fc *astiav.FormatContext, log *slog.Logger, stopped func() error, each func(*astiav.Packet) error) error {
+	pkt := astiav.AllocPacket()
+	defer pkt.Free()
+	for {
+		if ctx.Err() != nil {
+			return stopped()
+		}
+		if err := fc.ReadFrame(pkt); err != nil {
+			if errors.Is(err, astiav.ErrEof) {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return stopped()
+			}
+			if isLimit(err) {
+				return limitError(err)
+			}
+			log.Warn("ffmpeg: read error; treating it as the end of the input", "error", err)
+			return nil
+		}
+		if err := each(pkt); err != nil {
+			return err
+		}
 	}
 }
 
 // decodeVideo sends one packet (nil to flush) to the video decoder and
 // feeds every frame it returns to the filter graph.
 func (p *pipeline) decodeVideo(pkt *astiav.Packet, frame *astiav.Frame) error {
-	if err := p.vdec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEagain) && !errors.Is(err, astiav.ErrEof) {
+	return decodePacket(p.vdec, pkt, frame, &p.decodeErrs, p.filterFrame)
+}
+
+// decodePacket sends pkt (nil to flush) to dec and calls each with every
+// frame dec returns, unreferencing it after. Packets and frames the decoder
+// rejects are counted in *errs (a damaged file loses a few pictures).
+func decodePacket(dec *astiav.CodecContext, pkt *astiav.Packet, frame *astiav.Frame, errs *int, each func(*astiav.Frame) error) error {
+	if err := dec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEagain) && !errors.Is(err, astiav.ErrEof) {
 		if isLimit(err) {
 			return limitError(err)
 		}
-		p.decodeErrs++
+		*errs++
 	}
 	for {
-		err := p.vdec.ReceiveFrame(frame)
+		err := dec.ReceiveFrame(frame)
 		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
 			return nil
 		}
@@ -356,10 +389,10 @@ func (p *pipeline) decodeVideo(pkt *astiav.Packet, frame *astiav.Frame) error {
 			if isLimit(err) {
 				return limitError(err)
 			}
-			p.decodeErrs++
+			*errs++
 			continue
 		}
-		err = p.filterFrame(frame)
+		err = each(frame)
 		frame.Unref()
 		if err != nil {
 			return err
@@ -370,40 +403,73 @@ func (p *pipeline) decodeVideo(pkt *astiav.Packet, frame *astiav.Frame) error {
 // filterFrame timestamps a decoded frame, pushes it into the filter graph
 // (built from the first frame) and delivers what comes out.
 func (p *pipeline) filterFrame(f *astiav.Frame) error {
-	pts := bestEffortTimestamp(f)
-	if pts == astiav.NoPtsValue {
-		if p.lastPTS == astiav.NoPtsValue {
-			pts = p.vOffset
-		} else {
-			pts = p.lastPTS + max(frameDuration(f), p.frameDur)
-		}
+	if err := p.clock.stamp(f); err != nil {
+		return err
 	}
-	p.lastPTS = pts
-	pts -= p.vOffset
-	if ms := astiav.RescaleQ(pts, p.vTB, astiav.NewRational(1, 1000)); ms > p.l.MaxDurationMS+1000 {
-		return shopclip.Errorf(shopclip.EMEDIADURATION,
-			"The video runs past the longest accepted duration (%s).", time.Duration(p.l.MaxDurationMS)*time.Millisecond)
-	}
-	f.SetPts(pts)
-	f.SetPictureType(astiav.PictureTypeNone)
-	dur := frameDuration(f)
-	if dur <= 0 {
-		dur = p.frameDur
-	}
-	p.endPTS = max(p.endPTS, pts+dur)
 	p.decoded++
 	if p.graph == nil {
 		if err := p.buildGraph(f); err != nil {
 			return err
 		}
 	}
-	if err := p.src.BuffersrcAddFrame(f, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef)); err != nil {
+	if err := pushFrame(p.src, f); err != nil {
+		return err
+	}
+	return p.pull()
+}
+
+// frameClock timestamps decoded video frames: the best-effort timestamp
+// (the previous one plus a frame when the decoder gives none) less offset,
+// in the stream's time base; it keeps where the last frame ends.
+type frameClock struct {
+	tb       astiav.Rational
+	offset   int64 // subtracted from every timestamp
+	frameDur int64 // nominal, for frames that state no duration
+	maxMS    int64 // a frame past this + 1 s means the file is too long
+	last     int64 // the last frame's timestamp before the offset
+	end      int64 // where the last frame ends, offset applied
+}
+
+func newFrameClock(st *astiav.Stream, offset, maxMS int64) frameClock {
+	return frameClock{tb: st.TimeBase(), offset: offset, frameDur: nominalFrameDuration(st), maxMS: maxMS, last: astiav.NoPtsValue}
+}
+
+// stamp sets f's timestamp and clears its picture type. A frame beyond
+// the longest accepted duration gives EMEDIADURATION.
+func (c *frameClock) stamp(f *astiav.Frame) error {
+	pts := bestEffortTimestamp(f)
+	if pts == astiav.NoPtsValue {
+		if c.last == astiav.NoPtsValue {
+			pts = c.offset
+		} else {
+			pts = c.last + max(frameDuration(f), c.frameDur)
+		}
+	}
+	c.last = pts
+	pts -= c.offset
+	if ms := astiav.RescaleQ(pts, c.tb, astiav.NewRational(1, 1000)); ms > c.maxMS+1000 {
+		return shopclip.Errorf(shopclip.EMEDIADURATION,
+			"The video runs past the longest accepted duration (%s).", time.Duration(c.maxMS)*time.Millisecond)
+	}
+	f.SetPts(pts)
+	f.SetPictureType(astiav.PictureTypeNone)
+	dur := frameDuration(f)
+	if dur <= 0 {
+		dur = c.frameDur
+	}
+	c.end = max(c.end, pts+dur)
+	return nil
+}
+
+// pushFrame adds a decoded frame to the filter graph's buffer source.
+func pushFrame(src *astiav.FilterContext, f *astiav.Frame) error {
+	if err := src.BuffersrcAddFrame(f, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef)); err != nil {
 		if isLimit(err) {
 			return limitError(err)
 		}
 		return shopclip.Errorf(shopclip.EMEDIADECODE, "The video changes its picture format mid-stream in a way that cannot be processed (%s).", err)
 	}
-	return p.pull()
+	return nil
 }
 
 // flushVideo drains the decoder and the filter graph at the end of input.
@@ -416,7 +482,7 @@ func (p *pipeline) flushVideo() error {
 	if p.graph == nil {
 		return nil // no frame was decoded; run reports it
 	}
-	if err := closeBufferSource(p.src, p.endPTS); err != nil {
+	if err := closeBufferSource(p.src, p.clock.end); err != nil {
 		return fmt.Errorf("ffmpeg: flush filter graph: %w", err)
 	}
 	if err := p.pull(); err != nil {
@@ -531,48 +597,18 @@ func (p *pipeline) buildGraph(f *astiav.Frame) error {
 	if n := p.cfg.Threads.Filter; n > 0 {
 		g.SetThreadCount(n)
 	}
-	sar := f.SampleAspectRatio()
-	if sar.Num() <= 0 || sar.Den() <= 0 {
-		sar = astiav.NewRational(1, 1)
-	}
-	src, err := g.NewFilterContext(astiav.FindFilterByName("buffer"), "src", astiav.FilterArgs{
-		"video_size":   fmt.Sprintf("%dx%d", f.Width(), f.Height()),
-		"pix_fmt":      strconv.Itoa(int(f.PixelFormat())),
-		"time_base":    p.vTB.String(),
-		"pixel_aspect": sar.String(),
-	})
+	src, err := newBufferSource(g, "src", f, p.clock.tb)
 	if err != nil {
-		return fmt.Errorf("ffmpeg: create buffer source: %w", err)
+		return err
 	}
-	outputs := astiav.AllocFilterInOut() // the graph's open outputs: our source
-	defer outputs.Free()
-	outputs.SetName(transcode.FilterIn)
-	outputs.SetFilterContext(src)
-	outputs.SetPadIdx(0)
-	outputs.SetNext(nil)
-	var inputs, last *astiav.FilterInOut // the graph's open inputs: our sinks
-	defer func() {
-		if inputs != nil {
-			inputs.Free() // frees the whole list
-		}
-	}()
+	var sinks []graphPad
 	for i := range p.l.Rungs {
 		sink, err := g.NewFilterContext(astiav.FindFilterByName("buffersink"), transcode.FilterOut(i), nil)
 		if err != nil {
 			return fmt.Errorf("ffmpeg: create buffer sink: %w", err)
 		}
 		p.sinks = append(p.sinks, sink)
-		io := astiav.AllocFilterInOut() // freed with the list's head
-		io.SetName(transcode.FilterOut(i))
-		io.SetFilterContext(sink)
-		io.SetPadIdx(0)
-		io.SetNext(nil)
-		if last == nil {
-			inputs = io
-		} else {
-			last.SetNext(io)
-		}
-		last = io
+		sinks = append(sinks, graphPad{transcode.FilterOut(i), sink})
 	}
 	if p.l.Storyboard != nil {
 		sink, err := g.NewFilterContext(astiav.FindFilterByName("buffersink"), transcode.FilterStoryboard, nil)
@@ -580,22 +616,10 @@ func (p *pipeline) buildGraph(f *astiav.Frame) error {
 			return fmt.Errorf("ffmpeg: create buffer sink: %w", err)
 		}
 		p.sbSink = sink
-		io := astiav.AllocFilterInOut() // freed with the list's head
-		io.SetName(transcode.FilterStoryboard)
-		io.SetFilterContext(sink)
-		io.SetPadIdx(0)
-		io.SetNext(nil)
-		last.SetNext(io)
+		sinks = append(sinks, graphPad{transcode.FilterStoryboard, sink})
 	}
-	desc := p.l.VideoFilter()
-	if err := g.Parse(desc, inputs, outputs); err != nil {
-		return fmt.Errorf("ffmpeg: parse filter graph %q: %w", desc, err)
-	}
-	if err := g.Configure(); err != nil {
-		if isLimit(err) {
-			return limitError(err)
-		}
-		return fmt.Errorf("ffmpeg: configure filter graph %q: %w", desc, err)
+	if err := configureGraph(g, p.l.VideoFilter(), []graphPad{{transcode.FilterIn, src}}, sinks); err != nil {
+		return err
 	}
 	p.graph, p.src = g, src
 	for i, rung := range p.l.Rungs {
@@ -611,6 +635,73 @@ func (p *pipeline) buildGraph(f *astiav.Frame) error {
 		}()
 	}
 	return nil
+}
+
+// newBufferSource adds a buffer source called name to g for frames like f
+// in time base tb.
+func newBufferSource(g *astiav.FilterGraph, name string, f *astiav.Frame, tb astiav.Rational) (*astiav.FilterContext, error) {
+	sar := f.SampleAspectRatio()
+	if sar.Num() <= 0 || sar.Den() <= 0 {
+		sar = astiav.NewRational(1, 1)
+	}
+	src, err := g.NewFilterContext(astiav.FindFilterByName("buffer"), name, astiav.FilterArgs{
+		"video_size":   fmt.Sprintf("%dx%d", f.Width(), f.Height()),
+		"pix_fmt":      strconv.Itoa(int(f.PixelFormat())),
+		"time_base":    tb.String(),
+		"pixel_aspect": sar.String(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ffmpeg: create buffer source %s: %w", name, err)
+	}
+	return src, nil
+}
+
+// graphPad is one of our filter contexts at an open end of a filter graph
+// description, named by the description's pad label.
+type graphPad struct {
+	name string
+	ctx  *astiav.FilterContext
+}
+
+// configureGraph parses desc into g, its open inputs fed by our sources
+// and its open outputs feeding our sinks (pad 0 of each), and configures
+// it. desc holds only numbers and fixed names (transcode's VideoFilter
+// methods): it is quoted in errors as is.
+func configureGraph(g *astiav.FilterGraph, desc string, sources, sinks []graphPad) error {
+	outputs := inOutList(sources) // the graph's open outputs are our sources'
+	defer outputs.Free()
+	inputs := inOutList(sinks)
+	defer inputs.Free()
+	if err := g.Parse(desc, inputs, outputs); err != nil {
+		return fmt.Errorf("ffmpeg: parse filter graph %q: %w", desc, err)
+	}
+	if err := g.Configure(); err != nil {
+		if isLimit(err) {
+			return limitError(err)
+		}
+		return fmt.Errorf("ffmpeg: configure filter graph %q: %w", desc, err)
+	}
+	return nil
+}
+
+// inOutList links one FilterInOut per pad; freeing the first frees them
+// all.
+func inOutList(pads []graphPad) *astiav.FilterInOut {
+	var head, last *astiav.FilterInOut
+	for _, pad := range pads {
+		io := astiav.AllocFilterInOut() // freed with the list's head
+		io.SetName(pad.name)
+		io.SetFilterContext(pad.ctx)
+		io.SetPadIdx(0)
+		io.SetNext(nil)
+		if last == nil {
+			head = io
+		} else {
+			last.SetNext(io)
+		}
+		last = io
+	}
+	return head
 }
 
 // setAll sets every key of kv in d.

@@ -26,41 +26,16 @@ func filterFrames(desc string, frames []*astiav.Frame) (*astiav.Frame, error) {
 		return nil, allocError("filter graph")
 	}
 	defer g.Free()
-	first := frames[0]
-	sar := first.SampleAspectRatio()
-	if sar.Num() <= 0 || sar.Den() <= 0 {
-		sar = astiav.NewRational(1, 1)
-	}
-	src, err := g.NewFilterContext(astiav.FindFilterByName("buffer"), "src", astiav.FilterArgs{
-		"video_size":   fmt.Sprintf("%dx%d", first.Width(), first.Height()),
-		"pix_fmt":      strconv.Itoa(int(first.PixelFormat())),
-		"time_base":    "1/25",
-		"pixel_aspect": sar.String(),
-	})
+	src, err := newBufferSource(g, "src", frames[0], astiav.NewRational(1, 25))
 	if err != nil {
-		return nil, fmt.Errorf("ffmpeg: buffer source: %w", err)
+		return nil, err
 	}
 	sink, err := g.NewFilterContext(astiav.FindFilterByName("buffersink"), "sink", nil)
 	if err != nil {
 		return nil, fmt.Errorf("ffmpeg: buffer sink: %w", err)
 	}
-	outputs := astiav.AllocFilterInOut()
-	defer outputs.Free()
-	outputs.SetName("in")
-	outputs.SetFilterContext(src)
-	outputs.SetPadIdx(0)
-	outputs.SetNext(nil)
-	inputs := astiav.AllocFilterInOut()
-	defer inputs.Free()
-	inputs.SetName("out")
-	inputs.SetFilterContext(sink)
-	inputs.SetPadIdx(0)
-	inputs.SetNext(nil)
-	if err := g.Parse("[in]"+desc+"[out]", inputs, outputs); err != nil {
-		return nil, fmt.Errorf("ffmpeg: parse filter graph %q: %w", desc, err)
-	}
-	if err := g.Configure(); err != nil {
-		return nil, fmt.Errorf("ffmpeg: configure filter graph %q: %w", desc, err)
+	if err := configureGraph(g, "[in]"+desc+"[out]", []graphPad{{"in", src}}, []graphPad{{"out", sink}}); err != nil {
+		return nil, err
 	}
 	in := astiav.AllocFrame()
 	defer in.Free()

@@ -34,62 +34,15 @@ type rungEncoder struct {
 // openRung opens rung i's encoder (frames arrive in time base tb) and muxer
 // and fills its frame pool.
 func (p *pipeline) openRung(i int, rung transcode.Rung, tb astiav.Rational) (*rungEncoder, error) {
-	codec := astiav.FindEncoderByName(p.l.Codec)
-	if codec == nil {
-		return nil, fmt.Errorf("ffmpeg: encoder %s not found", p.l.Codec)
+	threads := p.cfg.Threads.Encoder
+	if threads == 0 {
+		threads = encoderThreads(p.l.Rungs, i, runtime.NumCPU())
 	}
-	enc := astiav.AllocCodecContext(codec)
-	if enc == nil {
-		return nil, allocError("encoder")
+	enc, err := openVideoEncoder(p.l, rung, tb, threads)
+	if err != nil {
+		return nil, err
 	}
 	p.onClose(enc.Free)
-	enc.SetWidth(rung.Width)
-	enc.SetHeight(rung.Height)
-	enc.SetPixelFormat(astiav.FindPixelFormatByName(p.l.PixFmt))
-	enc.SetSampleAspectRatio(astiav.NewRational(1, 1))
-	enc.SetTimeBase(tb)
-	enc.SetFramerate(astiav.NewRational(rung.FrameRate.Num, rung.FrameRate.Den))
-	enc.SetFlags(enc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
-
-	// Keyframes are forced by time, at the ladder's schedule (like
-	// -force_key_frames "expr:gte(t,n_forced*2)" for the classic grid),
-	// with scene cuts off; the GOP cap only has to stay out of their way.
-	perInterval := int(float64(p.l.KeyframeIntervalMS) / 1000 * rung.FrameRate.Float())
-	opts := map[string]string{
-		"preset":       p.l.Preset,
-		"profile":      p.l.Profile,
-		"crf":          strconv.Itoa(p.l.CRF),
-		"maxrate":      strconv.FormatInt(rung.MaxRate, 10),
-		"bufsize":      strconv.FormatInt(rung.BufSize, 10),
-		"forced-idr":   "1",
-		"sc_threshold": "0",
-		"g":            strconv.Itoa(max(250, 2*perInterval+1)),
-		"color_range":  p.l.Color.Range,
-	}
-	if n := p.cfg.Threads.Encoder; n > 0 {
-		opts["threads"] = strconv.Itoa(n)
-	} else if n := encoderThreads(p.l.Rungs, i, runtime.NumCPU()); n > 0 {
-		opts["threads"] = strconv.Itoa(n)
-	}
-	for k, v := range map[string]string{"color_primaries": p.l.Color.Primaries, "color_trc": p.l.Color.Transfer, "colorspace": p.l.Color.Space} {
-		if v != "" {
-			opts[k] = v
-		}
-	}
-	d := astiav.NewDictionary()
-	defer d.Free()
-	if err := setAll(d, opts); err != nil {
-		return nil, err
-	}
-	if err := enc.Open(codec, d); err != nil {
-		if isLimit(err) || errors.Is(err, astiav.ErrEagain) {
-			return nil, limitError(err)
-		}
-		return nil, fmt.Errorf("ffmpeg: open %s encoder for %s: %w", p.l.Codec, rung.Name, err)
-	}
-	if err := unusedOptions("open "+rung.Name+" encoder", d); err != nil {
-		return nil, err
-	}
 	codecStr, err := transcode.AVCCodec(enc.ExtraData())
 	if err != nil {
 		return nil, fmt.Errorf("ffmpeg: %s: %w", rung.Name, err)
@@ -116,6 +69,74 @@ func (p *pipeline) openRung(i int, rung transcode.Rung, tb astiav.Rational) (*ru
 		r.pool <- f
 	}
 	return r, nil
+}
+
+// openVideoEncoder opens l's encoder (libx264 with the ladder's preset,
+// profile, CRF and colour tags) for rung (its size, frame rate and VBV
+// caps), taking frames in time base tb, with threads threads (0: the
+// encoder's default). Keyframes are to be forced by the caller, by time
+// (like -force_key_frames "expr:gte(t,n_forced*2)" for the classic grid),
+// with scene cuts off; the GOP cap only has to stay out of their way. The
+// caller frees it.
+func openVideoEncoder(l *transcode.Ladder, rung transcode.Rung, tb astiav.Rational, threads int) (*astiav.CodecContext, error) {
+	codec := astiav.FindEncoderByName(l.Codec)
+	if codec == nil {
+		return nil, fmt.Errorf("ffmpeg: encoder %s not found", l.Codec)
+	}
+	enc := astiav.AllocCodecContext(codec)
+	if enc == nil {
+		return nil, allocError("encoder")
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			enc.Free()
+		}
+	}()
+	enc.SetWidth(rung.Width)
+	enc.SetHeight(rung.Height)
+	enc.SetPixelFormat(astiav.FindPixelFormatByName(l.PixFmt))
+	enc.SetSampleAspectRatio(astiav.NewRational(1, 1))
+	enc.SetTimeBase(tb)
+	enc.SetFramerate(astiav.NewRational(rung.FrameRate.Num, rung.FrameRate.Den))
+	enc.SetFlags(enc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
+
+	perInterval := int(float64(l.KeyframeIntervalMS) / 1000 * rung.FrameRate.Float())
+	opts := map[string]string{
+		"preset":       l.Preset,
+		"profile":      l.Profile,
+		"crf":          strconv.Itoa(l.CRF),
+		"maxrate":      strconv.FormatInt(rung.MaxRate, 10),
+		"bufsize":      strconv.FormatInt(rung.BufSize, 10),
+		"forced-idr":   "1",
+		"sc_threshold": "0",
+		"g":            strconv.Itoa(max(250, 2*perInterval+1)),
+		"color_range":  l.Color.Range,
+	}
+	if threads > 0 {
+		opts["threads"] = strconv.Itoa(threads)
+	}
+	for k, v := range map[string]string{"color_primaries": l.Color.Primaries, "color_trc": l.Color.Transfer, "colorspace": l.Color.Space} {
+		if v != "" {
+			opts[k] = v
+		}
+	}
+	d := astiav.NewDictionary()
+	defer d.Free()
+	if err := setAll(d, opts); err != nil {
+		return nil, err
+	}
+	if err := enc.Open(codec, d); err != nil {
+		if isLimit(err) || errors.Is(err, astiav.ErrEagain) {
+			return nil, limitError(err)
+		}
+		return nil, fmt.Errorf("ffmpeg: open %s encoder for %s: %w", l.Codec, rung.Name, err)
+	}
+	if err := unusedOptions("open "+rung.Name+" encoder", d); err != nil {
+		return nil, err
+	}
+	ok = true
+	return enc, nil
 }
 
 // encoderThreads returns the libx264 thread count of rung i when the config

@@ -37,9 +37,7 @@ func Transcode(ctx context.Context, in, outDir string, c transcode.Config, onEve
 	start := time.Now()
 	rep := &transcode.Report{Input: in, Timings: map[string]int64{}}
 	fail := func(err error) (*transcode.Report, error) {
-		if !shopclip.IsMediaError(shopclip.ErrorCode(err)) && isLimit(err) {
-			err = limitError(err) // an allocation failed: the child's memory limit
-		}
+		err = engineError(err) // an allocation failed: the child's memory limit
 		rep.Timings["total"] = time.Since(start).Milliseconds()
 		rep.Error = reportError(err)
 		return rep, err
