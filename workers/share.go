@@ -62,6 +62,10 @@ const shareVersion = "1"
 // viewers who loaded its URL just before the change.
 const shareGrace = 10 * time.Minute
 
+// maxShareCards bounds the cards of one share render (the renderer takes
+// at most 64 overlays).
+const maxShareCards = 64
+
 // Card widths, as fractions of the frame's width.
 const (
 	cardWidthPortrait  = 0.5
@@ -145,6 +149,9 @@ func (h *Handlers) planShare(ctx context.Context, clip *shopclip.Clip) (*sharePl
 	}
 	if len(tl.Popups) == 0 {
 		return nil, nil
+	}
+	if len(tl.Popups) > maxShareCards {
+		tl.Popups = tl.Popups[:maxShareCards] // the earliest-tagged ones
 	}
 	frameW, frameH := mp4Size(clip)
 	frac := cardWidthPortrait

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -27,7 +28,10 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	var stored []byte
+	// What is stored already: when it matches the database, the task has
+	// nothing to write (tasks come in bursts, several per change).
+	stored := h.readOverlay(ctx, p.ClipID)
+	changed := false
 	for range 5 {
 		clip, err := h.Store.Clip(ctx, p.ClipID)
 		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
@@ -50,7 +54,8 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
 			}
 			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
-			if h.Shares != nil && h.Sharer != nil && clip.HasMP4 && (len(tl.Popups) > 0 || clip.ShareKey != "") {
+			stale := changed || (clip.ShareKey == "") != (len(tl.Popups) == 0)
+			if h.Shares != nil && h.Sharer != nil && clip.HasMP4 && stale {
 				if err := h.Shares.EnqueueShare(ctx, clip.ID, 0); err != nil {
 					// The pop-ups are right; the share MP4 catches up
 					// with the next change.
@@ -69,9 +74,23 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 		if err := h.putOverlay(ctx, clip.ID, "vtt", vtt); err != nil {
 			return err
 		}
-		stored = vtt
+		stored, changed = vtt, true
 	}
 	return fmt.Errorf("workers: tag: clip %s keeps changing; will retry", p.ClipID)
+}
+
+// readOverlay returns the clip's stored WebVTT timeline, or nil.
+func (h *Handlers) readOverlay(ctx context.Context, clipID string) []byte {
+	obj, err := h.Blobs.Open(ctx, shopclip.OverlaysKey(clipID, "vtt"))
+	if err != nil {
+		return nil
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, 8<<20))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func (h *Handlers) putOverlay(ctx context.Context, clipID, ext string, body []byte) error {

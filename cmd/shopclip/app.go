@@ -167,6 +167,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Blobs:      m.blobs,
 			Transcoder: tc,
 			Tags:       m.queue,
+			Sharer:     tc,
+			Shares:     m.queue,
 			WorkDir:    cfg.Worker.WorkDir,
 			MaxCrashes: cfg.Worker.MaxCrashes,
 			BuyURL:     func(id string) string { return publicURL(cfg, "/v1/buy/"+id) },

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip"
-	"github.com/shopclip/shopclip/configs"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode/ffmpeg"
 )
@@ -22,17 +21,8 @@ import (
 // libraries, and runs the shoppable path: a discounted product tagged into a
 // clip, approved by its creator, shown as a pop-up, bought through.
 func TestEndToEnd(t *testing.T) {
-	data := t.TempDir()
-	cfg, err := configs.Load("", []string{"SHOPCLIP_DATA=" + data, "SHOPCLIP_ADDR=127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &Main{Config: cfg, Mode: ModeUp, Logger: testLogger(t), TranscodeCommand: []string{self(t), "transcode"}}
+	m, data := bootUp(t)
 	ctx := context.Background()
-	if err := m.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	api := client{t, m.URL()}
 
 	creator := cli(t, "account", "create", "--role", "creator", "--name", "alice", "--data", data)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/configs"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
@@ -58,6 +59,23 @@ type tlogWriter struct{ t *testing.T }
 func (w tlogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// bootUp runs `shopclip up` in-process on the embedded defaults in a new
+// data directory, until the test ends.
+func bootUp(t *testing.T) (*Main, string) {
+	t.Helper()
+	data := t.TempDir()
+	cfg, err := configs.Load("", []string{"SHOPCLIP_DATA=" + data, "SHOPCLIP_ADDR=127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Mode: ModeUp, Logger: testLogger(t), TranscodeCommand: []string{self(t), "transcode"}}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, data
 }
 
 // cli runs a shopclip subcommand in-process and returns its stdout.

@@ -119,11 +119,22 @@ func playable(outDir, rel string, probe *transcode.Probe) (workers.Playable, err
 	return p, nil
 }
 
-// transcoder builds the workers' transcoder from the configuration.
-func (m *Main) transcoder() (workers.Transcoder, error) {
+// Share runs a share render in a sandboxed child process too.
+func (t runnerTranscoder) Share(ctx context.Context, job workers.ShareJob) error {
+	spec := transcode.ShareSpec{Overlays: make([]transcode.Overlay, len(job.Overlays))}
+	for i, o := range job.Overlays {
+		spec.Overlays[i] = transcode.Overlay{Image: o.Image, X: o.X, Y: o.Y, Width: o.Width, StartMS: o.StartMS, EndMS: o.EndMS}
+	}
+	_, err := t.r.Share(ctx, job.Dir, job.Input, job.Output, spec)
+	return err
+}
+
+// transcoder builds the workers' transcoder, which also renders share
+// MP4s, from the configuration.
+func (m *Main) transcoder() (runnerTranscoder, error) {
 	cfg := m.Config.Transcode.Engine()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return runnerTranscoder{}, err
 	}
 	return runnerTranscoder{&transcode.Runner{
 		Command: m.TranscodeCommand,
