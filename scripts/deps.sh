@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what shopclip needs and is missing, idempotently, on Debian 12.
-#   scripts/deps.sh          build and run: FFmpeg 5.1 dev libraries, pkg-config, gcc, redis-server
+#   scripts/deps.sh          build and run: FFmpeg 5.1 dev libraries, pkg-config, gcc, redis-server,
+#                            a CJK font for the product cards burned into share MP4s
 #   scripts/deps.sh --test   also what the tests use: PostgreSQL, the ffmpeg CLI (an independent
 #                            checker and the benchmark baseline) and a real MinIO server
 # As root it installs with apt-get (and `go install` for MinIO); otherwise it prints the exact

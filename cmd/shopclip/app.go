@@ -25,6 +25,7 @@ import (
 	"github.com/shopclip/shopclip/localredis"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
+	"github.com/shopclip/shopclip/tagging/card"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -161,6 +162,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		tc, err := m.transcoder()
 		if err != nil {
 			return err
+		}
+		if _, ok := card.FallbackFont(); !ok {
+			log.Warn("no CJK font for the product cards of share MP4s; CJK titles will show as boxes (install fonts-droid-fallback)")
 		}
 		h := &workers.Handlers{
 			Store:      m.store,
