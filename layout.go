@@ -1,5 +1,7 @@
 package shopclip
 
+import "strings"
+
 // Blob layout. Originals are private; each transcode attempt writes under its
 // own generation prefix, which becomes public only when the clip's pointer is
 // flipped to it (Store.PublishClip); overlays are small objects replaced whole.
@@ -24,6 +26,25 @@ func OverlaysKey(clipID, ext string) string { return ClipPrefix(clipID) + "overl
 // key and URLs to an old one stay immutable until it is deleted.
 func ShareKey(clipID, version string) string {
 	return ClipPrefix(clipID) + "share-" + version + ".mp4"
+}
+
+// IsShareKey reports whether key has the form of one of the clip's share
+// MP4 keys (ShareKey with a lowercase hex version).
+func IsShareKey(clipID, key string) bool {
+	v, ok := strings.CutPrefix(key, ClipPrefix(clipID)+"share-")
+	if !ok {
+		return false
+	}
+	v, ok = strings.CutSuffix(v, ".mp4")
+	if !ok || v == "" || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Well-known output names inside a generation prefix.

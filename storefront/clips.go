@@ -367,18 +367,27 @@ func decodeCursor(s string) (shopclip.FeedCursor, error) {
 	return shopclip.FeedCursor{PublishedAt: t, ID: id}, nil
 }
 
-// serveShare serves a clip's current share MP4 (by the name in its URL, so
-// an old URL stops working once a new one is rendered).
+// serveShare serves a clip's share MP4 by the name in its URL: the current
+// one, or a replaced one until the worker deletes it, a few minutes after
+// the replacement, so a viewer mid-download of the old one is not cut off.
 func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.visibleClip(r)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("file")
-	if c.ShareKey == "" || name != path.Base(c.ShareKey) {
+	key := shopclip.ClipPrefix(c.ID) + name
+	if !shopclip.IsShareKey(c.ID, key) {
 		return notFound("Share", name)
 	}
-	return s.serveObject(w, r, c.ShareKey, "public, max-age=31536000, immutable")
+	if key != c.ShareKey {
+		if _, err := s.Blobs.Stat(r.Context(), key); shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+			return notFound("Share", name)
+		} else if err != nil {
+			return err
+		}
+	}
+	return s.serveObject(w, r, key, "public, max-age=31536000, immutable")
 }
 
 // serveObject answers with the object under key: a redirect to a presigned

@@ -12,9 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -77,10 +75,12 @@ const (
 // price valid now, burned in at the tag's time and place — and records it
 // on the clip. The video segments of the HLS ladder are never touched.
 //
-// The share's blob key is named by what it shows (the generation, the card
-// images, their places and windows), so a task whose content is already
-// published is a cheap no-op, and concurrent or repeated tasks converge: a
-// render is checked against the database again before the task ends.
+// The share's blob key is named by what it shows (the generation and each
+// card's content, place and window; see planShare), so a task whose content
+// is already published is a cheap no-op, the clip:tag task can tell when the
+// share is out of date, and concurrent or repeated tasks converge: a render
+// is checked against the database again before the task ends. The task
+// also deletes replaced shares once their grace is over.
 func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
 	p, err := parsePayload(t)
 	if err != nil {
@@ -90,39 +90,37 @@ func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
 	for range 3 {
 		clip, err := h.Store.Clip(ctx, p.ClipID)
 		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
-			return nil // deleting a clip deletes its prefix, shares included
+			// A render that raced with the deletion may have uploaded
+			// after the clip's files were deleted.
+			if err := h.Blobs.DeletePrefix(ctx, shopclip.ClipPrefix(p.ClipID)); err != nil {
+				return fmt.Errorf("workers: share: clean up a deleted clip: %w", err)
+			}
+			return nil
 		} else if err != nil {
 			return fmt.Errorf("workers: share: %w", err)
 		}
 		if clip.Status != shopclip.ClipReady || !clip.HasMP4 || h.Sharer == nil {
 			return nil
 		}
-		plan, err := h.planShare(ctx, clip)
+		tl, err := tagging.BuildTimeline(ctx, h.Store, clip, h.now(), h.buyURL)
 		if err != nil {
-			return err
+			return fmt.Errorf("workers: share: %w", err)
 		}
-		if plan == nil {
-			// Nothing to burn in: no share.
-			if clip.ShareKey != "" {
-				if err := h.Store.SetClipShare(ctx, clip.ID, ""); err != nil {
-					return fmt.Errorf("workers: share: %w", err)
-				}
-			}
-			h.sweepShares(ctx, clip.ID, "", log)
-			return nil
-		}
+		plan := planShare(clip, tl.Popups)
 		if plan.key == clip.ShareKey {
 			h.sweepShares(ctx, clip.ID, plan.key, log)
 			return nil
 		}
 		start := time.Now()
-		if err := h.renderShare(ctx, clip, plan); err != nil {
-			return err
+		if plan.key != "" {
+			if err := h.renderShare(ctx, clip, plan); err != nil {
+				return err
+			}
 		}
 		if err := h.Store.SetClipShare(ctx, clip.ID, plan.key); err != nil {
 			return fmt.Errorf("workers: share: %w", err)
 		}
-		log.Info("share: rendered", "key", plan.key, "cards", len(plan.overlays), "seconds", time.Since(start).Seconds())
+		log.Info("share: updated", "key", plan.key, "cards", len(plan.popups), "seconds", time.Since(start).Seconds())
 		if h.Shares != nil && clip.ShareKey != "" {
 			// Come back to delete the replaced share once its grace is over.
 			if err := h.Shares.EnqueueShare(ctx, clip.ID, shareGrace+time.Minute); err != nil {
@@ -135,55 +133,48 @@ func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
 
 // sharePlan is what a share render of a clip burns in.
 type sharePlan struct {
-	key      string
+	key      string // "" when there is nothing to burn in
+	popups   []shopclip.Popup
 	overlays []ShareOverlay
-	images   map[string][]byte // PNG by name
+	cardPx   int // the cards' width in pixels
 }
 
-// planShare renders the cards of the clip's live pop-ups and names the
-// result; nil when there is no pop-up.
-func (h *Handlers) planShare(ctx context.Context, clip *shopclip.Clip) (*sharePlan, error) {
-	tl, err := tagging.BuildTimeline(ctx, h.Store, clip, h.now(), h.buyURL)
-	if err != nil {
-		return nil, fmt.Errorf("workers: share: %w", err)
+// planShare plans the share of clip showing popups and names it by its
+// inputs (never by rendered pixels, which depend on the fonts a worker
+// has): the render version, the generation, and each card's content, place
+// and window.
+func planShare(clip *shopclip.Clip, popups []shopclip.Popup) *sharePlan {
+	if len(popups) == 0 {
+		return &sharePlan{}
 	}
-	if len(tl.Popups) == 0 {
-		return nil, nil
-	}
-	if len(tl.Popups) > maxShareCards {
-		tl.Popups = tl.Popups[:maxShareCards] // the earliest-tagged ones
+	if len(popups) > maxShareCards {
+		popups = popups[:maxShareCards] // the earliest-tagged ones
 	}
 	frameW, frameH := mp4Size(clip)
 	frac := cardWidthPortrait
 	if frameW > frameH {
 		frac = cardWidthLandscape
 	}
-	px := max(int(math.Round(frac*float64(frameW))), 1)
-	plan := &sharePlan{images: map[string][]byte{}}
+	plan := &sharePlan{popups: popups, cardPx: max(int(math.Round(frac*float64(frameW))), 1)}
 	sum := sha256.New()
-	fmt.Fprintf(sum, "shopclip share %s\n%s\n", shareVersion, clip.Generation)
-	for i, p := range tl.Popups {
-		img, err := card.Render(p, px)
-		if err != nil {
-			return nil, fmt.Errorf("workers: share: card of tag %s: %w", p.TagID, err)
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			return nil, fmt.Errorf("workers: share: encode card: %w", err)
-		}
+	fmt.Fprintf(sum, "shopclip share %s\n%s\n%d\n", shareVersion, clip.Generation, plan.cardPx)
+	for i, p := range popups {
 		o := ShareOverlay{
 			Image: fmt.Sprintf("card-%03d.png", i),
 			X:     p.X, Y: p.Y, Width: frac,
 			StartMS: p.StartMS, EndMS: p.EndMS,
 		}
 		plan.overlays = append(plan.overlays, o)
-		plan.images[o.Image] = buf.Bytes()
-		line, _ := json.Marshal(o)
-		imgSum := sha256.Sum256(buf.Bytes())
-		fmt.Fprintf(sum, "%s %x\n", line, imgSum)
+		// What the card shows: not the links, nor the countdown's end.
+		p.BuyURL, p.SaleEndsAt, p.Product.ImageURL = "", nil, ""
+		line, _ := json.Marshal(struct {
+			O ShareOverlay
+			P shopclip.Popup
+		}{o, p})
+		sum.Write(append(line, '\n'))
 	}
 	plan.key = shopclip.ShareKey(clip.ID, hex.EncodeToString(sum.Sum(nil))[:20])
-	return plan, nil
+	return plan
 }
 
 // mp4Size is the frame size of the clip's progressive MP4: the rendition
@@ -221,9 +212,9 @@ func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *s
 	if err := h.fetchBlob(ctx, clip.OutputPrefix+shopclip.MP4File, filepath.Join(dir, in)); err != nil {
 		return err
 	}
-	for name, b := range plan.images {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			return fmt.Errorf("workers: share: write card: %w", err)
+	for i, p := range plan.popups {
+		if err := writeCard(filepath.Join(dir, plan.overlays[i].Image), p, plan.cardPx); err != nil {
+			return err
 		}
 	}
 	err = h.Sharer.Share(ctx, ShareJob{Dir: dir, Input: in, Output: out, Overlays: plan.overlays})
@@ -231,6 +222,22 @@ func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *s
 		return fmt.Errorf("workers: share: render: %w", err)
 	}
 	return h.putFile(ctx, filepath.Join(dir, out), plan.key)
+}
+
+// writeCard renders the card of p, px wide, as a PNG file.
+func writeCard(path string, p shopclip.Popup, px int) error {
+	img, err := card.Render(p, px)
+	if err != nil {
+		return fmt.Errorf("workers: share: card of tag %s: %w", p.TagID, err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return fmt.Errorf("workers: share: encode card: %w", err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("workers: share: write card: %w", err)
+	}
+	return nil
 }
 
 // fetchBlob copies the object under key to the new file at dst: a hard link
@@ -267,20 +274,33 @@ func (h *Handlers) download(ctx context.Context, key, dst string, w io.Writer) (
 	return n, nil
 }
 
-// sweepShares deletes the clip's share MP4s other than keep that were
-// replaced more than shareGrace ago (or, for one never recorded, uploaded
-// that long ago): viewers mid-download of a just-replaced share, and a
-// concurrent render about to record its upload, are left alone.
+// sweepShares deletes the clip's share MP4s other than keep once they have
+// been replaced for shareGrace, so that a viewer mid-download of a replaced
+// share is not cut off. A share older than keep was replaced when keep was
+// uploaded; one newer than keep (a concurrent render about to record it, or
+// one whose recording was lost) is left alone until it is shareGrace old.
 func (h *Handlers) sweepShares(ctx context.Context, clipID, keep string, log *slog.Logger) {
 	objs, err := h.Blobs.List(ctx, shopclip.ClipPrefix(clipID))
 	if err != nil {
 		log.Warn("share: list old shares", "err", err)
 		return
 	}
+	var replacedAt time.Time // when keep was uploaded; zero without keep
 	for _, o := range objs {
-		name := path.Base(o.Key)
-		if o.Key == keep || path.Dir(o.Key)+"/" != shopclip.ClipPrefix(clipID) ||
-			!strings.HasPrefix(name, "share-") || h.now().Sub(o.ModTime) < shareGrace {
+		if o.Key == keep {
+			replacedAt = o.ModTime
+		}
+	}
+	now := h.now()
+	for _, o := range objs {
+		if o.Key == keep || !shopclip.IsShareKey(clipID, o.Key) {
+			continue
+		}
+		since := o.ModTime
+		if !replacedAt.IsZero() && !o.ModTime.After(replacedAt) {
+			since = replacedAt
+		}
+		if now.Sub(since) < shareGrace {
 			continue
 		}
 		if err := h.Blobs.Delete(ctx, o.Key); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -138,6 +139,26 @@ func TestShareTask(t *testing.T) {
 		t.Errorf("unchanged clip re-rendered: key %q → %q, %d renders", first.ShareKey, got.ShareKey, sharer.calls())
 	}
 
+	// The timeline is stored but the share's enqueue was lost: the next tag
+	// task sees the share is out of date and enqueues it again.
+	tagTask := asynq.NewTask(workers.TypeTag, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	h.store.SetClipShare(ctx, c.ID, "")
+	before, _ = h.insp.ListPendingTasks(workers.QueueShare)
+	if err := h.handle.HandleTag(ctx, tagTask); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := h.insp.ListPendingTasks(workers.QueueShare); len(after) != len(before)+1 {
+		t.Errorf("clip:share tasks %d → %d for an out-of-date share, want one more", len(before), len(after))
+	}
+	h.store.SetClipShare(ctx, c.ID, first.ShareKey)
+	before, _ = h.insp.ListPendingTasks(workers.QueueShare)
+	if err := h.handle.HandleTag(ctx, tagTask); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := h.insp.ListPendingTasks(workers.QueueShare); len(after) != len(before) {
+		t.Errorf("clip:share tasks %d → %d for an up-to-date share, want none", len(before), len(after))
+	}
+
 	// A discount changes the card: a new share under a new key; the old one
 	// stays for viewers mid-download until its grace is over.
 	h.store.CreateDiscount(ctx, &shopclip.Discount{ID: shopclip.NewID(shopclip.PrefixDiscount), ProductID: p.ID, Kind: shopclip.DiscountPercent, PercentOff: 20, StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour)})
@@ -166,5 +187,14 @@ func TestShareTask(t *testing.T) {
 	h.store.SetTagStatus(ctx, tag.ID, shopclip.TagRejected)
 	if got := share(); got.ShareKey != "" {
 		t.Errorf("share of a clip whose only tag is rejected: %q", got.ShareKey)
+	}
+
+	// A render that raced with the clip's deletion leaves nothing behind.
+	stray := shopclip.ShareKey(c.ID, "0123456789abcdef0123")
+	h.blobs.Put(ctx, stray, strings.NewReader("late"), 4, blob.PutOptions{})
+	h.store.DeleteClip(ctx, c.ID)
+	share0 := h.handle.HandleShare(ctx, task)
+	if objs, _ := h.blobs.List(ctx, shopclip.ClipPrefix(c.ID)); share0 != nil || len(objs) != 0 {
+		t.Errorf("after the clip's deletion: %v, %d objects left", share0, len(objs))
 	}
 }

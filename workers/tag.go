@@ -31,7 +31,6 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 	// What is stored already: when it matches the database, the task has
 	// nothing to write (tasks come in bursts, several per change).
 	stored := h.readOverlay(ctx, p.ClipID)
-	changed := false
 	for range 5 {
 		clip, err := h.Store.Clip(ctx, p.ClipID)
 		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
@@ -54,8 +53,10 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
 			}
 			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
-			stale := changed || (clip.ShareKey == "") != (len(tl.Popups) == 0)
-			if h.Shares != nil && h.Sharer != nil && clip.HasMP4 && stale {
+			// The share is out of date when it was made from other
+			// pop-ups (its key names what it shows).
+			stale := planShare(clip, tl.Popups).key != clip.ShareKey
+			if h.Shares != nil && h.Sharer != nil && clip.HasMP4 && clip.Status == shopclip.ClipReady && stale {
 				if err := h.Shares.EnqueueShare(ctx, clip.ID, 0); err != nil {
 					// The pop-ups are right; the share MP4 catches up
 					// with the next change.
@@ -74,7 +75,7 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 		if err := h.putOverlay(ctx, clip.ID, "vtt", vtt); err != nil {
 			return err
 		}
-		stored, changed = vtt, true
+		stored = vtt
 	}
 	return fmt.Errorf("workers: tag: clip %s keeps changing; will retry", p.ClipID)
 }
