@@ -39,6 +39,11 @@ type Event struct {
 	At          time.Time `json:"at"`
 }
 
+// MaxPurchaseMinor bounds the amount of one reported purchase (one order
+// line), in minor units: MaxPriceMinor, far above any real order, which
+// keeps revenue sums far from overflowing int64.
+const MaxPurchaseMinor = MaxPriceMinor
+
 // AttributionWindow is how long after a click on a tag a purchase of its
 // product in the same session is credited to that tag.
 const AttributionWindow = 24 * time.Hour
@@ -73,6 +78,9 @@ func ValidOrderID(s string) bool {
 
 // TagStats is the funnel of one tag: how often its pop-up was seen and
 // clicked, and what it sold (purchases attributed to a click on it).
+// Purchases counts them all; RevenueMinor sums only the purchases paid in
+// Currency, the product's currency when the stats are read (a product whose
+// currency changed keeps its earlier sales in the count, not in the sum).
 type TagStats struct {
 	TagID        string  `json:"tag_id"`
 	ClipID       string  `json:"clip_id"`

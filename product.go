@@ -61,6 +61,9 @@ const (
 	MaxURLLen        = 2048
 	MaxPriceMinor    = 1_000_000_000_000 // far above any real price; keeps arithmetic exact
 	MaxCouponCodeLen = 64
+	// MaxOpenDiscounts bounds the discounts of a product that have not
+	// ended: pricing a pop-up looks at each of them on every request.
+	MaxOpenDiscounts = 100
 )
 
 // Validate reports whether p's fields make sense, with a message a brand

@@ -70,13 +70,17 @@ type Store interface {
 	UpdateProduct(ctx context.Context, p *Product) error
 	// BrandProducts returns a brand's products, newest first.
 	BrandProducts(ctx context.Context, brandID string, limit int) ([]*Product, error)
-	// CreateDiscount records d, which must have an ID and a ProductID.
+	// CreateDiscount records d, which must have an ID and a ProductID. A
+	// product holds at most MaxOpenDiscounts discounts that have not ended;
+	// one more is an ECONFLICT.
 	CreateDiscount(ctx context.Context, d *Discount) error
 	// ProductDiscounts returns a product's discounts, oldest first.
 	ProductDiscounts(ctx context.Context, productID string) ([]*Discount, error)
 	// ProductPriceHistory returns a product's list prices, oldest first: the
-	// price it was created with and every change of price or currency.
-	ProductPriceHistory(ctx context.Context, productID string) ([]PricePoint, error)
+	// price it was created with and every change of price or currency, from
+	// since on: the last point starting at or before since (the price in
+	// force at since) and the points after it; all for the zero time.
+	ProductPriceHistory(ctx context.Context, productID string, since time.Time) ([]PricePoint, error)
 
 	// CreateTag records t, which must have an ID, a ClipID, a ProductID, a
 	// BrandID and a Status.
@@ -107,9 +111,9 @@ type Store interface {
 	// recorded.
 	RecordEvent(ctx context.Context, e *Event, dedupeKey string) (*Event, bool, error)
 	// LastClick returns the latest click in a session on a tag of a product
-	// at or after since (ENOTFOUND when none): what a purchase is
-	// attributed to.
-	LastClick(ctx context.Context, sessionID, productID string, since time.Time) (*Event, error)
+	// at or after since and at or before until (ENOTFOUND when none): what a
+	// purchase made at until is attributed to.
+	LastClick(ctx context.Context, sessionID, productID string, since, until time.Time) (*Event, error)
 	// ClipViews counts the views of a clip.
 	ClipViews(ctx context.Context, clipID string) (int64, error)
 	// TagStats returns the funnel of every tag of a clip, or of a product

@@ -64,13 +64,14 @@ func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey stri
 }
 
 // LastClick returns the latest click in session on a tag of product at or
-// after since (ENOTFOUND when there is none): the click a purchase is
-// attributed to.
-func (db *DB) LastClick(ctx context.Context, sessionID, productID string, since time.Time) (*shopclip.Event, error) {
+// after since and at or before until (ENOTFOUND when there is none): the
+// click a purchase made at until is attributed to. A click after the
+// purchase never hides an earlier one that led to it.
+func (db *DB) LastClick(ctx context.Context, sessionID, productID string, since, until time.Time) (*shopclip.Event, error) {
 	const op = "last click"
 	e, err := scanEvent(db.queryRow(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE session_id = ? AND product_id = ? AND type = ? AND tag_id <> '' AND at >= ?
-		ORDER BY at DESC, id DESC LIMIT 1`, sessionID, productID, string(shopclip.EventClick), db.ts(since)))
+		WHERE session_id = ? AND product_id = ? AND type = ? AND tag_id <> '' AND at >= ? AND at <= ?
+		ORDER BY at DESC, id DESC LIMIT 1`, sessionID, productID, string(shopclip.EventClick), db.ts(since), db.ts(until)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "Click")
 	} else if err != nil {
@@ -91,6 +92,9 @@ func (db *DB) ClipViews(ctx context.Context, clipID string) (int64, error) {
 
 // TagStats returns the funnel of every tag of the clip clipID, or of the
 // product productID when clipID is empty, ordered by clip, start, ID.
+// Purchases counts every purchase attributed to a tag; RevenueMinor sums
+// only those paid in the product's current currency (Currency), since
+// amounts in different currencies cannot be added.
 func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopclip.TagStats, error) {
 	const op = "tag stats"
 	where, arg := `t.clip_id = ?`, clipID
@@ -101,7 +105,7 @@ func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopcli
 		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'popup_impression'),
 		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'popup_click'),
 		(SELECT count(*) FROM events e WHERE e.tag_id = t.id AND e.type = 'purchase'),
-		(SELECT coalesce(sum(e.amount_minor), 0) FROM events e WHERE e.tag_id = t.id AND e.type = 'purchase')
+		(SELECT coalesce(sum(e.amount_minor), 0) FROM events e WHERE e.tag_id = t.id AND e.type = 'purchase' AND e.currency = p.currency)
 		FROM tags t JOIN products p ON p.id = t.product_id
 		WHERE `+where+` ORDER BY t.clip_id, t.start_ms, t.id`, arg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shopclip/shopclip"
 )
@@ -103,7 +104,9 @@ func (db *DB) BrandProducts(ctx context.Context, brandID string, limit int) ([]*
 
 // CreateDiscount records d, which must have an ID, a ProductID and a known
 // Kind, and sets d.CreatedAt; d.StartsAt and d.EndsAt are stored (and set) in
-// UTC, rounded to microseconds.
+// UTC, rounded to microseconds. A product already holding
+// shopclip.MaxOpenDiscounts discounts that have not ended gets no more
+// (ECONFLICT); concurrent creations may overshoot the cap by a few.
 func (db *DB) CreateDiscount(ctx context.Context, d *shopclip.Discount) error {
 	const op = "create discount"
 	switch {
@@ -119,8 +122,16 @@ func (db *DB) CreateDiscount(ctx context.Context, d *shopclip.Discount) error {
 		return invalid(op, "Amount off must not be negative.")
 	}
 	now := db.now()
+	var open int
+	err := db.queryRow(ctx, `SELECT count(*) FROM discounts WHERE product_id = ? AND ends_at > ?`, d.ProductID, db.ts(now)).Scan(&open)
+	if err != nil {
+		return db.fail(op, "Discount", err)
+	} else if open >= shopclip.MaxOpenDiscounts {
+		return fmt.Errorf("store: %s: %w", op, shopclip.Errorf(shopclip.ECONFLICT,
+			"The product already has %d discounts that have not ended, the most it may hold; wait for one to end before adding another.", open))
+	}
 	starts, ends := roundTime(d.StartsAt), roundTime(d.EndsAt)
-	_, err := db.exec(ctx, `INSERT INTO discounts (id, product_id, kind, percent_off, amount_off_minor,
+	_, err = db.exec(ctx, `INSERT INTO discounts (id, product_id, kind, percent_off, amount_off_minor,
 		starts_at, ends_at, coupon_code, flash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ProductID, string(d.Kind), d.PercentOff, d.AmountOffMinor,
 		db.ts(starts), db.ts(ends), d.CouponCode, d.Flash, db.ts(now))
@@ -161,12 +172,16 @@ func (db *DB) ProductDiscounts(ctx context.Context, productID string) ([]*shopcl
 
 // ProductPriceHistory returns a product's list prices, oldest first: the
 // price it was created with and every change of price or currency since
-// (recorded by triggers in the same statement as the change). An unknown
-// product has none.
-func (db *DB) ProductPriceHistory(ctx context.Context, productID string) ([]shopclip.PricePoint, error) {
+// (recorded by triggers in the same statement as the change), limited to the
+// last point starting at or before since (the price in force at since) and
+// the points after it. The zero since returns them all. An unknown product
+// has none.
+func (db *DB) ProductPriceHistory(ctx context.Context, productID string, since time.Time) ([]shopclip.PricePoint, error) {
 	const op = "product price history"
 	rows, err := db.query(ctx, `SELECT price_minor, currency, starts_at FROM price_history
-		WHERE product_id = ? ORDER BY starts_at, id`, productID)
+		WHERE product_id = ? AND (starts_at > ? OR id = (SELECT id FROM price_history
+			WHERE product_id = ? AND starts_at <= ? ORDER BY starts_at DESC, id DESC LIMIT 1))
+		ORDER BY starts_at, id`, productID, db.ts(since), productID, db.ts(since))
 	if err != nil {
 		return nil, db.fail(op, "Product", err)
 	}

@@ -61,6 +61,9 @@ func newEnv(t *testing.T) *env {
 
 	e := &env{t: t, store: db, blobs: blobs, inspector: insp, keys: map[string]string{}, accounts: map[string]*shopclip.Account{},
 		now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	// The store stamps CreatedAt by the same clock the server prices by:
+	// price honesty compares a discount's creation with its window.
+	db.Now = func() time.Time { return e.now }
 	e.api = &storefront.Server{
 		Store:          db,
 		Blobs:          blobs,

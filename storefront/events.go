@@ -32,7 +32,7 @@ type eventResult struct {
 // postEvent records a viewer's view, pop-up impression or pop-up click, or a
 // brand's purchase. Viewer events are deduplicated per session (a view per
 // clip and an impression per tag a day, a click per tag an hour) and
-// rate-limited per address; purchases are idempotent per order and
+// rate-limited per address; purchases are idempotent per order line and
 // attributed to the last click on one of the product's tags in the same
 // session within 24 hours.
 func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
@@ -97,7 +97,17 @@ func clickKey(session, tagID string, at time.Time) string {
 	return fmt.Sprintf("click:%s:%s:%s", session, tagID, at.UTC().Format("2006-01-02T15"))
 }
 
-// postPurchase records a purchase a brand reports, once per order.
+// purchaseKey deduplicates purchases: one per order line, the product of an
+// order of a brand. An order of several of the brand's products is reported
+// once per product. Migration 0003 rewrote the keys of earlier purchases
+// (once per order) to this form.
+func purchaseKey(brandID, orderID, productID string) string {
+	return "purchase:" + brandID + ":" + orderID + ":" + productID
+}
+
+// postPurchase records a purchase a brand reports, once per order line (a
+// product of an order): a repeat with the same amount is a replay (200), one
+// with another amount a conflict (409).
 func (s *Server) postPurchase(w http.ResponseWriter, r *http.Request, in eventInput) error {
 	acct := account(r)
 	if acct == nil {
@@ -120,8 +130,8 @@ func (s *Server) postPurchase(w http.ResponseWriter, r *http.Request, in eventIn
 	} else if err != nil {
 		return err
 	}
-	if in.AmountMinor <= 0 || in.AmountMinor > shopclip.MaxPriceMinor*1000 {
-		return shopclip.Errorf(shopclip.EINVALID, "amount_minor must be the positive amount paid, in minor units.")
+	if in.AmountMinor <= 0 || in.AmountMinor > shopclip.MaxPurchaseMinor {
+		return shopclip.Errorf(shopclip.EINVALID, "amount_minor must be the positive amount paid, in minor units, at most %d.", int64(shopclip.MaxPurchaseMinor))
 	}
 	if in.Currency != p.Currency {
 		return shopclip.Errorf(shopclip.EINVALID, "currency must be the product's, %s.", p.Currency)
@@ -137,20 +147,20 @@ func (s *Server) postPurchase(w http.ResponseWriter, r *http.Request, in eventIn
 	e := &shopclip.Event{ID: shopclip.NewID(prefixEvent), Type: shopclip.EventPurchase, SessionID: in.SessionID,
 		ProductID: p.ID, BrandID: p.BrandID, OrderID: in.OrderID, AmountMinor: in.AmountMinor, Currency: in.Currency, At: at}
 	if in.SessionID != "" {
-		click, err := s.Store.LastClick(r.Context(), in.SessionID, p.ID, at.Add(-shopclip.AttributionWindow))
+		click, err := s.Store.LastClick(r.Context(), in.SessionID, p.ID, at.Add(-shopclip.AttributionWindow), at)
 		switch {
-		case err == nil && !click.At.After(at):
+		case err == nil:
 			e.ClipID, e.TagID = click.ClipID, click.TagID
 		case err != nil && shopclip.ErrorCode(err) != shopclip.ENOTFOUND:
 			return err
 		}
 	}
-	stored, created, err := s.Store.RecordEvent(r.Context(), e, "purchase:"+p.BrandID+":"+in.OrderID)
+	stored, created, err := s.Store.RecordEvent(r.Context(), e, purchaseKey(p.BrandID, in.OrderID, p.ID))
 	if err != nil {
 		return err
 	}
 	if !created && (stored.ProductID != e.ProductID || stored.AmountMinor != e.AmountMinor || stored.Currency != e.Currency) {
-		return shopclip.Errorf(shopclip.ECONFLICT, "Order %s was already reported with another product or amount.", in.OrderID)
+		return shopclip.Errorf(shopclip.ECONFLICT, "Order %s was already reported for product %s with another amount.", in.OrderID, p.ID)
 	}
 	status := http.StatusCreated
 	if !created {

@@ -3,6 +3,7 @@ package storefront_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -311,4 +312,120 @@ func TestEventsAreRateLimited(t *testing.T) {
 		t.Errorf("views = %d, want the %d accepted", views, 150-limited)
 	}
 	_ = strings.TrimSpace
+}
+
+// TestPurchaseAttributionAndOrderLines: a purchase is attributed to the last
+// click before it, an order records one purchase per product, and amounts
+// are capped.
+func TestPurchaseAttributionAndOrderLines(t *testing.T) {
+	e := newEnv(t)
+	clip, p, tag := e.tagged()
+	var tag2 shopclip.Tag
+	e.do("acme", "POST", "/v1/clips/"+clip.ID+"/tags", map[string]any{"product_id": p.ID, "start_ms": 7000, "end_ms": 9000, "x": 0.2, "y": 0.2}).json(t, &tag2)
+	if resp := e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+tag2.ID+"/approve", nil); resp.Status != 200 {
+		t.Fatalf("approve: %d %s", resp.Status, resp.Body)
+	}
+	var p2 shopclip.Product
+	resp := e.do("acme", "POST", "/v1/products", map[string]any{"sku": "SKU-2", "title": "Sock", "currency": "USD", "price_minor": 900,
+		"url": "https://shop.example.com/p/2"})
+	if resp.Status != 201 {
+		t.Fatalf("create product: %d %s", resp.Status, resp.Body)
+	}
+	resp.json(t, &p2)
+	session := "session-attr-1"
+	purchase := func(order, productID string, amount int64, at time.Time) (response, shopclip.Event) {
+		t.Helper()
+		resp := e.do("acme", "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session, "product_id": productID,
+			"order_id": order, "amount_minor": amount, "currency": "USD", "at": at.Format(time.RFC3339)})
+		var got struct{ Event shopclip.Event }
+		if resp.Status < 300 {
+			resp.json(t, &got)
+		}
+		return resp, got.Event
+	}
+
+	// Click at 10:00, purchase at 10:05 reported after a click at 11:00.
+	start := e.now
+	if resp := e.do("", "GET", shopclip.BuyPath(tag.ID)+"?session="+session, nil); resp.Status != 302 {
+		t.Fatalf("buy: %d", resp.Status)
+	}
+	e.now = start.Add(time.Hour)
+	if resp := e.do("", "GET", shopclip.BuyPath(tag2.ID)+"?session="+session, nil); resp.Status != 302 {
+		t.Fatalf("buy: %d", resp.Status)
+	}
+	e.now = start.Add(90 * time.Minute)
+	resp, ev := purchase("ORD-1", p.ID, 19900, start.Add(5*time.Minute))
+	if resp.Status != 201 || ev.TagID != tag.ID {
+		t.Errorf("purchase at 10:05: %d, attributed to %q, want %q (the 10:00 click): %s", resp.Status, ev.TagID, tag.ID, resp.Body)
+	}
+
+	// One order, two of the brand's products: two lines.
+	if resp, _ := purchase("ORD-1", p2.ID, 900, start.Add(5*time.Minute)); resp.Status != 201 {
+		t.Errorf("second line of the order: %d %s", resp.Status, resp.Body)
+	}
+	if resp, _ := purchase("ORD-1", p2.ID, 900, start.Add(5*time.Minute)); resp.Status != 200 {
+		t.Errorf("replayed line: %d %s", resp.Status, resp.Body)
+	}
+	if resp, _ := purchase("ORD-1", p2.ID, 1800, start.Add(5*time.Minute)); resp.Status != 409 {
+		t.Errorf("same line, other amount: %d %s", resp.Status, resp.Body)
+	}
+
+	// Amounts: up to shopclip.MaxPurchaseMinor.
+	for _, tt := range []struct {
+		name   string
+		amount int64
+		status int
+	}{
+		{"at the cap", shopclip.MaxPurchaseMinor, 201},
+		{"above the cap", shopclip.MaxPurchaseMinor + 1, 400},
+		{"near overflow", math.MaxInt64, 400},
+		{"zero", 0, 400},
+	} {
+		if resp, _ := purchase("ORD-"+strings.ReplaceAll(tt.name, " ", "-"), p.ID, tt.amount, e.now); resp.Status != tt.status {
+			t.Errorf("%s: %d, want %d: %s", tt.name, resp.Status, tt.status, resp.Body)
+		}
+	}
+}
+
+// TestBuyCarriesSession: with a session, the buy redirect hands it (and the
+// tag) to the brand's store; without one the product URL is unchanged.
+func TestBuyCarriesSession(t *testing.T) {
+	e := newEnv(t)
+	_, p, tag := e.tagged()
+	const productURL = "https://shop.example.com/p/1?color=red&size=42#reviews"
+	if resp := e.do("acme", "PATCH", "/v1/products/"+p.ID, map[string]any{"url": productURL}); resp.Status != 200 {
+		t.Fatalf("patch: %d %s", resp.Status, resp.Body)
+	}
+	for _, tt := range []struct {
+		name, query, want string
+	}{
+		{"no session", "", productURL},
+		{"invalid session", "?session=x", productURL},
+		{"session", "?session=sess-1234_AB", "https://shop.example.com/p/1?color=red&size=42&sc_session=sess-1234_AB&sc_tag=" + tag.ID + "#reviews"},
+	} {
+		resp := e.do("", "GET", shopclip.BuyPath(tag.ID)+tt.query, nil)
+		if got := resp.Header.Get("Location"); resp.Status != 302 || got != tt.want {
+			t.Errorf("%s: %d Location %q, want %q", tt.name, resp.Status, got, tt.want)
+		}
+	}
+}
+
+// TestDiscountCapOverHTTP: a product holds at most MaxOpenDiscounts
+// discounts that have not ended.
+func TestDiscountCapOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	_, p, _ := e.tagged()
+	for i := range shopclip.MaxOpenDiscounts {
+		if resp := e.discount("acme", p.ID, map[string]any{"kind": "percent", "percent_off": 10}); resp.Status != 201 {
+			t.Fatalf("discount %d: %d %s", i, resp.Status, resp.Body)
+		}
+	}
+	resp := e.discount("acme", p.ID, map[string]any{"kind": "percent", "percent_off": 10})
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	resp.json(t, &body)
+	if resp.Status != 409 || body.Error.Code != shopclip.ECONFLICT || !strings.Contains(body.Error.Message, "100") {
+		t.Errorf("one discount too many: %d %s", resp.Status, resp.Body)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/shopclip/shopclip"
@@ -208,6 +209,12 @@ func (s *Server) overlaysVTT(w http.ResponseWriter, r *http.Request) error {
 // buy redirects a viewer to the product's store and counts the click. A
 // player passes its session (?session=…) so the click can be deduplicated
 // with the one it reports and a later purchase attributed to it.
+//
+// With a valid session, the redirect carries it to the brand's store as the
+// query parameters sc_session (the session) and sc_tag (the tag clicked),
+// added to the product URL's own query (its fragment is kept): the store
+// keeps sc_session and reports the purchase with it as session_id. Without
+// one, the redirect goes to the product URL unchanged.
 func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(w, r, s.buyLimiter); err != nil {
 		return err
@@ -247,6 +254,25 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.clicks.Add(1)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	http.Redirect(w, r, p.URL, http.StatusFound)
+	http.Redirect(w, r, storeURL(p.URL, session, t.ID), http.StatusFound)
 	return nil
+}
+
+// storeURL is the product URL a buy redirect goes to: productURL with
+// sc_session and sc_tag added to its query when there is a session.
+func storeURL(productURL, session, tagID string) string {
+	if session == "" {
+		return productURL
+	}
+	u, err := url.Parse(productURL)
+	if err != nil {
+		return productURL // validated when stored; never expected
+	}
+	// Appended, so the store's own query stays byte for byte as it was.
+	add := url.Values{"sc_session": {session}, "sc_tag": {tagID}}.Encode()
+	if u.RawQuery != "" {
+		add = u.RawQuery + "&" + add
+	}
+	u.RawQuery, u.ForceQuery = add, false
+	return u.String()
 }

@@ -52,8 +52,15 @@ func Popups(tags []*shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopc
 			BuyURL: buyURL(t),
 		}
 		if d := price.Discount; d != nil {
-			ends := d.EndsAt
-			popup.SaleEndsAt, popup.Flash, popup.CouponCode = &ends, d.Flash, d.CouponCode
+			// The sale price is shown whenever a discount applies, so is the
+			// coupon that gets it. Urgency (a countdown, a flash badge) only
+			// goes with an honest reduction: a sale PriceAt does not label
+			// must not pressure the viewer either.
+			popup.CouponCode = d.CouponCode
+			if price.Label != "" {
+				ends := d.EndsAt
+				popup.SaleEndsAt, popup.Flash = &ends, d.Flash
+			}
 		}
 		popups = append(popups, popup)
 	}
@@ -119,11 +126,26 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 		if err != nil {
 			return nil, err
 		}
-		hist, err := st.ProductPriceHistory(ctx, p.ID)
+		hist, err := priceHistory(ctx, st, p, ds, now)
 		if err != nil {
 			return nil, err
 		}
 		cat.Products[p.ID], cat.Discounts[p.ID], cat.History[p.ID] = p, ds, hist
 	}
 	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL)}, nil
+}
+
+// priceHistory loads only the part of p's price history that PriceAt needs
+// at now (see HistorySince): nil when no discount applies, else the points of
+// the HonestyWindow before the sale's anchor and the one before them, so a
+// product's long history is never read whole on a public request.
+func priceHistory(ctx context.Context, st shopclip.Store, p *shopclip.Product, ds []*shopclip.Discount, now time.Time) ([]shopclip.PricePoint, error) {
+	if d, _ := bestDiscount(p.PriceMinor, ds, now); d == nil {
+		return nil, nil
+	}
+	recent, err := st.ProductPriceHistory(ctx, p.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	return st.ProductPriceHistory(ctx, p.ID, HistorySince(p, ds, recent, now))
 }

@@ -6,6 +6,7 @@ package tagging
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,17 +35,23 @@ type Price struct {
 //
 // Price honesty: a sale is labelled, and a "was" price shown, only when its
 // price is below the reference price: the lowest price the product actually
-// sold at in the 30 days before the sale started (list prices from the
-// history, less the discounts then active). A brand that raises its price
-// before a sale gets the sale price applied but no label.
+// sold at in the 30 days before the sale's anchor (list prices from the
+// history, less the discounts then in effect). The anchor is the latest of
+// the sale's start, its creation and the last change of the list price (see
+// HonestyAnchor), so neither a backdated start nor a raise during a long
+// sale makes a label. A brand that raises its price before a sale gets the
+// sale price applied but no label.
+//
+// history needs only the points from HistorySince on (the one in force then
+// and those after); older points do not change the result.
 func PriceAt(p *shopclip.Product, discounts []*shopclip.Discount, history []shopclip.PricePoint, now time.Time) Price {
 	price := Price{Currency: p.Currency, PriceMinor: p.PriceMinor, SalePriceMinor: p.PriceMinor}
-	d, sale := bestDiscount(p.PriceMinor, discounts, now, "")
+	d, sale := bestDiscount(p.PriceMinor, discounts, now)
 	if d == nil {
 		return price
 	}
 	price.SalePriceMinor, price.Discount = sale, d
-	ref := referencePrice(p, discounts, history, d)
+	ref := referencePrice(p, discounts, history, d, now)
 	if sale < ref {
 		price.WasPriceMinor = ref
 		price.Label = honestLabel(d, ref, sale, p.Currency)
@@ -52,13 +59,13 @@ func PriceAt(p *shopclip.Product, discounts []*shopclip.Discount, history []shop
 	return price
 }
 
-// bestDiscount returns the discount active at t (other than the one with ID
-// skip) that gives list the lowest price, and that price.
-func bestDiscount(list int64, discounts []*shopclip.Discount, t time.Time, skip string) (*shopclip.Discount, int64) {
+// bestDiscount returns the discount active at t that gives list the lowest
+// price, and that price.
+func bestDiscount(list int64, discounts []*shopclip.Discount, t time.Time) (*shopclip.Discount, int64) {
 	var best *shopclip.Discount
 	bestSale := list
 	for _, d := range discounts {
-		if d.ID == skip && skip != "" || !d.ActiveAt(t) {
+		if !d.ActiveAt(t) {
 			continue
 		}
 		sale, ok := salePrice(list, d)
@@ -70,10 +77,26 @@ func bestDiscount(list int64, discounts []*shopclip.Discount, t time.Time, skip 
 }
 
 // referencePrice is the lowest price p sold at during the HonestyWindow
-// before d started: list prices from history (in p's current currency), less
-// the best other discount active at each moment.
-func referencePrice(p *shopclip.Product, discounts []*shopclip.Discount, history []shopclip.PricePoint, d *shopclip.Discount) int64 {
-	from, to := d.StartsAt.Add(-shopclip.HonestyWindow), d.StartsAt
+// before the anchor of d (see HonestyAnchor): list prices from history (in
+// p's current currency), less the best discount in effect at each moment.
+//
+// A discount counts from when it was really in effect, the later of its
+// StartsAt and its CreatedAt: a backdated discount never lowered a price in
+// the past. d itself counts too: when the anchor is a list-price change
+// during d, the buyers of the window paid d's price.
+//
+// Cost: O(H + D + I log I + I·A) for H history points, D discounts, I sampled
+// instants (at most H + 2D) and A discounts overlapping the window.
+func referencePrice(p *shopclip.Product, discounts []*shopclip.Discount, history []shopclip.PricePoint, d *shopclip.Discount, now time.Time) int64 {
+	to := HonestyAnchor(d, history, now)
+	from := to.Add(-shopclip.HonestyWindow)
+	// Only discounts in effect at some moment of [from, to) matter.
+	var live []*shopclip.Discount
+	for _, o := range discounts {
+		if effectiveStart(o).Before(to) && o.EndsAt.After(from) {
+			live = append(live, o)
+		}
+	}
 	// The effective price only changes when a list price or a discount
 	// starts or ends: sample the window's start and those moments.
 	instants := []time.Time{from}
@@ -82,20 +105,41 @@ func referencePrice(p *shopclip.Product, discounts []*shopclip.Discount, history
 			instants = append(instants, h.StartsAt)
 		}
 	}
-	for _, o := range discounts {
-		for _, t := range []time.Time{o.StartsAt, o.EndsAt} {
+	for _, o := range live {
+		for _, t := range []time.Time{effectiveStart(o), o.EndsAt} {
 			if t.After(from) && t.Before(to) {
 				instants = append(instants, t)
 			}
 		}
 	}
+	slices.SortFunc(instants, time.Time.Compare)
 	ref := int64(-1)
+	i := 0 // history[i] is the list price at the current instant
 	for _, t := range instants {
-		list, ok := listPriceAt(p, history, t)
-		if !ok {
-			continue
+		for i+1 < len(history) && !history[i+1].StartsAt.After(t) {
+			i++
 		}
-		_, eff := bestDiscount(list, discounts, t, d.ID)
+		list, currency := p.PriceMinor, p.Currency
+		if len(history) > 0 {
+			// Before the first point, the first point's price is taken: it
+			// is what the product was listed at.
+			list, currency = history[i].PriceMinor, history[i].Currency
+		}
+		if currency != p.Currency {
+			continue // incomparable
+		}
+		eff := list
+		listed := len(history) == 0 || !t.Before(history[0].StartsAt)
+		for _, o := range live {
+			if !listed {
+				break // no discount applied before the product was listed
+			}
+			if !t.Before(effectiveStart(o)) && t.Before(o.EndsAt) {
+				if sale, ok := salePrice(list, o); ok && sale < eff {
+					eff = sale
+				}
+			}
+		}
 		if ref < 0 || eff < ref {
 			ref = eff
 		}
@@ -106,21 +150,44 @@ func referencePrice(p *shopclip.Product, discounts []*shopclip.Discount, history
 	return ref
 }
 
-// listPriceAt returns the list price at t from history, false when it was in
-// another currency than p's (incomparable). Before the first point, the
-// first point's price is taken: it is what the product was listed at.
-func listPriceAt(p *shopclip.Product, history []shopclip.PricePoint, t time.Time) (int64, bool) {
-	if len(history) == 0 {
-		return p.PriceMinor, true
+// HistorySince is how far back PriceAt needs p's price history at now: the
+// last point starting at or before the returned time and the points after
+// it. recent must hold at least the last point at or before now (the
+// store's history since now gives it). The zero time means no history is needed:
+// no discount applies.
+func HistorySince(p *shopclip.Product, discounts []*shopclip.Discount, recent []shopclip.PricePoint, now time.Time) time.Time {
+	d, _ := bestDiscount(p.PriceMinor, discounts, now)
+	if d == nil {
+		return time.Time{}
 	}
-	pt := history[0]
-	for _, h := range history {
-		if h.StartsAt.After(t) {
+	return HonestyAnchor(d, recent, now).Add(-shopclip.HonestyWindow)
+}
+
+// HonestyAnchor is the moment whose preceding HonestyWindow gives d's
+// reference price: the latest of d's StartsAt, its CreatedAt (a brand may
+// backdate StartsAt) and the time the list price in force at now took effect
+// (a sale whose list price was raised later is judged against the prices
+// before the raise). history is oldest first.
+func HonestyAnchor(d *shopclip.Discount, history []shopclip.PricePoint, now time.Time) time.Time {
+	anchor := effectiveStart(d)
+	for i := len(history) - 1; i >= 0; i-- {
+		if !history[i].StartsAt.After(now) {
+			if history[i].StartsAt.After(anchor) {
+				anchor = history[i].StartsAt
+			}
 			break
 		}
-		pt = h
 	}
-	return pt.PriceMinor, pt.Currency == p.Currency
+	return anchor
+}
+
+// effectiveStart is when d really took effect: the later of its StartsAt and
+// its CreatedAt (zero when unknown).
+func effectiveStart(d *shopclip.Discount) time.Time {
+	if d.CreatedAt.After(d.StartsAt) {
+		return d.CreatedAt
+	}
+	return d.StartsAt
 }
 
 // honestLabel states the reduction from ref to sale in the discount's own

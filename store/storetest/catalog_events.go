@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func testPriceHistory(t *testing.T, e *env) {
 	p.InStock = false // not a price change either
 	ok(t, "out of stock", e.s.UpdateProduct(e.ctx, p))
 
-	got, err := e.s.ProductPriceHistory(e.ctx, p.ID)
+	got, err := e.s.ProductPriceHistory(e.ctx, p.ID, time.Time{})
 	ok(t, "history", err)
 	want := []shopclip.PricePoint{
 		{PriceMinor: 1999, Currency: "USD", StartsAt: stored(at0)},
@@ -38,7 +39,22 @@ func testPriceHistory(t *testing.T, e *env) {
 		{PriceMinor: 2299, Currency: "EUR", StartsAt: stored(at3)},
 	}
 	same(t, "price history", got, want)
-	other, err := e.s.ProductPriceHistory(e.ctx, shopclip.NewID(shopclip.PrefixProduct))
+	// Since a moment: the points from then on and the one in force then.
+	for _, tt := range []struct {
+		name  string
+		since time.Time
+		want  []shopclip.PricePoint
+	}{
+		{"before the first point", at0.Add(-time.Hour), want},
+		{"at a point", stored(at2), want[1:]},
+		{"between points", at2.Add(time.Hour), want[1:]},
+		{"after the last point", at3.Add(time.Hour), want[2:]},
+	} {
+		got, err := e.s.ProductPriceHistory(e.ctx, p.ID, tt.since)
+		ok(t, "history since "+tt.name, err)
+		same(t, "price history since "+tt.name, got, tt.want)
+	}
+	other, err := e.s.ProductPriceHistory(e.ctx, shopclip.NewID(shopclip.PrefixProduct), time.Time{})
 	ok(t, "history of an unknown product", err)
 	if len(other) != 0 {
 		t.Errorf("unknown product has %d price points", len(other))
@@ -56,6 +72,31 @@ func testFlashDiscount(t *testing.T, e *env) {
 	if len(ds) != 1 || !ds[0].Flash {
 		t.Errorf("flash sale read back as %+v", ds)
 	}
+}
+
+func testDiscountCap(t *testing.T, e *env) {
+	br := e.account(t, shopclip.RoleBrand, "brand")
+	p := e.product(t, br.ID, "capped")
+	now := e.clock.Peek()
+	discount := func(ends time.Time) *shopclip.Discount {
+		return &shopclip.Discount{ID: shopclip.NewID(shopclip.PrefixDiscount), ProductID: p.ID, Kind: shopclip.DiscountPercent,
+			PercentOff: 10, StartsAt: now.Add(-48 * time.Hour), EndsAt: ends}
+	}
+	// Ended discounts do not count.
+	ok(t, "create an ended discount", e.s.CreateDiscount(e.ctx, discount(now.Add(-time.Hour))))
+	for i := range shopclip.MaxOpenDiscounts {
+		if err := e.s.CreateDiscount(e.ctx, discount(now.Add(time.Duration(i+1)*time.Hour))); err != nil {
+			t.Fatalf("discount %d: %v", i, err)
+		}
+	}
+	err := e.s.CreateDiscount(e.ctx, discount(now.Add(time.Hour)))
+	wantCode(t, "one discount too many", err, shopclip.ECONFLICT)
+	if !strings.Contains(shopclip.ErrorMessage(err), "100") {
+		t.Errorf("message %q does not state the cap", shopclip.ErrorMessage(err))
+	}
+	// Once one ends, there is room again.
+	e.freeze(now.Add(time.Hour))
+	ok(t, "create after one ended", e.s.CreateDiscount(e.ctx, discount(now.Add(2*time.Hour))))
 }
 
 func testBrandApprovals(t *testing.T, e *env) {
@@ -126,13 +167,28 @@ func testEvents(t *testing.T, e *env) {
 	record(ev(shopclip.EventClick, "", t2.ID, at.Add(4*time.Minute)), "", true)
 
 	// The latest click of a session on the product, within the window.
-	last, err := e.s.LastClick(e.ctx, "s1", p.ID, at)
+	last, err := e.s.LastClick(e.ctx, "s1", p.ID, at, at.Add(time.Hour))
 	ok(t, "last click", err)
 	if last.ID != first.ID || last.TagID != t1.ID {
 		t.Errorf("last click of s1 = %+v, want the first recorded", last)
 	}
-	_, err = e.s.LastClick(e.ctx, "s1", p.ID, at.Add(time.Hour))
+	_, err = e.s.LastClick(e.ctx, "s1", p.ID, at.Add(time.Hour), at.Add(2*time.Hour))
 	wantCode(t, "no click since", err, shopclip.ENOTFOUND)
+	_, err = e.s.LastClick(e.ctx, "s1", p.ID, at, at.Add(time.Minute-time.Microsecond))
+	wantCode(t, "no click until", err, shopclip.ENOTFOUND)
+	// A click after the purchase does not hide the one before it.
+	later := record(ev(shopclip.EventClick, "s3", t2.ID, at.Add(time.Hour)), "click:s3:t2", true)
+	before := record(ev(shopclip.EventClick, "s3", t1.ID, at), "click:s3:t1", true)
+	last, err = e.s.LastClick(e.ctx, "s3", p.ID, at.Add(-time.Hour), at.Add(5*time.Minute))
+	ok(t, "last click before a purchase", err)
+	if last.ID != before.ID {
+		t.Errorf("last click of s3 until the purchase = %+v, want %+v (not the later %s)", last, before, later.ID)
+	}
+	last, err = e.s.LastClick(e.ctx, "s3", p.ID, at.Add(-time.Hour), at.Add(time.Hour))
+	ok(t, "last click at the purchase", err)
+	if last.ID != later.ID {
+		t.Errorf("last click of s3 until the later click = %+v, want it (the bound is inclusive)", last)
+	}
 
 	buy := &shopclip.Event{ID: shopclip.NewID("evt"), Type: shopclip.EventPurchase, SessionID: "s1", ClipID: c.ID, TagID: t1.ID,
 		ProductID: p.ID, BrandID: br.ID, OrderID: "A-1", AmountMinor: 1999, Currency: "USD", At: at.Add(time.Hour)}
@@ -141,6 +197,11 @@ func testEvents(t *testing.T, e *env) {
 	again.ID = shopclip.NewID("evt")
 	dup := record(&again, "purchase:"+br.ID+":A-1", false)
 	same(t, "duplicate purchase returns the first", dup, stored1)
+	// A purchase paid in another currency than the product's counts as a
+	// purchase but is not summed into its revenue.
+	euro := *buy
+	euro.ID, euro.OrderID, euro.AmountMinor, euro.Currency = shopclip.NewID("evt"), "A-2", 5000, "EUR"
+	record(&euro, "purchase:"+br.ID+":A-2", true)
 
 	views, err := e.s.ClipViews(e.ctx, c.ID)
 	ok(t, "views", err)
@@ -150,8 +211,8 @@ func testEvents(t *testing.T, e *env) {
 	stats, err := e.s.TagStats(e.ctx, c.ID, "")
 	ok(t, "clip stats", err)
 	want := []shopclip.TagStats{
-		{TagID: t1.ID, ClipID: c.ID, ProductID: p.ID, BrandID: br.ID, Impressions: 2, Clicks: 1, CTR: 0.5, Purchases: 1, RevenueMinor: 1999, Currency: "USD"},
-		{TagID: t2.ID, ClipID: c.ID, ProductID: p.ID, BrandID: br.ID, Impressions: 1, Clicks: 3, CTR: 3, Currency: "USD"},
+		{TagID: t1.ID, ClipID: c.ID, ProductID: p.ID, BrandID: br.ID, Impressions: 2, Clicks: 2, CTR: 1, Purchases: 2, RevenueMinor: 1999, Currency: "USD"},
+		{TagID: t2.ID, ClipID: c.ID, ProductID: p.ID, BrandID: br.ID, Impressions: 1, Clicks: 4, CTR: 4, Currency: "USD"},
 	}
 	same(t, "clip stats", stats, want)
 	byProduct, err := e.s.TagStats(e.ctx, "", p.ID)

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		{"ConcurrentMixedWrites", testConcurrentMixed},
 		{"PriceHistory", testPriceHistory},
 		{"FlashDiscount", testFlashDiscount},
+		{"DiscountCap", testDiscountCap},
 		{"BrandApprovals", testBrandApprovals},
 		{"Events", testEvents},
 		{"ClipShare", testClipShare},
