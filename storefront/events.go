@@ -218,9 +218,22 @@ func (s *Server) clipStats(w http.ResponseWriter, r *http.Request) error {
 	if !canManageClip(acct, c) && len(mine) == 0 {
 		return notFound("Clip", id) // neither its creator nor tagged in it
 	}
-	views, err := s.Store.ClipViews(r.Context(), c.ID)
-	if err != nil {
-		return err
+	// A brand learns the clip's audience only once its card is on it.
+	shown := canManageClip(acct, c)
+	if !shown {
+		tags, err := s.Store.ClipTags(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range tags {
+			shown = shown || t.BrandID == acct.ID && t.Status == shopclip.TagActive
+		}
+	}
+	var views int64
+	if shown {
+		if views, err = s.Store.ClipViews(r.Context(), c.ID); err != nil {
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, statsJSON{ClipID: c.ID, Views: views, Tags: mine, Totals: totals(mine)})
 }

@@ -277,6 +277,16 @@ func TestEventsAndAttribution(t *testing.T) {
 	if resp := e.do("globex", "GET", "/v1/clips/"+clip.ID+"/stats", nil); resp.Status != 404 {
 		t.Errorf("an untagged brand's clip stats: %d", resp.Status)
 	}
+	// A brand whose tag is only pending sees its tag, not the clip's audience.
+	gp := e.product("globex", 500)
+	if resp := e.do("globex", "POST", "/v1/clips/"+clip.ID+"/tags", map[string]any{"product_id": gp.ID, "start_ms": 0, "end_ms": 1000, "x": 0.1, "y": 0.1}); resp.Status != 202 {
+		t.Fatalf("globex tag: %d %s", resp.Status, resp.Body)
+	}
+	resp = e.do("globex", "GET", "/v1/clips/"+clip.ID+"/stats", nil)
+	resp.json(t, &stats)
+	if resp.Status != 200 || stats.Views != 0 || len(stats.Tags) != 1 || stats.Tags[0].ProductID != gp.ID {
+		t.Errorf("a brand with a pending tag sees %d %s", resp.Status, resp.Body)
+	}
 	resp = e.do("acme", "GET", "/v1/products/"+p.ID+"/stats", nil)
 	resp.json(t, &stats)
 	if resp.Status != 200 || len(stats.Tags) != 1 || stats.Totals.Purchases != 1 {
