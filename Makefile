@@ -7,7 +7,7 @@ ARGS ?=
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .PHONY: up
 up: deps build ## install what is missing, build, and run everything on embedded defaults (ARGS="--addr … --data …")
@@ -32,6 +32,10 @@ test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, MinIO)
 .PHONY: bench
 bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5)
 	scripts/bench-transcode.sh $(or $(ROUNDS),5)
+
+.PHONY: bench-share
+bench-share: test-deps ## share render benchmark: shopclip share vs the same burn-in by the ffmpeg CLI, alternating rounds (ROUNDS=5)
+	scripts/bench-share.sh $(or $(ROUNDS),5)
 
 .PHONY: fmt
 fmt: ## gofmt every file

@@ -16,13 +16,12 @@
 #      KEEP=1        keep the work dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
 shared=${SHARED:-$(cd .. && pwd)/shared}
 rounds=${1:-3}
 in=${2:-$shared/bench/bbb_vertical_1080x1920_30s.mp4}
 baseline=${BASELINE:-$shared/bench/ffmpeg_ladder.sh}
-for tool in ffmpeg ffprobe /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
-done
+need ffmpeg ffprobe /usr/bin/time
 [ -f "$in" ] || { echo "bench: no input $in" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/bench-transcode.XXXXXX)
@@ -33,14 +32,6 @@ if [ -z "$bin" ]; then
   go build -o "$bin" ./cmd/shopclip
 fi
 shopclip=("$bin" transcode)
-
-# measure NAME CMD...: runs CMD under /usr/bin/time, appends "wall cpu maxrss_kb" to $work/NAME.times
-measure() {
-  local name=$1; shift
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" || {
-    echo "bench: $name failed:" >&2; tail -5 "$work/$name.stderr" >&2; exit 1; }
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time.txt" >>"$work/$name.times"
-}
 
 # ssim DIST_PLAYLIST: SSIM (All) of the rendition against the source scaled to its size
 ssim() {
@@ -77,9 +68,6 @@ for r in $(seq 1 "$rounds"); do
     printf '%-6s %-9s %8s %8s %9d %11d %11d\n' "$r" "$tool" "$wall" "$cpu" $((rss / 1024)) "$b" "$(du -sb "$out" | cut -f1)"
   done
 done
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-col() { cut -d' ' -f"$2" "$work/$1.times" | median; }
 
 fw=$(col ffmpeg 1) sw=$(col shopclip 1)
 fc=$(col ffmpeg 2) sc=$(col shopclip 2)
