@@ -105,7 +105,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return fmt.Errorf("local: put: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: put %q: %w", key, ctxError(err))
+		return fmt.Errorf("local: put %q: %w", key, blob.CtxError(err))
 	}
 	tmp, tmpName, err := s.createTemp(path.Dir(key))
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return fmt.Errorf("local: put %q: close: %w", key, translate(err, true))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: put %q: %w", key, ctxError(err))
+		return fmt.Errorf("local: put %q: %w", key, blob.CtxError(err))
 	}
 
 	if opts.IfNotExists {
@@ -141,7 +141,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		// creators exactly one wins. The temporary name is removed after.
 		err = s.root.Link(tmpName, key)
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("local: put %q: %w", key, coded(shopclip.ECONFLICT, "object already exists", err))
+			return fmt.Errorf("local: put %q: %w", key, blob.Coded(shopclip.ECONFLICT, "object already exists", err))
 		}
 	} else {
 		err = s.root.Rename(tmpName, key)
@@ -195,7 +195,7 @@ func copyObject(ctx context.Context, w io.Writer, r io.Reader, size int64) error
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
-			return ctxError(err)
+			return blob.CtxError(err)
 		}
 		m, rerr := r.Read(buf)
 		if m > 0 {
@@ -237,7 +237,7 @@ func (s *Store) Open(ctx context.Context, key string) (blob.Object, error) {
 		return nil, fmt.Errorf("local: open: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("local: open %q: %w", key, ctxError(err))
+		return nil, fmt.Errorf("local: open %q: %w", key, blob.CtxError(err))
 	}
 	f, err := s.root.Open(key)
 	if err != nil {
@@ -260,7 +260,7 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 		return blob.Info{}, fmt.Errorf("local: stat: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return blob.Info{}, fmt.Errorf("local: stat %q: %w", key, ctxError(err))
+		return blob.Info{}, fmt.Errorf("local: stat %q: %w", key, blob.CtxError(err))
 	}
 	fi, err := s.root.Stat(key)
 	if err == nil && !fi.Mode().IsRegular() {
@@ -279,7 +279,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("local: delete: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: delete %q: %w", key, ctxError(err))
+		return fmt.Errorf("local: delete %q: %w", key, blob.CtxError(err))
 	}
 	fi, err := s.root.Lstat(key)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && fi.IsDir() {
@@ -348,7 +348,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]blob.Info, error) {
 		return nil, fmt.Errorf("local: list: %w", shopclip.Errorf(shopclip.EINVALID, "blob: invalid prefix %q", prefix))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("local: list %q: %w", prefix, ctxError(err))
+		return nil, fmt.Errorf("local: list %q: %w", prefix, blob.CtxError(err))
 	}
 	infos := []blob.Info{}
 	err := s.walk(ctx, prefix, func(key string, d fs.DirEntry) error {
@@ -377,7 +377,7 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 		return fmt.Errorf("local: delete prefix: %w", shopclip.Errorf(shopclip.EINVALID, "blob: invalid prefix %q", prefix))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: delete prefix %q: %w", prefix, ctxError(err))
+		return fmt.Errorf("local: delete prefix %q: %w", prefix, blob.CtxError(err))
 	}
 	var dirs []string
 	err := s.walk(ctx, prefix, func(key string, _ fs.DirEntry) error {
@@ -419,7 +419,7 @@ func (s *Store) walk(ctx context.Context, prefix string, object func(key string,
 			return err
 		}
 		if err := ctx.Err(); err != nil {
-			return ctxError(err)
+			return blob.CtxError(err)
 		}
 		if p == start {
 			if !d.IsDir() {
@@ -459,7 +459,7 @@ func (s *Store) SignedURL(ctx context.Context, key string, ttl time.Duration) (s
 // Ping implements blob.Store: it checks that the directory is still there.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: ping: %w", ctxError(err))
+		return fmt.Errorf("local: ping: %w", blob.CtxError(err))
 	}
 	// The handle stays valid when the directory is removed or replaced:
 	// compare it with what the path names now.
@@ -471,7 +471,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("local: ping %q: %w", s.dir, coded(shopclip.EUNAVAILABLE, "object storage unavailable", err))
+		return fmt.Errorf("local: ping %q: %w", s.dir, blob.Coded(shopclip.EUNAVAILABLE, "object storage unavailable", err))
 	}
 	return nil
 }

@@ -11,30 +11,8 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
 )
-
-// codedError gives a minio-go error a shopclip code: errors.As finds the
-// *shopclip.Error, errors.Is the cause, and Error reads like the cause.
-type codedError struct {
-	code  *shopclip.Error
-	cause error
-}
-
-func coded(code, message string, cause error) error {
-	return &codedError{code: shopclip.Errorf(code, "blob: %s", message), cause: cause}
-}
-
-func (e *codedError) Error() string   { return e.cause.Error() }
-func (e *codedError) Unwrap() []error { return []error{e.code, e.cause} }
-
-// ctxError codes a context's error: a deadline that passed makes storage
-// EUNAVAILABLE (retry later); a cancellation stays as it is.
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return coded(shopclip.EUNAVAILABLE, "object storage timed out", err)
-	}
-	return err
-}
 
 // S3 error codes minio-go has no constant for.
 const (
@@ -52,39 +30,39 @@ func (s *Store) translate(ctx context.Context, err error) error {
 		return nil
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return ctxError(cerr)
+		return blob.CtxError(cerr)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// minio-go's own timeouts, not ours.
-		return coded(shopclip.EUNAVAILABLE, "object storage timed out", err)
+		return blob.Coded(shopclip.EUNAVAILABLE, "object storage timed out", err)
 	}
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) {
 		switch resp.Code {
 		case minio.NoSuchKey, minio.NoSuchUpload:
-			return coded(shopclip.ENOTFOUND, "object not found", err)
+			return blob.Coded(shopclip.ENOTFOUND, "object not found", err)
 		case minio.NoSuchBucket:
-			return coded(shopclip.EUNAVAILABLE, "bucket "+s.bucket+" does not exist", err)
+			return blob.Coded(shopclip.EUNAVAILABLE, "bucket "+s.bucket+" does not exist", err)
 		case minio.PreconditionFailed, codeConditionalRequestConflict, minio.Conflict:
-			return coded(shopclip.ECONFLICT, "object already exists", err)
+			return blob.Coded(shopclip.ECONFLICT, "object already exists", err)
 		case codeParentIsObject, codeObjectExistsAsDirectory:
-			return coded(shopclip.ECONFLICT, "the key clashes with an object or a prefix of objects", err)
+			return blob.Coded(shopclip.ECONFLICT, "the key clashes with an object or a prefix of objects", err)
 		case minio.EntityTooLarge:
-			return coded(shopclip.ETOOLARGE, "object too large", err)
+			return blob.Coded(shopclip.ETOOLARGE, "object too large", err)
 		case minio.UnexpectedEOF, minio.IncompleteBody, minio.BadDigest, minio.InvalidDigest,
 			minio.XAmzContentSHA256Mismatch, minio.EntityTooSmall, minio.XMinioInvalidObjectName:
-			return coded(shopclip.EINVALID, "object refused", err)
+			return blob.Coded(shopclip.EINVALID, "object refused", err)
 		case "SlowDown", "SlowDownRead", "SlowDownWrite", minio.InternalError, codeServiceUnavailable,
 			codeServerNotInitialized, "RequestTimeout":
-			return coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
+			return blob.Coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
 		}
 		switch {
 		case resp.StatusCode == 404:
-			return coded(shopclip.ENOTFOUND, "object not found", err)
+			return blob.Coded(shopclip.ENOTFOUND, "object not found", err)
 		case resp.StatusCode == 412:
-			return coded(shopclip.ECONFLICT, "object already exists", err)
+			return blob.Coded(shopclip.ECONFLICT, "object already exists", err)
 		case resp.StatusCode >= 500:
-			return coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
+			return blob.Coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
 		}
 		return err
 	}
@@ -93,7 +71,7 @@ func (s *Store) translate(ctx context.Context, err error) error {
 	if errors.As(err, &netErr) || errors.As(err, &urlErr) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
+		return blob.Coded(shopclip.EUNAVAILABLE, "object storage unavailable", err)
 	}
 	return err
 }

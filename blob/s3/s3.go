@@ -186,7 +186,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return fmt.Errorf("s3: put: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: put %q: %w", key, ctxError(err))
+		return fmt.Errorf("s3: put %q: %w", key, blob.CtxError(err))
 	}
 	po := minio.PutObjectOptions{ContentType: opts.ContentType, PartSize: s.partSize}
 	if po.ContentType == "" {
@@ -211,7 +211,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 			// caller's reader, or the context; say that, not how
 			// minio-go reported it.
 			if cerr := ctx.Err(); cerr != nil {
-				return fmt.Errorf("s3: put %q: %w", key, ctxError(cerr))
+				return fmt.Errorf("s3: put %q: %w", key, blob.CtxError(cerr))
 			}
 			return fmt.Errorf("s3: put %q: %w", key, sr.err)
 		}
@@ -233,7 +233,7 @@ func (s *Store) Open(ctx context.Context, key string) (blob.Object, error) {
 		return nil, fmt.Errorf("s3: open: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("s3: open %q: %w", key, ctxError(err))
+		return nil, fmt.Errorf("s3: open %q: %w", key, blob.CtxError(err))
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, s.name(key), minio.GetObjectOptions{})
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 		return blob.Info{}, fmt.Errorf("s3: stat: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return blob.Info{}, fmt.Errorf("s3: stat %q: %w", key, ctxError(err))
+		return blob.Info{}, fmt.Errorf("s3: stat %q: %w", key, blob.CtxError(err))
 	}
 	oi, err := s.client.StatObject(ctx, s.bucket, s.name(key), minio.StatObjectOptions{})
 	if err != nil {
@@ -268,7 +268,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("s3: delete: %w", blob.InvalidKey(key))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: delete %q: %w", key, ctxError(err))
+		return fmt.Errorf("s3: delete %q: %w", key, blob.CtxError(err))
 	}
 	err := s.client.RemoveObject(ctx, s.bucket, s.name(key), minio.RemoveObjectOptions{})
 	if err != nil && minio.ToErrorResponse(err).Code != minio.NoSuchKey {
@@ -284,7 +284,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]blob.Info, error) {
 		return nil, fmt.Errorf("s3: list: %w", shopclip.Errorf(shopclip.EINVALID, "blob: invalid prefix %q", prefix))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("s3: list %q: %w", prefix, ctxError(err))
+		return nil, fmt.Errorf("s3: list %q: %w", prefix, blob.CtxError(err))
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -323,7 +323,7 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 		return fmt.Errorf("s3: delete prefix: %w", shopclip.Errorf(shopclip.EINVALID, "blob: invalid prefix %q", prefix))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: delete prefix %q: %w", prefix, ctxError(err))
+		return fmt.Errorf("s3: delete prefix %q: %w", prefix, blob.CtxError(err))
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -360,7 +360,7 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 	lerr := <-listErr
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("s3: delete prefix %q: %w", prefix, ctxError(ctx.Err()))
+		return fmt.Errorf("s3: delete prefix %q: %w", prefix, blob.CtxError(ctx.Err()))
 	case rerr != nil:
 		return fmt.Errorf("s3: delete prefix %q: %w", prefix, s.translate(ctx, rerr))
 	case lerr != nil && !errors.Is(lerr, context.Canceled):
@@ -390,7 +390,7 @@ func (s *Store) SignedURL(ctx context.Context, key string, ttl time.Duration) (s
 // Ping implements blob.Store: the server answers and the bucket exists.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: ping: %w", ctxError(err))
+		return fmt.Errorf("s3: ping: %w", blob.CtxError(err))
 	}
 	exists, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
@@ -438,7 +438,7 @@ func (s *Store) AbortIncompleteUploads(ctx context.Context, olderThan time.Durat
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: abort incomplete uploads: %w", ctxError(err))
+		return fmt.Errorf("s3: abort incomplete uploads: %w", blob.CtxError(err))
 	}
 	if firstErr != nil {
 		return fmt.Errorf("s3: abort incomplete uploads: %w", s.translate(ctx, firstErr))
@@ -481,7 +481,7 @@ func (o *object) readError(op string, err error) error {
 	}
 	if minio.ToErrorResponse(err).Code == minio.PreconditionFailed && o.ctx.Err() == nil {
 		// minio-go fetches data with If-Match on the ETag Open saw.
-		err = coded(shopclip.ECONFLICT, "object replaced since it was opened", err)
+		err = blob.Coded(shopclip.ECONFLICT, "object replaced since it was opened", err)
 	} else {
 		err = o.s.translate(o.ctx, err)
 	}
