@@ -152,9 +152,15 @@ func (s *Server) relabel(r *http.Request, productID string) {
 		return
 	}
 	for _, id := range ids {
-		if err := s.Queue.EnqueueTag(r.Context(), id); err != nil {
-			s.logger().Warn("relabel: enqueue", "clip_id", id, "err", err)
-		}
+		s.relabelClip(r, id)
+	}
+}
+
+// relabelClip enqueues the pop-up recomputation of one clip; like relabel,
+// it logs a failure.
+func (s *Server) relabelClip(r *http.Request, clipID string) {
+	if err := s.Queue.EnqueueTag(r.Context(), clipID); err != nil {
+		s.logger().Warn("relabel: enqueue", "clip_id", clipID, "err", err)
 	}
 }
 

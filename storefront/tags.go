@@ -84,9 +84,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.CreateTag(r.Context(), t); err != nil {
 		return err
 	}
-	if err := s.Queue.EnqueueTag(r.Context(), clip.ID); err != nil {
-		s.logger().Warn("tag: enqueue", "clip_id", clip.ID, "err", err)
-	}
+	s.relabelClip(r, clip.ID)
 	return writeJSON(w, http.StatusAccepted, t)
 }
 
@@ -158,9 +156,7 @@ func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status sho
 			return err
 		}
 		t.Status = status
-		if err := s.Queue.EnqueueTag(r.Context(), clip.ID); err != nil {
-			s.logger().Warn("tag: enqueue", "clip_id", clip.ID, "err", err)
-		}
+		s.relabelClip(r, clip.ID)
 	}
 	return writeJSON(w, http.StatusOK, t)
 }
