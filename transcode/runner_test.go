@@ -1,7 +1,6 @@
 package transcode
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 )
 
 // TestMain doubles as the fake child process: Runner tests start this test
@@ -196,24 +196,6 @@ func fakeRunner(t *testing.T, mode string, logs io.Writer) *Runner {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRunnerSuccess(t *testing.T) {
 	t.Setenv("SHOPCLIP_TEST_SECRET", "hunter2")
 	t.Setenv("MINIO_SECRET_KEY", "hunter2")
@@ -234,7 +216,7 @@ func TestRunnerSuccess(t *testing.T) {
 			c.Close()
 		}
 	}()
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	r := fakeRunner(t, "ok@"+ln.Addr().String(), &logs)
 	out := filepath.Join(t.TempDir(), "job", "out") // created by Run
 	var events []Event
@@ -358,7 +340,7 @@ func TestRunnerOutcomes(t *testing.T) {
 // and stops at one that would make the parent publish a file outside the
 // out dir.
 func TestRunnerEventFiles(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	var log eventLog
 	_, err := fakeRunner(t, "files", &logs).Run(context.Background(), Job{Input: "/x.mp4", OutDir: t.TempDir(), OnEvent: log.add})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -90,7 +91,7 @@ func TestEventWriterParentNotReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	e := newEventWriter(w, slog.New(slog.NewTextHandler(&logs, nil)))
 	const n = 200_000 // about 8 MB of events: twice the queue's bound
 	for i := range n {
@@ -120,7 +121,7 @@ func TestEventWriterParentGone(t *testing.T) {
 	}
 	r.Close()
 	defer w.Close()
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	e := newEventWriter(w, slog.New(slog.NewTextHandler(&logs, nil)))
 	e.send(transcode.Event{Kind: transcode.EventProbe})
 	<-e.done // the write failed: the writer stopped
@@ -131,22 +132,4 @@ func TestEventWriterParentGone(t *testing.T) {
 	if !strings.Contains(logs.String(), "events pipe closed") {
 		t.Errorf("no warning about the closed pipe:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a strings.Builder safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
