@@ -228,44 +228,25 @@ func (a *audioPipe) run(ctx context.Context) error {
 // returns. Undecodable audio packets are skipped: a glitch in the sound must
 // not sink the clip.
 func (a *audioPipe) decode(pkt *astiav.Packet, frame, filtered *astiav.Frame, out *astiav.Packet) error {
-	if err := a.dec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEagain) && !errors.Is(err, astiav.ErrEof) {
-		if isLimit(err) {
-			return limitError(err)
-		}
-	}
-	for {
-		err := a.dec.ReceiveFrame(frame)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return nil
-		}
-		if err != nil {
-			if isLimit(err) {
-				return limitError(err)
-			}
-			continue
-		}
+	var skipped int
+	return decodePacket(a.dec, pkt, frame, &skipped, func(frame *astiav.Frame) error {
 		pts := bestEffortTimestamp(frame)
 		if pts != astiav.NoPtsValue {
 			pts -= a.offset
 			if ms := astiav.RescaleQ(pts, a.inTB, astiav.NewRational(1, 1000)); ms > a.maxMS+1000 {
-				frame.Unref()
 				return shopclip.Errorf(shopclip.EMEDIADURATION,
 					"The sound runs past the longest accepted duration (%s).", time.Duration(a.maxMS)*time.Millisecond)
 			}
 		}
 		frame.SetPts(pts)
-		err = a.src.BuffersrcAddFrame(frame, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef))
-		frame.Unref()
-		if err != nil {
+		if err := a.src.BuffersrcAddFrame(frame, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef)); err != nil {
 			if isLimit(err) {
 				return limitError(err)
 			}
 			return shopclip.Errorf(shopclip.EMEDIAAUDIO, "The sound changes its format mid-stream in a way that cannot be processed (%s).", err)
 		}
-		if err := a.drain(filtered, out); err != nil {
-			return err
-		}
-	}
+		return a.drain(filtered, out)
+	})
 }
 
 // drain encodes every frame the audio graph has ready.
