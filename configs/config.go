@@ -6,6 +6,7 @@ package configs
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -170,27 +171,15 @@ func (c *Config) applyDefaults() {
 	if c.Blob.Dir == "" {
 		c.Blob.Dir = filepath.Join(c.DataDir, "blobs")
 	}
-	if c.Blob.S3.SignedURLTTL == 0 {
-		c.Blob.S3.SignedURLTTL = time.Hour
-	}
+	c.Blob.S3.SignedURLTTL = cmp.Or(c.Blob.S3.SignedURLTTL, time.Hour)
 	if c.Blob.S3.Region == "" {
 		c.Blob.S3.Region = "us-east-1"
 	}
-	if c.Upload.MaxBytes == 0 {
-		c.Upload.MaxBytes = 1 << 30
-	}
-	if c.Worker.Concurrency == 0 {
-		c.Worker.Concurrency = 2
-	}
-	if c.Worker.MaxRetry == 0 {
-		c.Worker.MaxRetry = 5
-	}
-	if c.Worker.MaxCrashes == 0 {
-		c.Worker.MaxCrashes = 3
-	}
-	if c.Worker.ReconcileInterval == 0 {
-		c.Worker.ReconcileInterval = time.Minute
-	}
+	c.Upload.MaxBytes = cmp.Or(c.Upload.MaxBytes, 1<<30)
+	c.Worker.Concurrency = cmp.Or(c.Worker.Concurrency, 2)
+	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 5)
+	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
+	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, time.Minute)
 	if c.Worker.WorkDir == "" {
 		c.Worker.WorkDir = filepath.Join(c.DataDir, "work")
 	}

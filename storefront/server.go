@@ -8,6 +8,7 @@
 package storefront
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -80,18 +81,10 @@ func (s *Server) url(path string) string {
 // Handler returns the API's http.Handler. Call it once, after setting the
 // fields.
 func (s *Server) Handler() http.Handler {
-	if s.MaxUploadBytes == 0 {
-		s.MaxUploadBytes = 1 << 30
-	}
-	if s.SignedURLTTL == 0 {
-		s.SignedURLTTL = time.Hour
-	}
-	if s.EventRate == 0 {
-		s.EventRate = 20
-	}
-	if s.BuyRate == 0 {
-		s.BuyRate = 5
-	}
+	s.MaxUploadBytes = cmp.Or(s.MaxUploadBytes, 1<<30)
+	s.SignedURLTTL = cmp.Or(s.SignedURLTTL, time.Hour)
+	s.EventRate = cmp.Or(s.EventRate, 20)
+	s.BuyRate = cmp.Or(s.BuyRate, 5)
 	s.eventLimiter = newLimiter(s.EventRate, 5*s.EventRate)
 	s.buyLimiter = newLimiter(s.BuyRate, 5*s.BuyRate)
 	s.metrics = newMetrics()
@@ -222,16 +215,12 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
+	w.code = cmp.Or(w.code, code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
+	w.code = cmp.Or(w.code, http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 

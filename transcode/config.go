@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -151,75 +152,33 @@ func (c Config) WithDefaults() Config {
 	if c.Rungs == nil {
 		c.Rungs = slices.Clone(DefaultRungs)
 	}
-	if c.Preset == "" {
-		c.Preset = "veryfast"
-	}
-	if c.CRF == 0 {
-		c.CRF = 23
-	}
-	if c.KeyframeInterval == 0 {
-		c.KeyframeInterval = 2 * time.Second
-	}
-	if c.SegmentDuration == 0 {
-		c.SegmentDuration = 2 * time.Second
-	}
-	if c.FirstSegmentDuration == 0 {
-		c.FirstSegmentDuration = min(time.Second, c.SegmentDuration)
-	}
-	if c.MaxFrameRate == 0 {
-		c.MaxFrameRate = 60
-	}
-	if c.AudioBitrate == 0 {
-		c.AudioBitrate = 128_000
-	}
-	if c.AudioSampleRate == 0 {
-		c.AudioSampleRate = 48_000
-	}
-	if c.PosterAt == 0 {
-		c.PosterAt = time.Second
-	}
-	if c.StoryboardInterval == 0 {
-		c.StoryboardInterval = 2 * time.Second
-	}
+	c.Preset = cmp.Or(c.Preset, "veryfast")
+	c.CRF = cmp.Or(c.CRF, 23)
+	c.KeyframeInterval = cmp.Or(c.KeyframeInterval, 2*time.Second)
+	c.SegmentDuration = cmp.Or(c.SegmentDuration, 2*time.Second)
+	c.FirstSegmentDuration = cmp.Or(c.FirstSegmentDuration, min(time.Second, c.SegmentDuration))
+	c.MaxFrameRate = cmp.Or(c.MaxFrameRate, 60)
+	c.AudioBitrate = cmp.Or(c.AudioBitrate, 128_000)
+	c.AudioSampleRate = cmp.Or(c.AudioSampleRate, 48_000)
+	c.PosterAt = cmp.Or(c.PosterAt, time.Second)
+	c.StoryboardInterval = cmp.Or(c.StoryboardInterval, 2*time.Second)
 	c.Limits = c.Limits.WithDefaults()
 	return c
 }
 
 // WithDefaults returns l with every zero field replaced by its default.
 func (l InputLimits) WithDefaults() InputLimits {
-	if l.MaxLongSide == 0 {
-		l.MaxLongSide = 3840
-	}
-	if l.MaxShortSide == 0 {
-		l.MaxShortSide = 2160
-	}
-	if l.MaxPixels == 0 {
-		l.MaxPixels = 3840 * 2160
-	}
-	if l.MinSide == 0 {
-		l.MinSide = 16
-	}
-	if l.MaxDuration == 0 {
-		l.MaxDuration = 3 * time.Minute
-	}
-	if l.MaxFrameRate == 0 {
-		l.MaxFrameRate = 120
-	}
-	if l.MaxStreams == 0 {
-		l.MaxStreams = 4
-	}
-	if l.MaxChannels == 0 {
-		l.MaxChannels = 8
-	}
-	if l.MaxSampleRate == 0 {
-		l.MaxSampleRate = 96_000
-	}
-	if l.ProbeSize == 0 {
-		l.ProbeSize = 5_000_000
-	}
-	if l.AnalyzeDuration == 0 {
-		l.AnalyzeDuration = 5 * time.Second
-	}
+	l.MaxLongSide = cmp.Or(l.MaxLongSide, 3840)
+	l.MaxShortSide = cmp.Or(l.MaxShortSide, 2160)
+	l.MaxPixels = cmp.Or(l.MaxPixels, 3840*2160)
+	l.MinSide = cmp.Or(l.MinSide, 16)
+	l.MaxDuration = cmp.Or(l.MaxDuration, 3*time.Minute)
+	l.MaxFrameRate = cmp.Or(l.MaxFrameRate, 120)
+	l.MaxStreams = cmp.Or(l.MaxStreams, 4)
+	l.MaxChannels = cmp.Or(l.MaxChannels, 8)
+	l.MaxSampleRate = cmp.Or(l.MaxSampleRate, 96_000)
+	l.ProbeSize = cmp.Or(l.ProbeSize, 5_000_000)
+	l.AnalyzeDuration = cmp.Or(l.AnalyzeDuration, 5*time.Second)
 	if l.VideoCodecs == nil {
 		l.VideoCodecs = slices.Clone(DefaultVideoCodecs)
 	}

@@ -3,6 +3,7 @@ package transcode
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,24 +73,12 @@ type Limits struct {
 
 // WithDefaults returns l with every zero field replaced by its default.
 func (l Limits) WithDefaults() Limits {
-	if l.AddressSpace == 0 {
-		l.AddressSpace = 6 << 30
-	}
-	if l.CPUTime == 0 {
-		l.CPUTime = 30 * time.Minute
-	}
-	if l.FileSize == 0 {
-		l.FileSize = 2 << 30
-	}
-	if l.OpenFiles == 0 {
-		l.OpenFiles = 256
-	}
-	if l.WallFloor == 0 {
-		l.WallFloor = 60 * time.Second
-	}
-	if l.WallPerSecond == 0 {
-		l.WallPerSecond = 10
-	}
+	l.AddressSpace = cmp.Or(l.AddressSpace, 6<<30)
+	l.CPUTime = cmp.Or(l.CPUTime, 30*time.Minute)
+	l.FileSize = cmp.Or(l.FileSize, 2<<30)
+	l.OpenFiles = cmp.Or(l.OpenFiles, 256)
+	l.WallFloor = cmp.Or(l.WallFloor, 60*time.Second)
+	l.WallPerSecond = cmp.Or(l.WallPerSecond, 10)
 	return l
 }
 

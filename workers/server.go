@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -43,21 +44,13 @@ type Server struct {
 // NewServer returns a Server running h's handlers on the Redis described by
 // opt.
 func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
-	if cfg.Concurrency == 0 {
-		cfg.Concurrency = 2
-	}
-	if cfg.TagConcurrency == 0 {
-		cfg.TagConcurrency = 2
-	}
-	if cfg.TaskCheckInterval == 0 {
-		cfg.TaskCheckInterval = 20 * time.Millisecond
-	}
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, 2)
+	cfg.TagConcurrency = cmp.Or(cfg.TagConcurrency, 2)
+	cfg.TaskCheckInterval = cmp.Or(cfg.TaskCheckInterval, 20*time.Millisecond)
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = RetryDelay
 	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = 8 * time.Second
-	}
+	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 8*time.Second)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -17,6 +17,7 @@
 package s3
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,15 +113,9 @@ func New(cfg Config) (*Store, error) {
 	case cfg.MaxRetries < 0 || cfg.ResponseTimeout < 0:
 		return nil, shopclip.Errorf(shopclip.EINVALID, "s3: negative MaxRetries or ResponseTimeout")
 	}
-	if cfg.PartSize == 0 {
-		cfg.PartSize = DefaultPartSize
-	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = DefaultMaxRetries
-	}
-	if cfg.ResponseTimeout == 0 {
-		cfg.ResponseTimeout = DefaultResponseTimeout
-	}
+	cfg.PartSize = cmp.Or(cfg.PartSize, DefaultPartSize)
+	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, DefaultMaxRetries)
+	cfg.ResponseTimeout = cmp.Or(cfg.ResponseTimeout, DefaultResponseTimeout)
 
 	tr, err := minio.DefaultTransport(cfg.UseSSL)
 	if err != nil {
