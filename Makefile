@@ -26,7 +26,7 @@ deps: ## install the build and run dependencies (apt-get when root)
 	scripts/deps.sh
 
 .PHONY: test-deps
-test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, MinIO)
+test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, strace, MinIO)
 	scripts/deps.sh --test
 
 .PHONY: bench

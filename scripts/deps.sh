@@ -2,7 +2,7 @@
 # Installs what shopclip needs and is missing, idempotently, on Debian 12.
 #   scripts/deps.sh          build and run: FFmpeg 5.1 dev libraries, pkg-config, gcc, redis-server,
 #                            a CJK font for the product cards burned into share MP4s
-#   scripts/deps.sh --test   also what the tests use: PostgreSQL, the ffmpeg CLI (an independent
+#   scripts/deps.sh --test   also what the tests use: PostgreSQL, strace, the ffmpeg CLI (an independent
 #                            checker and the benchmark baseline) and a real MinIO server
 # As root it installs with apt-get (and `go install` for MinIO); otherwise it prints the exact
 # command to run and fails.
@@ -16,7 +16,7 @@ cache=${SHOPCLIP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
 
 pkgs=(ca-certificates pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev
       libavutil-dev libswscale-dev libswresample-dev libavdevice-dev redis-server jq curl fonts-droid-fallback)
-$want_test && pkgs+=(postgresql postgresql-client ffmpeg time)
+$want_test && pkgs+=(postgresql postgresql-client ffmpeg time strace)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,12 +23,7 @@ import (
 // the tag's window and absent outside it, re-labelling after a price change
 // without touching a video segment, and stats with attribution.
 func TestShoppableEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the ffmpeg CLI (Debian package ffmpeg) is needed to read frames back; make test installs it")
-		}
-		t.Skip("no ffmpeg CLI")
-	}
+	testenv.Tool(t, "ffmpeg")
 	m, data := bootUp(t)
 	ctx := context.Background()
 	api := client{t, m.URL()}

@@ -483,3 +483,14 @@ func startMinIO(access, secret string) (string, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Tool returns the path of the command-line tool name, which `make test`
+// installs; when it is missing the test is skipped, or fails under CI=true.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, "%s is not installed (make test-deps installs it)", name)
+	}
+	return path
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -20,12 +21,7 @@ import (
 // same libraries): args are ffmpeg's, the output file last.
 func generate(t *testing.T, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg missing under CI=true")
-		}
-		t.Skip("ffmpeg missing")
-	}
+	testenv.Tool(t, "ffmpeg")
 	out := args[len(args)-1]
 	cmd := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...)
 	if b, err := cmd.CombinedOutput(); err != nil {

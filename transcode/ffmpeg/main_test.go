@@ -54,12 +54,7 @@ func media(t testing.TB, name string) string {
 // ffprobeStreams runs ffprobe (the independent checker) on path.
 func ffprobeStreams(t *testing.T, path string, extra ...string) []map[string]any {
 	t.Helper()
-	if _, err := exec.LookPath("ffprobe"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffprobe missing under CI=true")
-		}
-		t.Skip("ffprobe missing")
-	}
+	testenv.Tool(t, "ffprobe")
 	args := append([]string{"-v", "error", "-show_streams", "-of", "json"}, extra...)
 	out, err := exec.Command("ffprobe", append(args, path)...).Output()
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -28,12 +28,7 @@ var openRE = regexp.MustCompile(`^\d+\s+(open|openat|connect)\((?:AT_FDCWD, )?(?
 // MP4 that names another tenant's file, the child opens nothing outside its
 // job dir but system files, never the other tenant's, and connects nowhere.
 func TestChildReadsOnlyItsJobDir(t *testing.T) {
-	if _, err := exec.LookPath("strace"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("strace missing under CI=true")
-		}
-		t.Skip("strace missing")
-	}
+	testenv.Tool(t, "strace")
 	root := t.TempDir()
 	job, tenant := filepath.Join(root, "job1"), filepath.Join(root, "job2")
 	for _, d := range []string{job, tenant} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -145,9 +146,7 @@ func meanAbsDiff(a, b []byte) float64 {
 // wrong orientation would show it: the output must match the former.
 func checkUpright(t *testing.T, src, playlist string, sec float64, w, h int, wrong string) {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg missing")
-	}
+	testenv.Tool(t, "ffmpeg")
 	got := grayFrame(t, playlist, sec, w, h, "", false)
 	ref := grayFrame(t, src, sec, w, h, "", false)
 	bad := grayFrame(t, src, sec, w, h, wrong, true)
