@@ -280,7 +280,8 @@ func (h *Handlers) download(ctx context.Context, key, dst string, w io.Writer) (
 // uploaded; one newer than keep (a concurrent render about to record it, or
 // one whose recording was lost) is left alone until it is shareGrace old.
 func (h *Handlers) sweepShares(ctx context.Context, clipID, keep string, log *slog.Logger) {
-	objs, err := h.Blobs.List(ctx, shopclip.ClipPrefix(clipID))
+	// Only the shares: not the generation's segments.
+	objs, err := h.Blobs.List(ctx, shopclip.ClipPrefix(clipID)+"share-")
 	if err != nil {
 		log.Warn("share: list old shares", "err", err)
 		return
