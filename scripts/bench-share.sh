@@ -39,8 +39,10 @@ if [ ! -f "$in" ]; then
     echo "bench: transcode failed:" >&2; tail -5 "$work/transcode.log" >&2; exit 1; }
   mkdir -p "$cache" && cp "$work/transcode/clip.mp4" "$in.part" && mv "$in.part" "$in"
 fi
-IFS=, read -r fw fh range space < <(ffprobe -v error -select_streams v:0 \
-  -show_entries stream=width,height,color_space,color_range -of csv=p=0 "$in")
+probe=$(ffprobe -v error -select_streams v:0 \
+  -show_entries stream=width,height,color_space,color_range -of csv=p=0 "$in") ||
+  { echo "bench: ffprobe $in failed (its error is above)" >&2; exit 1; }
+IFS=, read -r fw fh range space <<<"$probe"
 
 # Three RGBA cards (360x154) and the spec: image x y width start_ms end_ms.
 cards="card-000.png 0.05 0.10 0.5 1000 6000
@@ -107,9 +109,8 @@ fw=$(col ffmpeg 1) sw=$(col shopclip 1)
 fc=$(col ffmpeg 2) sc=$(col shopclip 2)
 fr=$(col ffmpeg 3) sr=$(col shopclip 3)
 fb=$(median <"$work/ffmpeg.bytes") sb=$(median <"$work/shopclip.bytes")
-ssim=$(ffmpeg -hide_banner -nostats -i "$work/shopclip-1.mp4" -i "$work/ffmpeg-1.mp4" -lavfi \
-  "[0:v]setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]ssim" -f null - 2>&1 |
-  sed -n 's/.*SSIM .* All:\([0-9.]*\).*/\1/p' | tail -1)
+ssim=$(ssim_of ffmpeg -hide_banner -nostats -i "$work/shopclip-1.mp4" -i "$work/ffmpeg-1.mp4" -lavfi \
+  "[0:v]setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]ssim" -f null -) || exit 1
 
 echo
 echo "medians over $rounds rounds"

@@ -36,11 +36,11 @@ shopclip=("$bin" transcode)
 # ssim DIST_PLAYLIST: SSIM (All) of the rendition against the source scaled to its size
 ssim() {
   local dims w h
-  dims=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$1" | grep -m1 ,)
+  dims=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$1" | awk -F, 'NF == 2 {print; exit}')
+  [ -n "$dims" ] || { echo "bench: ffprobe finds no video in $1" >&2; return 1; }
   w=${dims%,*} h=${dims#*,}
-  ffmpeg -hide_banner -nostats -i "$1" -i "$in" -lavfi \
-    "[0:v]setpts=PTS-STARTPTS[d];[1:v]scale=$w:$h:flags=bicubic,setpts=PTS-STARTPTS[r];[d][r]ssim" \
-    -f null - 2>&1 | sed -n 's/.*SSIM .* All:\([0-9.]*\).*/\1/p' | tail -1
+  ssim_of ffmpeg -hide_banner -nostats -i "$1" -i "$in" -lavfi \
+    "[0:v]setpts=PTS-STARTPTS[d];[1:v]scale=$w:$h:flags=bicubic,setpts=PTS-STARTPTS[r];[d][r]ssim" -f null -
 }
 
 # bytes DIR: size of the HLS ladder in DIR (playlists and segments), leaving
@@ -73,8 +73,8 @@ fw=$(col ffmpeg 1) sw=$(col shopclip 1)
 fc=$(col ffmpeg 2) sc=$(col shopclip 2)
 fr=$(col ffmpeg 3) sr=$(col shopclip 3)
 fb=$(median <"$work/ffmpeg.bytes") sb=$(median <"$work/shopclip.bytes")
-fs=$(ssim "$work/ffmpeg-1/1/index.m3u8")
-ss=$(ssim "$work/shopclip-1/720p/index.m3u8")
+fs=$(ssim "$work/ffmpeg-1/1/index.m3u8") || exit 1
+ss=$(ssim "$work/shopclip-1/720p/index.m3u8") || exit 1
 
 echo
 echo "medians over $rounds rounds"

@@ -24,8 +24,14 @@ api=http://127.0.0.1:$port
 "$bin" up --addr "127.0.0.1:$port" --data "$work/data" >"$work/up.log" 2>&1 &
 up=$!
 trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 300); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-key=$("$bin" account create --role creator --name bench --data "$work/data" 2>/dev/null)
+ready=false
+for _ in $(seq 1 300); do
+  if curl -fs "$api/readyz" >/dev/null 2>&1; then ready=true; break; fi
+  sleep 0.1
+done
+$ready || { echo "bench: shopclip up did not become ready in 30 s; the end of its log:" >&2; tail -n 20 "$work/up.log" >&2; exit 1; }
+key=$("$bin" account create --role creator --name bench --data "$work/data") ||
+  { echo "bench: shopclip account create failed (its error is above)" >&2; exit 1; }
 
 now() { date +%s.%N; }
 get() { curl -fsS -o /dev/null -w '' -H "Authorization: Bearer $key" "$1"; }
@@ -34,7 +40,9 @@ echo "input: $in ($(du -h "$in" | cut -f1)); $rounds uploads"
 printf '%-6s %14s %14s %14s\n' round upload_s playable_s ready_s
 for r in $(seq 1 "$rounds"); do
   t0=$(now)
-  id=$(curl -fsS -H "Authorization: Bearer $key" -F "file=@$in" -F "title=bench $r" "$api/v1/clips" | jq -r .id)
+  resp=$(curl -sS -H "Authorization: Bearer $key" -F "file=@$in" -F "title=bench $r" "$api/v1/clips") ||
+    { echo "bench: the upload failed (curl's error is above)" >&2; exit 1; }
+  id=$(jq -er .id <<<"$resp") || { echo "bench: the upload was refused: $resp" >&2; exit 1; }
   t1=$(now)
   while :; do
     clip=$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id")
@@ -46,13 +54,15 @@ for r in $(seq 1 "$rounds"); do
   done
   base=$api${hls%master.m3u8}
   master=$(curl -fsS "$api$hls")
-  variant=$(grep -v '^#' <<<"$master" | head -1)
+  variant=$(awk '!/^#/ {print; exit}' <<<"$master")
+  [ -n "$variant" ] || { echo "bench: the master playlist lists no variant:" >&2; echo "$master" >&2; exit 1; }
   audio=$(sed -n 's/.*TYPE=AUDIO.*URI="\([^"]*\)".*/\1/p' <<<"$master")
   for pl in $variant $audio; do
     dir=${pl%/*}
     body=$(curl -fsS "$base$pl")
     init=$(sed -n 's/#EXT-X-MAP:URI="\([^"]*\)"/\1/p' <<<"$body")
-    seg=$(grep -v '^#' <<<"$body" | head -1)
+    seg=$(awk '!/^#/ {print; exit}' <<<"$body")
+    [ -n "$seg" ] || { echo "bench: $pl lists no segment" >&2; exit 1; }
     get "$base$dir/$init"
     get "$base$dir/$seg"
   done

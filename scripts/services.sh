@@ -7,15 +7,20 @@
 #   scripts/services.sh stop    stop what start started
 # The env file exports SHOPCLIP_TEST_* for internal/testenv.
 set -Eeuo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 state=${SHOPCLIP_TEST_SERVICES_DIR:-/tmp/shopclip-test-services-$(id -u)}
 cache=${SHOPCLIP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shopclip}
 PG_PORT=${SHOPCLIP_TEST_PG_PORT:-5433}
 MINIO_PORT=${SHOPCLIP_TEST_MINIO_PORT:-9100}
 
+# pgbin: the directory of PostgreSQL's server programs (initdb, pg_ctl), the newest installed
 pgbin() {
   if command -v initdb >/dev/null 2>&1; then dirname "$(command -v initdb)"; return; fi
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  local dirs=(/usr/lib/postgresql/*/bin)
+  if [ ! -x "${dirs[0]}/initdb" ]; then
+    echo "services: PostgreSQL's initdb is not installed; run scripts/deps.sh --test (make test-deps)" >&2
+    return 1
+  fi
+  printf '%s\n' "${dirs[@]}" | sort -V | tail -n 1
 }
 
 # as_pg runs a PostgreSQL command; as root, as the postgres user (it refuses root).
@@ -25,13 +30,16 @@ as_pg() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
+# wait_for SECONDS DESCRIPTION LOG COMMAND...: waits until COMMAND succeeds; on timeout shows
+# the end of LOG (the state directory is removed when start fails).
+wait_for() {
+  local secs=$1 what=$2 log=$3; shift 3
   for _ in $(seq 1 $((secs * 10))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
-  echo "services: $what did not start; logs in $state" >&2
+  echo "services: $what did not start within $secs s; the end of $log:" >&2
+  tail -n 20 "$log" >&2 || true
   return 1
 }
 
@@ -49,9 +57,10 @@ stop_pid() {
 }
 
 stop() {
+  local bin
   [ -d "$state" ] || return 0
   stop_pid "$state/minio.pid" minio
-  if [ -d "$state/pg/data" ]; then as_pg "$(pgbin)/pg_ctl" -D "$state/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -d "$state/pg/data" ] && bin=$(pgbin); then as_pg "$bin/pg_ctl" -D "$state/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
   for _ in $(seq 1 50); do
     port_busy "$MINIO_PORT" || port_busy "$PG_PORT" || break
     sleep 0.1
@@ -69,20 +78,25 @@ start() {
   mkdir -p "$state/minio"
   chmod 755 "$state"
 
+  local bin
+  bin=$(pgbin)
+  [ -x "$cache/bin/minio" ] || { echo "services: no MinIO server at $cache/bin/minio; run scripts/deps.sh --test (make test-deps)" >&2; return 1; }
   mkdir -p "$state/pg"
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$state/pg"
-  as_pg "$(pgbin)/initdb" -D "$state/pg/data" -U postgres -A trust --no-sync -E UTF8 >"$state/initdb.log"
-  as_pg "$(pgbin)/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -w -t 60 \
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$state/pg"; fi
+  as_pg "$bin/initdb" -D "$state/pg/data" -U postgres -A trust --no-sync -E UTF8 >"$state/initdb.log" 2>&1 ||
+    { echo "services: initdb failed:" >&2; cat "$state/initdb.log" >&2; return 1; }
+  as_pg "$bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $state/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null
-  wait_for 30 postgresql psql -X -q -d "postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable" -c 'select 1'
+    start >/dev/null ||
+    { echo "services: PostgreSQL did not start; the end of its log:" >&2; tail -n 20 "$state/pg/postgres.log" >&2 || true; return 1; }
+  wait_for 30 postgresql "$state/pg/postgres.log" psql -X -q -d "postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable" -c 'select 1'
 
   minio_secret=secret-$RANDOM$RANDOM
   MINIO_ROOT_USER=shopclip MINIO_ROOT_PASSWORD=$minio_secret MINIO_BROWSER=off MINIO_UPDATE=off \
     nohup "$cache/bin/minio" server --quiet --address "127.0.0.1:$MINIO_PORT" "$state/minio/data" \
     >"$state/minio.log" 2>&1 &
   echo $! >"$state/minio.pid"
-  wait_for 60 minio curl -fsS "http://127.0.0.1:$MINIO_PORT/minio/health/cluster"
+  wait_for 60 minio "$state/minio.log" curl -fsS "http://127.0.0.1:$MINIO_PORT/minio/health/cluster"
 
   cat >"$state/env" <<ENV
 export SHOPCLIP_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable'
