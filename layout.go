@@ -1,6 +1,9 @@
 package shopclip
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // Blob layout. Originals are private; each transcode attempt writes under its
 // own generation prefix, which becomes public only when the clip's pointer is
@@ -58,3 +61,37 @@ const (
 // BuyPath is the storefront path of a tag's buy URL: it answers 302 to the
 // product's store and counts the click.
 func BuyPath(tagID string) string { return "/v1/buy/" + tagID }
+
+// Playback is where a viewer plays a clip from: URL paths on the server
+// (the storefront serves them, or redirects to presigned object URLs), empty
+// for outputs the clip does not have.
+type Playback struct {
+	HLS        string // the master playlist
+	MP4        string // the progressive MP4
+	Poster     string
+	Storyboard string // WebVTT thumbnails for scrubbing
+	Share      string // the MP4 with the pop-ups burned in
+}
+
+// PlaybackPaths returns the paths of c's published (or publishing)
+// generation; all empty before a transcode starts publishing.
+func (c *Clip) PlaybackPaths() Playback {
+	if c.Generation == "" {
+		return Playback{}
+	}
+	base := "/v1/clips/" + c.ID + "/media/" + c.Generation + "/"
+	p := Playback{HLS: base + MasterPlaylist}
+	if c.HasMP4 {
+		p.MP4 = base + MP4File
+	}
+	if c.HasPoster {
+		p.Poster = base + PosterFile
+	}
+	if c.HasStoryboard {
+		p.Storyboard = base + StoryboardFile
+	}
+	if c.ShareKey != "" {
+		p.Share = "/v1/clips/" + c.ID + "/share/" + path.Base(c.ShareKey)
+	}
+	return p
+}

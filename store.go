@@ -2,6 +2,8 @@ package shopclip
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"time"
 )
 
@@ -139,3 +141,40 @@ type FeedCursor struct {
 
 // IsZero reports whether c is the top of the feed.
 func (c FeedCursor) IsZero() bool { return c.PublishedAt.IsZero() && c.ID == "" }
+
+// CursorAfter is the feed position just after c, a published clip.
+func CursorAfter(c *Clip) FeedCursor {
+	var at time.Time
+	if c.PublishedAt != nil {
+		at = *c.PublishedAt
+	}
+	return FeedCursor{PublishedAt: at, ID: c.ID}
+}
+
+// String encodes c as the opaque cursor of the feed's next_cursor.
+func (c FeedCursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.PublishedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
+}
+
+// ParseFeedCursor decodes a cursor made by FeedCursor.String; "" is the top
+// of the feed. Anything else is an EINVALID error.
+func ParseFeedCursor(s string) (FeedCursor, error) {
+	var c FeedCursor
+	if s == "" {
+		return c, nil
+	}
+	bad := Errorf(EINVALID, "Invalid cursor: pass back next_cursor as given.")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, bad
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	if !ok || !ValidID(PrefixClip, id) {
+		return c, bad
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return c, bad
+	}
+	return FeedCursor{PublishedAt: t, ID: id}, nil
+}

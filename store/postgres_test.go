@@ -32,6 +32,13 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) shopclip.Store { return openPostgres(t) })
 }
 
+func TestPostgresDiscovery(t *testing.T) {
+	storetest.RunDiscovery(t, func(t *testing.T) (shopclip.Store, shopclip.Discovery) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 func TestPostgresOpenTwice(t *testing.T) {
 	ctx := t.Context()
 	url := testenv.Postgres(t)

@@ -2,7 +2,11 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +33,176 @@ func openSQLite(t *testing.T) *store.DB {
 
 func TestSQLite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) shopclip.Store { return openSQLite(t) })
+}
+
+func TestSQLiteDiscovery(t *testing.T) {
+	storetest.RunDiscovery(t, func(t *testing.T) (shopclip.Store, shopclip.Discovery) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
+// rawSQLite opens the SQLite file at path beside a store, for what the store
+// offers no method for. It is closed when t ends.
+func rawSQLite(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	raw.SetMaxOpenConns(1)
+	mustExec(t, raw, "PRAGMA busy_timeout = 10000")
+	return raw
+}
+
+func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(t.Context(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// searchTitles returns the titles of the clips a search finds, sorted.
+func searchTitles(t *testing.T, db *store.DB, query string) []string {
+	t.Helper()
+	cs, err := db.SearchClips(t.Context(), query, 100)
+	if err != nil {
+		t.Fatalf("search %q: %v", query, err)
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Title)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The FTS5 tables keep their own copy of the titles: triggers keep it in
+// step with changes no store method makes yet (a clip's title), and it does
+// not depend on rowids, which VACUUM renumbers.
+func TestSQLiteSearchIndexFollowsTitles(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shopclip.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw := rawSQLite(t, path)
+
+	cr := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "creator", Role: shopclip.RoleCreator}
+	if err := db.CreateAccount(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(title string) *shopclip.Clip {
+		t.Helper()
+		c := &shopclip.Clip{ID: shopclip.NewID(shopclip.PrefixClip), CreatorID: cr.ID, Title: title, OriginalKey: "k"}
+		if err := db.CreateClip(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		att := shopclip.NewID(shopclip.PrefixAttempt)
+		if _, err := db.StartClipAttempt(ctx, c.ID, att); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PublishClip(ctx, c.ID, att, &shopclip.Publication{Generation: "g", OutputPrefix: "p/"}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var clips []*shopclip.Clip
+	for i := range 20 {
+		clips = append(clips, publish(fmt.Sprintf("look %02d", i)))
+	}
+	renamed := publish("Summer dress")
+	mustExec(t, raw, "UPDATE clips SET title = ? WHERE id = ?", "Winter coat", renamed.ID)
+	if got := searchTitles(t, db, "summer"); len(got) != 0 {
+		t.Errorf("search summer after the rename = %q, want none", got)
+	}
+	if got, want := searchTitles(t, db, "winter"), []string{"Winter coat"}; !slices.Equal(got, want) {
+		t.Errorf("search winter after the rename = %q, want %q", got, want)
+	}
+
+	// Holes in the rowids, then VACUUM, which may renumber them.
+	for _, c := range clips[:10] {
+		if err := db.DeleteClip(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(t, raw, "VACUUM")
+	if err := db.DeleteClip(ctx, clips[15].ID); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, raw, "UPDATE clips SET title = ? WHERE id = ?", "look renamed", clips[16].ID)
+	var want []string
+	for i := 10; i < 20; i++ {
+		if i != 15 && i != 16 {
+			want = append(want, fmt.Sprintf("look %02d", i))
+		}
+	}
+	want = append(want, "look renamed")
+	slices.Sort(want)
+	if got := searchTitles(t, db, "look"); !slices.Equal(got, want) {
+		t.Errorf("search look after VACUUM = %q, want %q", got, want)
+	}
+	for _, table := range []string{"clips_fts", "products_fts"} {
+		mustExec(t, raw, "INSERT INTO "+table+" ("+table+") VALUES ('integrity-check')")
+	}
+	var n int
+	if err := raw.QueryRowContext(ctx, "SELECT count(*) FROM clips_fts").Scan(&n); err != nil {
+		t.Fatal(err)
+	} else if n != len(want)+1 {
+		t.Errorf("clips_fts has %d rows, want %d (one per clip)", n, len(want)+1)
+	}
+}
+
+// Migration 0004 indexes the titles of clips and products that exist before
+// it.
+func TestSQLiteSearchIndexBackfill(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shopclip.db")
+	raw := rawSQLite(t, path)
+	files, err := filepath.Glob("migrations/sqlite/000[1-3]_*.sql")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("migrations 1 to 3: %v, %v", files, err)
+	}
+	mustExec(t, raw, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, raw, string(b))
+		mustExec(t, raw, `INSERT INTO schema_migrations VALUES (?, ?, '2025-01-01T00:00:00.000000Z')`, i+1, filepath.Base(f))
+	}
+	const at = "2025-01-01T00:00:00.000000Z"
+	ids := map[string]string{}
+	for _, p := range []string{shopclip.PrefixAccount, shopclip.PrefixClip, shopclip.PrefixProduct, shopclip.PrefixTag} {
+		ids[p] = shopclip.NewID(p)
+	}
+	mustExec(t, raw, `INSERT INTO accounts (id, name, role, created_at) VALUES (?, 'c', 'creator', ?)`, ids[shopclip.PrefixAccount], at)
+	mustExec(t, raw, `INSERT INTO clips (id, creator_id, title, status, progress, original_key, generation, output_prefix,
+		created_at, updated_at, published_at) VALUES (?, ?, 'Summer dress', 'ready', 1, 'k', 'g', 'p/', ?, ?, ?)`,
+		ids[shopclip.PrefixClip], ids[shopclip.PrefixAccount], at, at, at)
+	mustExec(t, raw, `INSERT INTO products (id, brand_id, title, created_at, updated_at) VALUES (?, ?, 'Leather handbag', ?, ?)`,
+		ids[shopclip.PrefixProduct], ids[shopclip.PrefixAccount], at, at)
+	mustExec(t, raw, `INSERT INTO tags (id, clip_id, product_id, brand_id, start_ms, end_ms, x, y, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 0, 1000, 0.5, 0.5, 'active', ?, ?)`,
+		ids[shopclip.PrefixTag], ids[shopclip.PrefixClip], ids[shopclip.PrefixProduct], ids[shopclip.PrefixAccount], at, at)
+
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.SchemaVersion(ctx); err != nil || v != store.LatestSchemaVersion(store.SQLite) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, store.LatestSchemaVersion(store.SQLite))
+	}
+	for _, q := range []string{"summer", "handbag"} {
+		if got, want := searchTitles(t, db, q), []string{"Summer dress"}; !slices.Equal(got, want) {
+			t.Errorf("search %s after the migration = %q, want %q", q, got, want)
+		}
+	}
 }
 
 func TestSQLiteOpenTwice(t *testing.T) {
