@@ -72,6 +72,10 @@ type Timeline struct {
 	ClipID      string           `json:"clip_id"`
 	GeneratedAt time.Time        `json:"generated_at"`
 	Popups      []shopclip.Popup `json:"popups"`
+	// NextChange is the first moment after GeneratedAt at which a discount
+	// of a product the clip shows starts or ends, so its pop-ups may be
+	// priced differently; zero when none is coming. It is not stored.
+	NextChange time.Time `json:"-"`
 }
 
 // JSON encodes tl.
@@ -132,7 +136,23 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 		}
 		cat.Products[p.ID], cat.Discounts[p.ID], cat.History[p.ID] = p, ds, hist
 	}
-	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL)}, nil
+	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL), NextChange: NextChange(cat, now)}, nil
+}
+
+// NextChange returns the first moment after now at which a discount in cat
+// starts or ends, or the zero time when none does.
+func NextChange(cat Catalog, now time.Time) time.Time {
+	var next time.Time
+	for _, ds := range cat.Discounts {
+		for _, d := range ds {
+			for _, at := range []time.Time{d.StartsAt, d.EndsAt} {
+				if at.After(now) && (next.IsZero() || at.Before(next)) {
+					next = at
+				}
+			}
+		}
+	}
+	return next
 }
 
 // priceHistory loads only the part of p's price history that PriceAt needs

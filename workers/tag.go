@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
@@ -49,7 +48,7 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("workers: tag: %w", err)
 		}
 		if stored != nil && bytes.Equal(vtt, stored) {
-			if err := h.scheduleNextBoundary(ctx, clip, now); err != nil {
+			if err := h.scheduleNextBoundary(ctx, clip, tl); err != nil {
 				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
 			}
 			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
@@ -111,39 +110,13 @@ func (h *Handlers) deleteOverlays(ctx context.Context, clipID string) {
 	}
 }
 
-// scheduleNextBoundary enqueues a clip:tag task for the next time a discount
-// of a product the clip shows starts or ends.
-func (h *Handlers) scheduleNextBoundary(ctx context.Context, clip *shopclip.Clip, now time.Time) error {
-	if h.Tags == nil {
+// scheduleNextBoundary enqueues a clip:tag task for tl.NextChange, the next
+// time a discount of a product the clip shows starts or ends.
+func (h *Handlers) scheduleNextBoundary(ctx context.Context, clip *shopclip.Clip, tl *tagging.Timeline) error {
+	if h.Tags == nil || tl.NextChange.IsZero() {
 		return nil
 	}
-	tags, err := h.Store.ClipTags(ctx, clip.ID)
-	if err != nil {
-		return err
-	}
-	var next time.Time
-	seen := map[string]bool{}
-	for _, t := range tags {
-		if t.Status != shopclip.TagActive || seen[t.ProductID] {
-			continue
-		}
-		seen[t.ProductID] = true
-		ds, err := h.Store.ProductDiscounts(ctx, t.ProductID)
-		if err != nil {
-			return err
-		}
-		for _, d := range ds {
-			for _, at := range []time.Time{d.StartsAt, d.EndsAt} {
-				if at.After(now) && (next.IsZero() || at.Before(next)) {
-					next = at
-				}
-			}
-		}
-	}
-	if next.IsZero() {
-		return nil
-	}
-	return h.Tags.EnqueueTagAt(ctx, clip.ID, next)
+	return h.Tags.EnqueueTagAt(ctx, clip.ID, tl.NextChange)
 }
 
 func (h *Handlers) buyURL(t *shopclip.Tag) string {
