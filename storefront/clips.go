@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -40,21 +39,9 @@ func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
 		c.Renditions = []shopclip.Rendition{}
 	}
 	out := clipJSON{Clip: c}
-	if c.Generation != "" {
-		base := "/v1/clips/" + c.ID + "/media/" + c.Generation + "/"
-		out.Playback = &playbackJSON{HLS: s.url(base + shopclip.MasterPlaylist)}
-		if c.HasMP4 {
-			out.Playback.MP4 = s.url(base + shopclip.MP4File)
-		}
-		if c.HasPoster {
-			out.Playback.Poster = s.url(base + shopclip.PosterFile)
-		}
-		if c.HasStoryboard {
-			out.Playback.Storyboard = s.url(base + shopclip.StoryboardFile)
-		}
-		if c.ShareKey != "" {
-			out.Playback.Share = s.url("/v1/clips/" + c.ID + "/share/" + path.Base(c.ShareKey))
-		}
+	if p := c.PlaybackPaths(); p.HLS != "" {
+		out.Playback = &playbackJSON{HLS: s.url(p.HLS), MP4: s.optURL(p.MP4), Poster: s.optURL(p.Poster),
+			Storyboard: s.optURL(p.Storyboard), Share: s.optURL(p.Share)}
 	}
 	return out
 }
@@ -314,15 +301,11 @@ type feedPage struct {
 
 // feed lists ready clips, newest first, with an opaque cursor.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
-	limit := 20
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return shopclip.Errorf(shopclip.EINVALID, "limit must be a number from 1 to 100.")
-		}
-		limit = n
+	limit, err := limitParam(r, 20, 100)
+	if err != nil {
+		return err
 	}
-	cur, err := decodeCursor(r.URL.Query().Get("cursor"))
+	cur, err := shopclip.ParseFeedCursor(r.URL.Query().Get("cursor"))
 	if err != nil {
 		return err
 	}
@@ -336,35 +319,10 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(clips) == limit {
 		last := clips[len(clips)-1]
-		next := encodeCursor(shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID})
+		next := shopclip.CursorAfter(last).String()
 		out.NextCursor = &next
 	}
 	return writeJSON(w, http.StatusOK, out)
-}
-
-func encodeCursor(c shopclip.FeedCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(c.PublishedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
-}
-
-func decodeCursor(s string) (shopclip.FeedCursor, error) {
-	var c shopclip.FeedCursor
-	if s == "" {
-		return c, nil
-	}
-	bad := shopclip.Errorf(shopclip.EINVALID, "Invalid cursor: pass back next_cursor as given.")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, bad
-	}
-	ts, id, ok := strings.Cut(string(b), "|")
-	if !ok || !shopclip.ValidID(shopclip.PrefixClip, id) {
-		return c, bad
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return c, bad
-	}
-	return shopclip.FeedCursor{PublishedAt: t, ID: id}, nil
 }
 
 // serveShare serves a clip's share MP4 by the name in its URL: the current

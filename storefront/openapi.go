@@ -392,7 +392,8 @@ var resourceTags = map[string]string{
 	"tags": "tags", "approved-brands": "tags",
 	"popups": "popups", "overlays.vtt": "popups", "buy": "popups",
 	"events": "analytics", "stats": "analytics",
-	"me": "accounts",
+	"me":     "accounts",
+	"search": "discovery", "deals": "discovery",
 }
 
 var tagDocs = map[string]string{
@@ -403,6 +404,7 @@ var tagDocs = map[string]string{
 	"tags":      "Products tagged into clips, and the clip creator's consent.",
 	"popups":    "What viewers see: the pop-ups live now, and buy links.",
 	"analytics": "Viewer events, purchases and the funnel.",
+	"discovery": "Finding clips: search, and the clips with a sale on.",
 }
 
 func resourceTag(pattern string) string {

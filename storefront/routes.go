@@ -87,6 +87,17 @@ func (s *Server) routes() []route {
 			Errs:  []int{400},
 		}},
 
+		{"GET", "/v1/search", anyone, (*Server).search, "ready clips whose title, or a tagged product's, matches every word of q (prefixes too)", spec{
+			Query: []param{{Name: "q", Type: "", Doc: "the words to find, at most 200 bytes", Required: true}, {Name: "limit", Type: 0, Doc: "clips, 1 to 100 (default 20)"}},
+			Out:   answers(200, searchResult{}),
+			Errs:  []int{400},
+		}},
+		{"GET", "/v1/deals", anyone, (*Server).deals, "clips with a live, honest discount: flash sales first, then the soonest ending", spec{
+			Query: []param{{Name: "limit", Type: 0, Doc: "deals, 1 to 100 (default 30)"}},
+			Out:   answers(200, dealList{}),
+			Errs:  []int{400},
+		}},
+
 		{"POST", "/v1/products", brands, (*Server).createProduct, "add a product to the caller's catalog", spec{Body: productInput{}, Out: answers(201, shopclip.Product{})}},
 		{"GET", "/v1/products", brands, (*Server).listProducts, "the caller's catalog", spec{Out: answers(200, productList{})}},
 		{"GET", "/v1/products/{id}", brands, (*Server).getProduct, "a product (its brand)", spec{Out: answers(200, shopclip.Product{})}},

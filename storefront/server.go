@@ -34,8 +34,10 @@ type Check struct {
 // Server serves the API. Set the fields, then call Handler.
 type Server struct {
 	Store shopclip.Store
-	Blobs blob.Store
-	Queue Queue
+	// Discovery serves search and deals.
+	Discovery shopclip.Discovery
+	Blobs     blob.Store
+	Queue     Queue
 	// Checks are run by /readyz, each with a short timeout.
 	Checks []Check
 	// MaxUploadBytes bounds one upload. Default 1 GiB.
@@ -76,6 +78,14 @@ func (s *Server) logger() *slog.Logger {
 // url makes path absolute when a PublicURL is configured.
 func (s *Server) url(path string) string {
 	return strings.TrimSuffix(s.PublicURL, "/") + path
+}
+
+// optURL is url for a path that may be empty (an output a clip lacks).
+func (s *Server) optURL(path string) string {
+	if path == "" {
+		return ""
+	}
+	return s.url(path)
 }
 
 // Handler returns the API's http.Handler. Call it once, after setting the

@@ -34,6 +34,10 @@ type approveInput struct {
 type popupList struct {
 	ClipID string           `json:"clip_id"`
 	Popups []shopclip.Popup `json:"popups"`
+	// NextChangeAt is when a sale of a product shown starts or ends next:
+	// the pop-ups are priced differently from then on, so a player fetches
+	// them again. Absent when none is scheduled.
+	NextChangeAt *time.Time `json:"next_change_at,omitempty"`
 }
 
 // createTag places one of the caller's products into a clip. A brand's tag on
@@ -172,8 +176,12 @@ func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out := popupList{ClipID: clip.ID, Popups: tl.Popups}
+	if !tl.NextChange.IsZero() {
+		out.NextChangeAt = &tl.NextChange
+	}
 	w.Header().Set("Cache-Control", "public, max-age=5")
-	return writeJSON(w, http.StatusOK, popupList{ClipID: clip.ID, Popups: tl.Popups})
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) buyURL(t *shopclip.Tag) string { return s.url(shopclip.BuyPath(t.ID)) }
