@@ -66,6 +66,7 @@ func newEnv(t *testing.T) *env {
 	db.Now = func() time.Time { return e.now }
 	e.api = &storefront.Server{
 		Store:          db,
+		Discovery:      db,
 		Blobs:          blobs,
 		Queue:          queue,
 		MaxUploadBytes: 2 << 20,
