@@ -3,7 +3,8 @@
 #   scripts/deps.sh          build and run: FFmpeg 5.1 dev libraries, pkg-config, gcc, redis-server,
 #                            a CJK font for the product cards burned into share MP4s; the Go modules
 #   scripts/deps.sh --test   also what the tests use: PostgreSQL, strace, shellcheck, the ffmpeg CLI
-#                            (an independent checker and the benchmark baseline) and a real MinIO
+#                            (an independent checker and the benchmark baseline), Chromium (the
+#                            browser tests drive it headless), npm (when missing) and a real MinIO
 #                            server, built once into $SHOPCLIP_TEST_CACHE/bin (default
 #                            ~/.cache/shopclip/bin)
 # As root it installs with apt-get (and `go install` for MinIO); otherwise it prints the exact
@@ -32,7 +33,10 @@ twice() {
 
 pkgs=(ca-certificates pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev
       libavutil-dev libswscale-dev libswresample-dev libavdevice-dev redis-server jq curl fonts-droid-fallback)
-$want_test && pkgs+=(postgresql postgresql-client ffmpeg time strace shellcheck)
+$want_test && pkgs+=(postgresql postgresql-client ffmpeg time strace shellcheck chromium)
+# npm installs the front-end packages the web tests check against web/package-lock.json. A Node.js
+# from elsewhere (NodeSource) brings its own npm, which Debian's npm package would conflict with.
+if $want_test && ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
