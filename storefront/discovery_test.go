@@ -40,7 +40,7 @@ func TestSearchOverHTTP(t *testing.T) {
 			}
 			var out struct {
 				Clips []struct {
-					ID       string `json:"id"`
+					ID       string               `json:"id"`
 					Playback struct{ HLS string } `json:"playback"`
 				} `json:"clips"`
 			}
