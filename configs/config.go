@@ -44,6 +44,15 @@ type Config struct {
 	Upload    Upload    `yaml:"upload"`
 	Worker    Worker    `yaml:"worker"`
 	Transcode Transcode `yaml:"transcode"`
+	Web       Web       `yaml:"web"`
+}
+
+// Web configures the viewers' pages.
+type Web struct {
+	// FrameAncestors are the origins (https://shop.example.com) whose pages
+	// may show a clip's player, /embed/{id}, in an iframe, besides the
+	// server's own. Every other page refuses to be framed.
+	FrameAncestors []string `yaml:"frame_ancestors"`
 }
 
 // Transcode tunes the ladder and the encoders. Zero values mean the
@@ -243,6 +252,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
+	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 }
 
 // ApplyEnv overrides c with the SHOPCLIP_* variables in env. An unknown
@@ -314,6 +324,8 @@ func (c *Config) set(name, val string) error {
 		c.Worker.ReconcileInterval, err = time.ParseDuration(val)
 	case "SHOPCLIP_WORKER_WORK_DIR":
 		c.Worker.WorkDir = val
+	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
+		c.Web.FrameAncestors = strings.Fields(val)
 	}
 	return err
 }
@@ -370,6 +382,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
+	}
+	for _, o := range c.Web.FrameAncestors {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"") {
+			bad("web.frame_ancestors %q: want an origin such as https://shop.example.com", o)
+		}
 	}
 	if err := c.Transcode.Engine().Validate(); err != nil {
 		bad("transcode: %v", err)

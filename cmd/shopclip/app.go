@@ -26,6 +26,7 @@ import (
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/tagging/card"
+	"github.com/shopclip/shopclip/web"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -192,6 +193,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Mode.api() {
 		api := &storefront.Server{
 			Store:          m.store,
+			Discovery:      m.store,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
 			MaxUploadBytes: cfg.Upload.MaxBytes,
@@ -204,11 +206,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 				{Name: "redis", Check: func(ctx context.Context) error { return checkRedisDurability(ctx, m.rdb, nil) }},
 			},
 		}
+		pages := &web.Server{
+			Store:          m.store,
+			Discovery:      m.store,
+			PublicURL:      cfg.PublicURL,
+			MediaOrigins:   mediaOrigins(cfg),
+			FrameAncestors: cfg.Web.FrameAncestors,
+			Logger:         log.With("component", "web"),
+		}
+		ph, err := pages.Handler()
+		if err != nil {
+			return err
+		}
+		handler := web.Mount(api.Handler(), ph)
 		if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
 		m.http = &http.Server{
-			Handler:           api.Handler(),
+			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -356,6 +371,20 @@ func checkRedisDurability(ctx context.Context, rdb redis.UniversalClient, log *s
 		return fmt.Errorf("redis: maxmemory-policy is %q; the job queue needs noeviction (a queue, not a cache)", p)
 	}
 	return nil
+}
+
+// mediaOrigins are where players fetch media from besides the server: the
+// S3 endpoint that presigned playback URLs point at.
+func mediaOrigins(cfg configs.Config) []string {
+	s := cfg.Blob.S3
+	if !s.Enabled() {
+		return nil
+	}
+	scheme := "http://"
+	if s.UseSSL {
+		scheme = "https://"
+	}
+	return []string{scheme + s.Endpoint}
 }
 
 // publicURL makes path absolute when a public URL is configured.

@@ -43,9 +43,15 @@ const (
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main for a TestMain with cleanup of its own: it runs the tests,
+// stops the servers the package started, and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	stopAll()
-	os.Exit(code)
+	return code
 }
 
 // Unavailable skips t, or fails it under CI=true, because a service is

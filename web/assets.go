@@ -1,0 +1,146 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// assets are the embedded static files, served under one versioned prefix,
+// /static/{version}/, where version is a hash of all of them: a page names
+// its scripts and styles by that prefix, so every asset can be cached for
+// good (Cache-Control: immutable) and ES modules import each other by
+// relative paths. Text assets are gzipped once, at start.
+type assets struct {
+	version string
+	files   map[string]*asset // by path below static/
+}
+
+type asset struct {
+	body, gzipped []byte
+	contentType   string
+	etag          string
+}
+
+// loadAssets reads and hashes the embedded files.
+func loadAssets() (*assets, error) {
+	a := &assets{files: map[string]*asset{}}
+	var names []string
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		names = append(names, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	all := sha256.New()
+	for _, name := range names {
+		body, err := staticFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(body)
+		all.Write([]byte(name))
+		all.Write(sum[:])
+		f := &asset{body: body, contentType: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		if compressible(f.contentType) {
+			var b bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+			zw.Write(body)
+			zw.Close()
+			if b.Len() < len(body) {
+				f.gzipped = b.Bytes()
+			}
+		}
+		a.files[strings.TrimPrefix(name, "static/")] = f
+	}
+	a.version = hex.EncodeToString(all.Sum(nil)[:6])
+	return a, nil
+}
+
+// URL is the path a page links the asset at name (below static/) by.
+func (a *assets) URL(name string) string { return "/static/" + a.version + "/" + name }
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".LICENSE", ".txt":
+		return "text/plain; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func compressible(contentType string) bool {
+	return strings.HasPrefix(contentType, "text/") || strings.HasPrefix(contentType, "image/svg")
+}
+
+// ServeHTTP serves GET /static/{version}/{name...}. Another version (a page
+// from before a deploy) gets the current file, revalidated rather than kept.
+func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f := a.files[r.PathValue("name")]
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if r.PathValue("version") == a.version {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	h.Set("ETag", f.etag)
+	body := f.body
+	if f.gzipped != nil {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			body = f.gzipped
+		}
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether r's Accept-Encoding admits gzip.
+func acceptsGzip(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		if !ok {
+			return true
+		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
+	}
+	return false
+}

@@ -1,0 +1,92 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopclip/shopclip"
+)
+
+// TestFeed scrolls the feed at a phone's size (one clip per screen,
+// snapping) and a desktop's (a grid): the clip on screen plays muted, the
+// next one is loaded ahead, a second page arrives by itself at the end, and
+// the featured creators are ranked by attributed sales.
+func TestFeed(t *testing.T) {
+	w := newWorld(t)
+	shop := newShop(t)
+	alice := w.account(shopclip.RoleCreator, "alice")
+	bob := w.account(shopclip.RoleCreator, "bob")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	var clips []*shopclip.Clip
+	for i := range 15 {
+		creator := alice
+		if i%3 == 0 {
+			creator = bob
+		}
+		clips = append(clips, w.clip(creator, fmt.Sprintf("Clip %02d", i)))
+	}
+	// A sale through bob's clip: a click in a session, then the brand's
+	// report of a purchase in that session.
+	p := w.product(brand, "Lamp", 2500, shop.URL+"/lamp", "")
+	tg := w.tag(brand, clips[0], p, 0, 3000, 0.5, 0.5)
+	res, _ := w.get("/v1/buy/" + tg.ID + "?session=feedsession01")
+	if res.StatusCode != 302 {
+		t.Fatalf("buy: %d", res.StatusCode)
+	}
+	w.call(w.keys[brand.ID], "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": "feedsession01",
+		"product_id": p.ID, "order_id": "o-1", "amount_minor": 2500, "currency": "USD"}, 201, nil)
+
+	for _, vp := range sizes {
+		t.Run(vp.name, func(t *testing.T) {
+			tb := newTab(t, vp)
+			tb.open(w.srv.URL + "/")
+			featured := eval[[]string](tb, `[...document.querySelectorAll('.featured a')].map(a => a.textContent.trim())`)
+			if len(featured) != 2 || featured[0] != "@bob" || featured[1] != "@alice" {
+				t.Errorf("featured creators = %q, want [@bob @alice] (bob sold one)", featured)
+			}
+			ids := eval[[]string](tb, `[...document.querySelectorAll('[data-feed] [data-clip-id]')].map(e => e.dataset.clipId)`)
+			if len(ids) != 12 || ids[0] != clips[14].ID {
+				t.Fatalf("first page: %d clips starting %v, want 12 starting with the newest", len(ids), ids[:min(1, len(ids))])
+			}
+			// The first clip plays muted; the second is loaded ahead.
+			first := `document.querySelectorAll('[data-feed] .clip video')[0]`
+			second := `document.querySelectorAll('[data-feed] .clip video')[1]`
+			tb.waitJS("the first clip to play", first+`.currentTime > 0.2 && !`+first+`.paused`, 30*time.Second)
+			if !eval[bool](tb, first+`.muted`) {
+				t.Error("the feed's clip plays with sound")
+			}
+			if vp.mobile {
+				tb.waitJS("the next clip to be loaded ahead", second+`.readyState >= 2 && `+second+`.paused`, 20*time.Second)
+				tb.screenshot("feed")
+				// Swipe to the second clip: it plays, the first pauses.
+				eval[bool](tb, `(document.querySelector('[data-feed]').scrollBy(0, innerHeight), true)`)
+				tb.waitJS("the second clip to play", second+`.currentTime > 0.2 && !`+second+`.paused`, 20*time.Second)
+				tb.waitJS("the first clip to pause", first+`.paused`, 5*time.Second)
+				if snap := eval[string](tb, `getComputedStyle(document.querySelector('[data-feed]')).scrollSnapType`); !strings.HasPrefix(snap, "y") {
+					t.Errorf("the phone feed's scroll-snap-type is %q, want y mandatory", snap)
+				}
+			} else {
+				cols := eval[int](tb, `getComputedStyle(document.querySelector('[data-feed]')).gridTemplateColumns.split(' ').length`)
+				if cols < 3 {
+					t.Errorf("the desktop feed has %d columns, want a grid", cols)
+				}
+				tb.screenshot("feed")
+			}
+			// To the end: the next page arrives by itself.
+			tb.waitJS("the second page", `(() => {
+  const f = document.querySelector('[data-feed]');
+  f.scrollTop = f.scrollHeight;
+  window.scrollTo(0, document.body.scrollHeight);
+  return document.querySelectorAll('[data-feed] [data-clip-id]').length === 15;
+})()`, 30*time.Second)
+			if n := eval[int](tb, `new Set([...document.querySelectorAll('[data-clip-id]')].map(e => e.dataset.clipId)).size`); n != 15 {
+				t.Errorf("after the second page the feed holds %d distinct clips, want 15", n)
+			}
+			if eval[bool](tb, `!!document.querySelector('a[data-next]')`) {
+				t.Error("the last page still links to a next one")
+			}
+		})
+	}
+}

@@ -1,0 +1,247 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shopclip/shopclip"
+)
+
+// sample is what the page saw on one animation frame: the media time and
+// which cards were visible.
+type sample struct {
+	T       float64         `json:"t"`
+	Visible map[string]bool `json:"visible"`
+}
+
+// sampleJS plays the clip from the start and records, on every animation
+// frame until the media time passes until (s), the media time and whether
+// each card is visible. Sampling inside the page keeps the two readings a
+// frame apart at most.
+func sampleJS(tags []string, until float64) string {
+	return fmt.Sprintf(`(async () => {
+  const visible = %s;
+  const tags = %q.split(',');
+  const v = document.querySelector('video');
+  v.currentTime = 0;
+  await v.play().catch(() => {});
+  const out = [];
+  const deadline = performance.now() + 30000;
+  await new Promise((done) => {
+    const step = () => {
+      const s = {t: v.currentTime, visible: {}};
+      for (const id of tags) s.visible[id] = visible(document.querySelector('[data-popup-tag="' + id + '"]'));
+      out.push(s);
+      if (v.currentTime >= %f || v.ended || performance.now() > deadline) done();
+      else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  return out;
+})()`, visibleJS, strings.Join(tags, ","), until)
+}
+
+// window is a tag's [start, end) in seconds.
+type window struct{ start, end float64 }
+
+// checkSamples checks the contract: a card is visible exactly while the
+// media time is inside its window, within 0.3 s at the edges.
+func checkSamples(t *testing.T, samples []sample, windows map[string]window) {
+	t.Helper()
+	const slack = 0.3
+	seen := map[string]bool{}
+	for _, s := range samples {
+		for id, w := range windows {
+			vis := s.Visible[id]
+			seen[id] = seen[id] || vis
+			inside := s.T >= w.start+slack && s.T < w.end-slack
+			outside := s.T < w.start-slack || s.T >= w.end+slack
+			if inside && !vis {
+				t.Errorf("at %.3f s the card of %s [%.1f, %.1f) is hidden", s.T, id, w.start, w.end)
+			}
+			if outside && vis {
+				t.Errorf("at %.3f s the card of %s [%.1f, %.1f) is visible", s.T, id, w.start, w.end)
+			}
+		}
+	}
+	for id := range windows {
+		if !seen[id] {
+			t.Errorf("the card of %s never showed", id)
+		}
+	}
+	if n := len(samples); n < 30 || samples[n-1].T < 6.5 {
+		t.Errorf("playback did not get far: %d samples, last at %.2f s", n, samples[max(0, n-1)].T)
+	}
+}
+
+// TestWatchPopups plays a tagged clip on /watch/{id}, at a phone's size and
+// a desktop's: each card shows exactly while the playback clock is in its
+// tag's window, also after seeks; it shows the price valid now, the honest
+// "was" price and label, the flash sale's countdown and the coupon, at the
+// tag's point of the picture; tapping it lands on the store with the
+// viewer's session, and the click, the view and the impression are counted.
+func TestWatchPopups(t *testing.T) {
+	for _, vp := range sizes {
+		t.Run(vp.name, func(t *testing.T) { testWatchPopups(t, vp) })
+	}
+}
+
+func testWatchPopups(t *testing.T, vp viewport) {
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.account(shopclip.RoleCreator, "alice")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	clip := w.clip(creator, "Sneaker unboxing")
+	sneaker := w.product(brand, "Runner sneaker", 19900, shop.URL+"/snk-1", "")
+	bag := w.product(brand, "Canvas bag", 4500, shop.URL+"/bag", "")
+	now := time.Now()
+	w.discount(brand, sneaker, 20, now.Add(-time.Minute), now.Add(2*time.Hour), true, "SAVE20")
+	t1 := w.tag(brand, clip, sneaker, 2000, 4000, 0.1, 0.55)
+	t2 := w.tag(brand, clip, bag, 5000, 7000, 0.6, 0.2)
+
+	tb := newTab(t, vp)
+	tb.open(w.srv.URL + "/watch/" + clip.ID)
+	if n := eval[int](tb, `document.querySelectorAll('video').length`); n != 1 {
+		t.Errorf("the watch page has %d <video> elements, want 1", n)
+	}
+	tb.waitJS("the cards to be loaded", fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]') && document.querySelector('[data-popup-tag=%q]')`, t1.ID, t2.ID), 20*time.Second)
+	// The cards ride a hidden metadata text track.
+	cues := eval[int](tb, `[...document.querySelector('video').textTracks].filter(t => t.kind === 'metadata' && t.mode === 'hidden').reduce((n, t) => n + (t.cues ? t.cues.length : 0), 0)`)
+	if cues != 2 {
+		t.Errorf("metadata cues = %d, want 2", cues)
+	}
+	tb.waitJS("playback", `document.querySelector('video').currentTime > 0.3`, 30*time.Second)
+
+	samples := eval[[]sample](tb, sampleJS([]string{t1.ID, t2.ID}, 7.6))
+	checkSamples(t, samples, map[string]window{t1.ID: {2, 4}, t2.ID: {5, 7}})
+
+	// Seeks, paused: the cards follow the media time, not a timer.
+	for _, tt := range []struct {
+		at       float64
+		one, two bool
+	}{{6.0, false, true}, {2.5, true, false}, {0.5, false, false}, {3.9, true, false}, {4.4, false, false}} {
+		got := eval[[]bool](tb, fmt.Sprintf(`(async () => {
+  const visible = %s;
+  const v = document.querySelector('video');
+  v.pause();
+  v.currentTime = %f;
+  await new Promise(r => v.addEventListener('seeked', r, {once: true}));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return [visible(document.querySelector('[data-popup-tag=%q]')), visible(document.querySelector('[data-popup-tag=%q]'))];
+})()`, visibleJS, tt.at, t1.ID, t2.ID))
+		if got[0] != tt.one || got[1] != tt.two {
+			t.Errorf("after a seek to %.1f s: cards visible %v, want [%v %v]", tt.at, got, tt.one, tt.two)
+		}
+	}
+
+	// Paused at 2.5 s: the sneaker's card, priced now.
+	eval[bool](tb, `(async () => { const v = document.querySelector('video'); v.currentTime = 2.5; await new Promise(r => v.addEventListener('seeked', r, {once: true})); await new Promise(r => setTimeout(r, 300)); return true; })()`)
+	card := eval[string](tb, fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]').textContent`, t1.ID))
+	for _, want := range []string{"Runner sneaker", "159.20 USD", "199.00 USD", "-20%", "SAVE20"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the card reads %q; it lacks %q", card, want)
+		}
+	}
+	if !regexp.MustCompile(`ends in 1:5\d:\d\d`).MatchString(card) {
+		t.Errorf("the flash sale's card has no countdown: %q", card)
+	}
+	if was := eval[string](tb, fmt.Sprintf(`document.querySelector('[data-popup-tag=%q] s').textContent`, t1.ID)); !strings.Contains(was, "199.00 USD") {
+		t.Errorf("the was-price is not struck through: <s> holds %q", was)
+	}
+	checkPlacement(t, tb, t1.ID, 0.1, 0.55)
+	tb.screenshot("watch-card")
+
+	// The shop list: both products, with their buy links.
+	if n := eval[int](tb, `document.querySelectorAll('.shop-list [data-product-id]').length`); n != 2 {
+		t.Errorf("the shop list has %d products, want 2", n)
+	}
+
+	// Tap the card: the store's page, with the session and the tag.
+	session := eval[string](tb, `localStorage.getItem('shopclip.session') || ''`)
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-popup-tag=%q]`, t1.ID))))
+	tb.waitJS("the store's page", fmt.Sprintf(`location.href.startsWith(%q)`, shop.URL+"/snk-1"), 15*time.Second)
+	loc := eval[string](tb, `location.href`)
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Query().Get("sc_tag") != t1.ID || session == "" || u.Query().Get("sc_session") != session {
+		t.Errorf("landed on %s; want sc_tag=%s and sc_session=%q", loc, t1.ID, session)
+	}
+	waitCounted(t, w, clip.ID, t1.ID)
+}
+
+// checkPlacement checks that a card's top-left corner sits at the tag's
+// point (x, y) of the picture as displayed: the video's box, scaled by its
+// object-fit (cover crops, contain letterboxes), unless the card had to be
+// pulled inside the stage.
+func checkPlacement(t *testing.T, tb *tab, tagID string, x, y float64) {
+	t.Helper()
+	type geometry struct {
+		W, H, VW, VH, Left, Top, CW, CH float64
+		Fit                             string
+	}
+	g := eval[geometry](tb, fmt.Sprintf(`(() => {
+  const v = document.querySelector('video');
+  const c = document.querySelector('[data-popup-tag=%q]');
+  const vr = v.getBoundingClientRect(), cr = c.getBoundingClientRect();
+  return {W: vr.width, H: vr.height, VW: v.videoWidth, VH: v.videoHeight, Left: cr.left - vr.left, Top: cr.top - vr.top,
+    CW: cr.width, CH: cr.height, Fit: getComputedStyle(v).objectFit};
+})()`, tagID))
+	scale := math.Min(g.W/g.VW, g.H/g.VH)
+	if g.Fit == "cover" {
+		scale = math.Max(g.W/g.VW, g.H/g.VH)
+	}
+	pw, ph := g.VW*scale, g.VH*scale
+	wantX := (g.W-pw)/2 + x*pw
+	wantY := (g.H-ph)/2 + y*ph
+	clampedX := wantX < 8 || wantX+g.CW > g.W-8
+	clampedY := wantY < 8 || wantY+g.CH > g.H-64
+	if !clampedX && math.Abs(g.Left-wantX) > 2 {
+		t.Errorf("card left at %.1f px, want %.1f (the tag's x %.2f of a %.0f px picture, %s)", g.Left, wantX, x, pw, g.Fit)
+	}
+	if !clampedY && math.Abs(g.Top-wantY) > 2 {
+		t.Errorf("card top at %.1f px, want %.1f (the tag's y %.2f of a %.0f px picture, %s)", g.Top, wantY, y, ph, g.Fit)
+	}
+	if g.Left < 0 || g.Top < 0 || g.Left+g.CW > g.W+0.5 || g.Top+g.CH > g.H+0.5 {
+		t.Errorf("card %+v leaves the player", g)
+	}
+}
+
+// waitCounted waits for the click through tagID, the clip's view and the
+// card's impression to be in the clip's stats.
+func waitCounted(t *testing.T, w *world, clipID, tagID string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		views, err := w.db.ClipViews(context.Background(), clipID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats, err := w.db.TagStats(context.Background(), clipID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var clicks, impressions int64
+		for _, s := range stats {
+			if s.TagID == tagID {
+				clicks, impressions = s.Clicks, s.Impressions
+			}
+		}
+		if views >= 1 && clicks >= 1 && impressions >= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats of clip %s: %d views, tag %s: %d clicks, %d impressions; want each at least 1", clipID, views, tagID, clicks, impressions)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
