@@ -37,6 +37,10 @@ bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alte
 bench-share: test-deps ## share render benchmark: shopclip share vs the same burn-in by the ffmpeg CLI, alternating rounds (ROUNDS=5)
 	scripts/bench-share.sh $(or $(ROUNDS),5)
 
+.PHONY: bench-web
+bench-web: test-deps ## web benchmark: navigation to first frame and first pop-up of /watch vs a bare hls.js page, headless Chromium (ROUNDS=7)
+	ROUNDS=$(or $(ROUNDS),7) $(GO) test ./web -run '^$$' -bench BenchmarkWatchPage -benchtime 1x -timeout 20m
+
 .PHONY: fmt
 fmt: ## gofmt every file
 	gofmt -w $$(git ls-files '*.go')

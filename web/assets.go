@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,10 @@ var staticFS embed.FS
 type assets struct {
 	version string
 	files   map[string]*asset // by path below static/
+	// imports maps each ES module (below static/) to the modules it
+	// imports, directly or not, for <link rel=modulepreload>: a page then
+	// fetches its whole module graph at once instead of level by level.
+	imports map[string][]string
 }
 
 type asset struct {
@@ -72,7 +77,51 @@ func loadAssets() (*assets, error) {
 		a.files[strings.TrimPrefix(name, "static/")] = f
 	}
 	a.version = hex.EncodeToString(all.Sum(nil)[:6])
+	a.imports = moduleGraph(a.files)
 	return a, nil
+}
+
+// importRE finds the static imports of our modules: import … from './x.js'.
+var importRE = regexp.MustCompile(`(?m)^import\s[^'"]*from\s+'(\./[^']+\.js)';`)
+
+// moduleGraph computes, for each module below js/, every module it needs.
+func moduleGraph(files map[string]*asset) map[string][]string {
+	direct := map[string][]string{}
+	for name, f := range files {
+		if !strings.HasPrefix(name, "js/") || !strings.HasSuffix(name, ".js") {
+			continue
+		}
+		for _, m := range importRE.FindAllSubmatch(f.body, -1) {
+			direct[name] = append(direct[name], path.Join(path.Dir(name), string(m[1])))
+		}
+	}
+	all := map[string][]string{}
+	for name := range direct {
+		seen := map[string]bool{}
+		todo := append([]string(nil), direct[name]...)
+		for len(todo) > 0 {
+			m := todo[0]
+			todo = todo[1:]
+			if seen[m] || m == name {
+				continue
+			}
+			seen[m] = true
+			all[name] = append(all[name], m)
+			todo = append(todo, direct[m]...)
+		}
+		slices.Sort(all[name])
+	}
+	return all
+}
+
+// Preloads lists the URLs of the modules the page module name (below
+// static/) imports, directly or not.
+func (a *assets) Preloads(name string) []string {
+	var urls []string
+	for _, m := range a.imports[name] {
+		urls = append(urls, a.URL(m))
+	}
+	return urls
 }
 
 // URL is the path a page links the asset at name (below static/) by.

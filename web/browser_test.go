@@ -41,7 +41,7 @@ var chrome struct {
 	err    error
 }
 
-func browserContext(t *testing.T) context.Context {
+func browserContext(t testing.TB) context.Context {
 	t.Helper()
 	path := testenv.Tool(t, "chromium")
 	chrome.once.Do(func() {
@@ -195,11 +195,15 @@ func (tb *tab) waitJS(what, expr string, timeout time.Duration) {
 	tb.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		if eval[bool](tb, "!!("+expr+")") {
+		// An evaluation that fails (the page is navigating) is tried again.
+		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")", chromedp.EvalAwaitPromise))
+		cancel()
+		if err == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.t.Fatalf("%s: timed out after %s waiting for %s", tb.vp.name, timeout, what)
+			tb.t.Fatalf("%s: timed out after %s waiting for %s (last error: %v)", tb.vp.name, timeout, what, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -54,7 +54,7 @@ func cleanupMedia() {
 }
 
 // transcoded returns the output directory and report of the test clip.
-func transcoded(t *testing.T) (string, *transcode.Report) {
+func transcoded(t testing.TB) (string, *transcode.Report) {
 	t.Helper()
 	ff := testenv.Tool(t, "ffmpeg")
 	media.once.Do(func() {
@@ -85,7 +85,7 @@ func transcoded(t *testing.T) (string, *transcode.Report) {
 // pages on one server, over a real SQLite store, a local blob directory and
 // asynq on a real Redis, with clips published from real transcoder output.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	blobs  *local.Store
 	srv    *httptest.Server
@@ -105,7 +105,7 @@ func framedBy(origin string) worldOption {
 	return func(w *world) { w.frames = append(w.frames, origin) }
 }
 
-func newWorld(t *testing.T, opts ...worldOption) *world {
+func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, keys: map[string]string{}, nowFn: time.Now}
@@ -303,7 +303,7 @@ type shop struct {
 	hits []*http.Request
 }
 
-func newShop(t *testing.T) *shop {
+func newShop(t testing.TB) *shop {
 	s := &shop{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/shopclip/shopclip"
 )
 
@@ -38,6 +40,12 @@ func TestFeed(t *testing.T) {
 	w.call(w.keys[brand.ID], "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": "feedsession01",
 		"product_id": p.ID, "order_id": "o-1", "amount_minor": 2500, "currency": "USD"}, 201, nil)
 
+	// The server's first page: 12 clips, newest first, and a link to more.
+	_, html := w.get("/")
+	if n := strings.Count(html, "data-clip-id="); n != 12 || !strings.Contains(html, "data-next") {
+		t.Errorf("the feed's first page holds %d clips (and a next link: %v), want 12 and one", n, strings.Contains(html, "data-next"))
+	}
+
 	for _, vp := range sizes {
 		t.Run(vp.name, func(t *testing.T) {
 			tb := newTab(t, vp)
@@ -47,8 +55,8 @@ func TestFeed(t *testing.T) {
 				t.Errorf("featured creators = %q, want [@bob @alice] (bob sold one)", featured)
 			}
 			ids := eval[[]string](tb, `[...document.querySelectorAll('[data-feed] [data-clip-id]')].map(e => e.dataset.clipId)`)
-			if len(ids) != 12 || ids[0] != clips[14].ID {
-				t.Fatalf("first page: %d clips starting %v, want 12 starting with the newest", len(ids), ids[:min(1, len(ids))])
+			if len(ids) < 12 || ids[0] != clips[14].ID {
+				t.Fatalf("first page: %d clips starting %v, want 12 or more starting with the newest", len(ids), ids[:min(1, len(ids))])
 			}
 			// The first clip plays muted; the second is loaded ahead.
 			first := `document.querySelectorAll('[data-feed] .clip video')[0]`
@@ -86,6 +94,38 @@ func TestFeed(t *testing.T) {
 			}
 			if eval[bool](tb, `!!document.querySelector('a[data-next]')`) {
 				t.Error("the last page still links to a next one")
+			}
+		})
+	}
+}
+
+// TestSearchPage types into the header's search box: the clips whose title
+// or tagged products match, and a clear word when nothing does.
+func TestSearchPage(t *testing.T) {
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.account(shopclip.RoleCreator, "alice")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	lamp := w.clip(creator, "Desk tour")
+	other := w.clip(creator, "Morning run")
+	w.tag(brand, lamp, w.product(brand, "Brass lamp", 2500, shop.URL+"/lamp", ""), 0, 2000, 0.5, 0.5)
+	for _, vp := range sizes {
+		t.Run(vp.name, func(t *testing.T) {
+			tb := newTab(t, vp)
+			tb.open(w.srv.URL + "/")
+			tb.do(chromedp.SendKeys(chromedp.CSS(`#q`), "bras\n"))
+			tb.waitJS("the results", `location.pathname === '/search' && document.querySelector('h1.page-title')`, 10*time.Second)
+			got := eval[[]string](tb, `[...document.querySelectorAll('[data-feed] [data-clip-id]')].map(e => e.dataset.clipId)`)
+			if len(got) != 1 || got[0] != lamp.ID {
+				t.Errorf("searching 'bras' lists %v, want [%s] (not %s)", got, lamp.ID, other.ID)
+			}
+			if v := eval[string](tb, `document.querySelector('#q').value`); v != "bras" {
+				t.Errorf("the search box holds %q after the search", v)
+			}
+			tb.screenshot("search")
+			tb.open(w.srv.URL + "/search?q=kettle")
+			if txt := eval[string](tb, `document.querySelector('main').innerText`); !strings.Contains(txt, "No clip or product matches") {
+				t.Errorf("no-match page reads %q", txt)
 			}
 		})
 	}

@@ -27,8 +27,9 @@ var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search",
 
 func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
-		"asset": a.URL,
-		"money": tagging.FormatMoney,
+		"asset":    a.URL,
+		"preloads": a.Preloads,
+		"money":    tagging.FormatMoney,
 		"rfc3339": func(t time.Time) string {
 			return t.UTC().Format(time.RFC3339)
 		},
@@ -62,6 +63,9 @@ type pageData struct {
 	Embed bool
 	// Query fills the header's search box.
 	Query string
+	// Fetches are fetched ahead (<link rel=preload as=fetch>): the master
+	// playlist hls.js asks for first.
+	Fetches []string
 	// Main is the page's own data, for its template.
 	Main any
 }
@@ -263,7 +267,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	og.Description = desc
-	s.render(w, r, http.StatusOK, "watch", &pageData{Title: c.Title, Description: desc, Script: "js/watch.js", OG: og, Main: data})
+	s.render(w, r, http.StatusOK, "watch", &pageData{Title: c.Title, Description: desc, Script: "js/watch.js", OG: og, Main: data, Fetches: []string{pb.HLS}})
 	return nil
 }
 
@@ -275,8 +279,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Content-Security-Policy", s.embedCSP)
 	h.Del("X-Frame-Options") // frame-ancestors says who may frame it
-	h.Set("Cross-Origin-Opener-Policy", "unsafe-none")
-	s.render(w, r, http.StatusOK, "embed", &pageData{Title: data.Clip.Title, Script: "js/watch.js", Embed: true, Main: data})
+	s.render(w, r, http.StatusOK, "embed", &pageData{Title: data.Clip.Title, Script: "js/watch.js", Embed: true, Main: data, Fetches: []string{data.Clip.HLS}})
 	return nil
 }
 

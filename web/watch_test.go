@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/shopclip/shopclip"
@@ -243,5 +244,154 @@ func waitCounted(t *testing.T, w *world, clipID, tagID string) {
 			t.Fatalf("stats of clip %s: %d views, tag %s: %d clicks, %d impressions; want each at least 1", clipID, views, tagID, clicks, impressions)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWatchControls drives the player as people do: the unmute button, the
+// keyboard, the storyboard over the seek bar, and the products carousel
+// when the clip ends.
+func TestWatchControls(t *testing.T) {
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.account(shopclip.RoleCreator, "alice")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	clip := w.clip(creator, "Controls")
+	p := w.product(brand, "Lamp", 2500, shop.URL+"/lamp", "")
+	w.tag(brand, clip, p, 1000, 3000, 0.3, 0.6)
+	for _, vp := range sizes {
+		t.Run(vp.name, func(t *testing.T) {
+			tb := newTab(t, vp)
+			tb.open(w.srv.URL + "/watch/" + clip.ID)
+			tb.waitJS("playback", `document.querySelector('video').currentTime > 0.2`, 30*time.Second)
+			// Muted autoplay shows the unmute button; it turns the sound on.
+			if eval[bool](tb, `document.querySelector('video').muted`) {
+				if eval[bool](tb, `document.querySelector('[data-unmute]').hidden`) {
+					t.Fatal("the video plays muted but the unmute button is hidden")
+				}
+				tb.do(chromedp.Click(chromedp.CSS(`[data-unmute]`)))
+				tb.waitJS("sound", `!document.querySelector('video').muted && document.querySelector('[data-unmute]').hidden`, 5*time.Second)
+			}
+			// The keyboard: k pauses and plays, m mutes.
+			tb.do(chromedp.Focus(chromedp.CSS(`[data-player]`)), chromedp.KeyEvent("k"))
+			tb.waitJS("pause by keyboard", `document.querySelector('video').paused`, 5*time.Second)
+			if label := eval[string](tb, `document.querySelector('[data-play]').getAttribute('aria-label')`); label != "Play" {
+				t.Errorf("paused, the play button is labelled %q", label)
+			}
+			tb.do(chromedp.KeyEvent("m"))
+			tb.waitJS("mute by keyboard", `document.querySelector('video').muted`, 5*time.Second)
+			tb.do(chromedp.KeyEvent("k"))
+			tb.waitJS("play by keyboard", `!document.querySelector('video').paused`, 5*time.Second)
+			// The storyboard shows over the seek bar while pointing at it.
+			thumb := `(() => { const th = document.querySelector('[data-thumb]'); return !th.hidden && th.style.backgroundImage.includes('storyboard.jpg') && th.offsetWidth > 0; })()`
+			deadline := time.Now().Add(10 * time.Second)
+			for !eval[bool](tb, thumb) {
+				tb.do(mouseOver(`[data-seek]`, 0.6))
+				if time.Now().After(deadline) {
+					t.Fatal("no storyboard thumbnail over the seek bar")
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			tb.screenshot("watch-scrub")
+			// The end: the products carousel, and "watch again".
+			eval[bool](tb, `(() => { const v = document.querySelector('video'); v.currentTime = v.duration - 0.5; v.play(); return true; })()`)
+			tb.waitJS("the carousel at the end", `!document.querySelector('[data-end]').hidden && document.querySelector('[data-end] [data-product-id]')`, 15*time.Second)
+			tb.screenshot("watch-end")
+			tb.do(chromedp.Click(chromedp.CSS(`[data-replay]`)))
+			tb.waitJS("replay", `document.querySelector('[data-end]').hidden && !document.querySelector('video').paused`, 10*time.Second)
+		})
+	}
+}
+
+// mouseOver moves the mouse over the element sel at fraction f of its width.
+func mouseOver(sel string, f float64) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		box, err := chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, sel))(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		x, y := box[0]+box[2]*f, box[1]+box[3]/2
+		return chromedp.MouseEvent(chromedp.MouseMoved, x, y)(ctx, tg)
+	}
+}
+
+// TestWatchPricesFollowSales keeps a watch page open while a sale starts:
+// the card's price changes by itself, without a reload.
+func TestWatchPricesFollowSales(t *testing.T) {
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.account(shopclip.RoleCreator, "alice")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	clip := w.clip(creator, "Sale soon")
+	p := w.product(brand, "Lamp", 10000, shop.URL+"/lamp", "")
+	tg := w.tag(brand, clip, p, 0, 7900, 0.3, 0.6)
+	starts := time.Now().Add(10 * time.Second)
+	w.discount(brand, p, 10, starts, starts.Add(time.Hour), false, "")
+
+	tb := newTab(t, phone)
+	tb.open(w.srv.URL + "/watch/" + clip.ID)
+	card := fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]')`, tg.ID)
+	tb.waitJS("the card", card+` && !`+card+`.hidden`, 20*time.Second)
+	eval[bool](tb, `(document.querySelector('video').pause(), true)`)
+	if time.Now().Before(starts) {
+		if txt := eval[string](tb, card+`.textContent`); !strings.Contains(txt, "100.00 USD") || strings.Contains(txt, "90.00 USD") {
+			t.Fatalf("before the sale the card reads %q", txt)
+		}
+	} else {
+		t.Errorf("the page took until after the sale started to show its card; the test proves less")
+	}
+	tb.waitJS("the sale price on the open page", card+`.textContent.includes('90.00 USD') && `+card+`.textContent.includes('-10%')`, 30*time.Second)
+	if n := eval[int](tb, `performance.getEntriesByType('navigation').length`); n != 1 {
+		t.Errorf("the page navigated %d times", n)
+	}
+}
+
+// TestDoNotTrack: with Global Privacy Control on, the page keeps no session
+// and sends no event; buy links carry no session; the click still counts.
+func TestDoNotTrack(t *testing.T) {
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.account(shopclip.RoleCreator, "alice")
+	brand := w.account(shopclip.RoleBrand, "acme")
+	clip := w.clip(creator, "Private")
+	p := w.product(brand, "Lamp", 2500, shop.URL+"/lamp", "")
+	tg := w.tag(brand, clip, p, 500, 4000, 0.3, 0.6)
+
+	tb := newTab(t, desktop)
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.open(w.srv.URL + "/watch/" + clip.ID)
+	tb.waitJS("2.5 s of playback", `document.querySelector('video').currentTime > 2.5`, 30*time.Second)
+	time.Sleep(time.Second)
+	if s := eval[string](tb, `localStorage.getItem('shopclip.session') || ''`); s != "" {
+		t.Errorf("a session was kept: %q", s)
+	}
+	href := eval[string](tb, fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]').href`, tg.ID))
+	if strings.Contains(href, "session=") {
+		t.Errorf("the buy link carries a session: %s", href)
+	}
+	views, err := w.db.ClipViews(context.Background(), clip.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := w.db.TagStats(context.Background(), clip.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if views != 0 || len(stats) != 1 || stats[0].Impressions != 0 {
+		t.Errorf("events were sent: %d views, stats %+v", views, stats)
+	}
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-popup-tag=%q]`, tg.ID))))
+	tb.waitJS("the store", fmt.Sprintf(`location.href.startsWith(%q)`, shop.URL), 15*time.Second)
+	if loc := eval[string](tb, `location.href`); strings.Contains(loc, "sc_session") {
+		t.Errorf("the store got a session: %s", loc)
+	}
+	stats, _ = w.db.TagStats(context.Background(), clip.ID, "")
+	if len(stats) != 1 || stats[0].Clicks != 1 {
+		t.Errorf("the click was not counted: %+v", stats)
 	}
 }

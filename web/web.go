@@ -158,6 +158,10 @@ func contentSecurityPolicy(media []string, frameAncestors string) string {
 	}, "; ")
 }
 
+// AssetURL is the path the embedded asset name (below static/, such as
+// "vendor/hls.min.js") is served at. Call it after Handler.
+func (s *Server) AssetURL(name string) string { return s.assets.URL(name) }
+
 func (s *Server) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -182,7 +186,9 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request) error) http.Han
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// No Cross-Origin-Opener-Policy: it makes the browser change
+		// processes on navigation (about 100 ms more to the first frame
+		// here, make bench-web), and these pages hold nothing private.
 		// Prices and lists change: pages are revalidated, never kept.
 		hd.Set("Cache-Control", "no-cache")
 		if err := h(w, r); err != nil {

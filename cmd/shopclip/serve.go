@@ -88,11 +88,12 @@ func printBanner(w io.Writer, m *Main) {
 		fmt.Fprintf(w, "shopclip worker is running (concurrency %d). Ctrl-C stops it.\n", cfg.Worker.Concurrency)
 		return
 	case ModeServe:
-		fmt.Fprintf(w, "shopclip API is listening on %s. Ctrl-C stops it.\n", m.URL())
+		fmt.Fprintf(w, "shopclip API and pages are listening on %s (the feed at %s/). Ctrl-C stops it.\n", m.URL(), m.URL())
 		return
 	}
 	fmt.Fprintf(w, `
 shopclip is running on %[1]s
+  watch:    %[1]s/ (the feed), %[1]s/deals
   data:     %[2]s (SQLite, blobs, Redis)
   health:   %[1]s/readyz
 

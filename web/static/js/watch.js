@@ -7,7 +7,6 @@ import { attach, play } from './player.js';
 import { PopupLayer } from './popups.js';
 import { send, linkSessions } from './events.js';
 import { clock, startCountdowns, localTimes } from './format.js';
-import * as storyboard from './storyboard.js';
 
 const root = document.querySelector('[data-player]');
 if (root) start(root);
@@ -128,19 +127,22 @@ function start(root) {
     e.preventDefault();
   });
 
-  // The storyboard, loaded when first needed.
+  // The storyboard, loaded (module and index) when first needed.
   let cues = null;
+  let at = null;
   let loading = false;
   function preview(t, f) {
     if (!root.dataset.storyboard) return;
     if (!cues) {
       if (!loading) {
         loading = true;
-        storyboard.load(root.dataset.storyboard).then((c) => (cues = c), () => {});
+        import('./storyboard.js')
+          .then((sb) => sb.load(root.dataset.storyboard).then((c) => ((at = sb.at), (cues = c))))
+          .catch(() => {});
       }
       return;
     }
-    const c = storyboard.at(cues, t);
+    const c = at(cues, t);
     if (!c) return;
     thumb.hidden = false;
     thumb.style.width = `${c.w}px`;
