@@ -154,8 +154,7 @@ func (db *DB) CreatorFeed(ctx context.Context, creatorID string, after shopclip.
 // products in active tags on a creator's ready clips: the most recently
 // tagged (by the latest such tag's CreatedAt) first, then by ID.
 func (db *DB) CreatorProducts(ctx context.Context, creatorID string, limit int) ([]*shopclip.Product, error) {
-	const op = "creator products"
-	rows, err := db.query(ctx, `SELECT `+productColumns+` FROM products JOIN (
+	return db.products(ctx, "creator products", `SELECT `+productColumns+` FROM products JOIN (
 			SELECT t.product_id, max(t.created_at) AS tagged_at
 			FROM clips c JOIN tags t ON t.clip_id = c.id AND t.status = ?
 			WHERE c.creator_id = ? AND c.status = ?
@@ -163,22 +162,6 @@ func (db *DB) CreatorProducts(ctx context.Context, creatorID string, limit int) 
 		) tagged ON tagged.product_id = products.id
 		ORDER BY tagged.tagged_at DESC, id LIMIT ?`,
 		string(shopclip.TagActive), creatorID, string(shopclip.ClipReady), clampLimit(limit, MaxListLimit))
-	if err != nil {
-		return nil, db.fail(op, "Product", err)
-	}
-	defer rows.Close()
-	var ps []*shopclip.Product
-	for rows.Next() {
-		p, err := scanProduct(rows)
-		if err != nil {
-			return nil, db.fail(op, "Product", err)
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.fail(op, "Product", err)
-	}
-	return ps, nil
 }
 
 // FeaturedCreators returns up to limit (clamped to 1..MaxListLimit) accounts

@@ -81,9 +81,13 @@ func (db *DB) UpdateProduct(ctx context.Context, p *shopclip.Product) error {
 // BrandProducts returns up to limit (clamped to 1..MaxListLimit) products of
 // a brand, newest first.
 func (db *DB) BrandProducts(ctx context.Context, brandID string, limit int) ([]*shopclip.Product, error) {
-	const op = "brand products"
-	rows, err := db.query(ctx, `SELECT `+productColumns+` FROM products WHERE brand_id = ?
+	return db.products(ctx, "brand products", `SELECT `+productColumns+` FROM products WHERE brand_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ?`, brandID, clampLimit(limit, MaxListLimit))
+}
+
+// products runs a query listing products.
+func (db *DB) products(ctx context.Context, op, query string, args ...any) ([]*shopclip.Product, error) {
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, db.fail(op, "Product", err)
 	}

@@ -137,14 +137,10 @@ func TestAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorld(t)
-	shop := newShop(t)
-	creator := w.account(shopclip.RoleCreator, "alice")
-	brand := w.account(shopclip.RoleBrand, "acme")
-	clip := w.clip(creator, "Accessible")
-	p := w.product(brand, "Lamp", 2500, shop.URL+"/lamp", "")
-	w.discount(brand, p, 20, time.Now().Add(-time.Minute), time.Now().Add(time.Hour), true, "LAMP20")
-	tg := w.tag(brand, clip, p, 0, 7000, 0.2, 0.3)
+	w := newScene(t, "Accessible")
+	clip, creator := w.clip, w.creator
+	p, tg := w.productTag("Lamp", 2500, "/lamp", 0, 7000, 0.2, 0.3)
+	w.discount(w.brand, p, 20, time.Now().Add(-time.Minute), time.Now().Add(time.Hour), true, "LAMP20")
 	type violation struct {
 		ID, Impact, Help string
 		Nodes            []string

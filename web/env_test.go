@@ -321,3 +321,31 @@ func (s *shop) requests() []*http.Request {
 	defer s.mu.Unlock()
 	return append([]*http.Request(nil), s.hits...)
 }
+
+// scene is the cast most tests need: a world with a brand's shop, a creator
+// ("alice") with one ready clip, and a brand ("acme").
+type scene struct {
+	*world
+	shop    *shop
+	creator *shopclip.Account
+	brand   *shopclip.Account
+	clip    *shopclip.Clip
+}
+
+func newScene(t testing.TB, clipTitle string, opts ...worldOption) *scene {
+	t.Helper()
+	w := newWorld(t, opts...)
+	sc := &scene{world: w, shop: newShop(t)}
+	sc.creator = w.account(shopclip.RoleCreator, "alice")
+	sc.brand = w.account(shopclip.RoleBrand, "acme")
+	sc.clip = w.clip(sc.creator, clipTitle)
+	return sc
+}
+
+// productTag adds a product priced priceMinor (USD) to the brand's catalog,
+// sold at the shop's path, and tags it into the scene's clip.
+func (sc *scene) productTag(title string, priceMinor int64, path string, start, end int64, x, y float64) (*shopclip.Product, *shopclip.Tag) {
+	sc.t.Helper()
+	p := sc.product(sc.brand, title, priceMinor, sc.shop.URL+path, "")
+	return p, sc.tag(sc.brand, sc.clip, p, start, end, x, y)
+}
