@@ -27,3 +27,11 @@ func CurrencyDigits(code string) (int, bool) {
 	d, ok := currencyDigits[code]
 	return d, ok
 }
+
+// Currencies calls fn with every known currency code and its minor-unit
+// digits, in no particular order.
+func Currencies(fn func(code string, digits int)) {
+	for c, d := range currencyDigits {
+		fn(c, d)
+	}
+}

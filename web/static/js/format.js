@@ -1,23 +1,11 @@
 // Formatting shared by the pages' scripts. money matches the server's
-// tagging.FormatMoney ("159.20 USD", "1500 JPY").
+// tagging.FormatMoney ("159.20 USD", "1500 JPY"), with the server's own
+// table of minor-unit digits (currencies.js, generated from it).
 
-const digitsCache = new Map();
-
-function currencyDigits(currency) {
-  if (!digitsCache.has(currency)) {
-    let d = 2;
-    try {
-      d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
-    } catch {
-      // an unknown code: two digits, as the server assumes
-    }
-    digitsCache.set(currency, d);
-  }
-  return digitsCache.get(currency);
-}
+import { digits } from './currencies.js';
 
 export function money(minor, currency) {
-  const d = currencyDigits(currency);
+  const d = digits[currency] ?? 2; // an unknown code: two digits, as the server assumes
   const sign = minor < 0 ? '-' : '';
   const abs = Math.abs(minor);
   if (d === 0) return `${sign}${abs} ${currency}`;
@@ -42,6 +30,25 @@ export function left(ms) {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+// The server's clock, as the page learnt it: sales start and end by it, not
+// by this device's clock, which may be off. The page says when it was made
+// (<body data-now>); each pop-up fetch says when its prices hold
+// (priced_at).
+let offset = (() => {
+  const t = Date.parse(document.body.dataset.now || '');
+  return Number.isFinite(t) ? t - Date.now() : 0;
+})();
+
+// serverNow is the server's time now, in ms since the epoch.
+export function serverNow() {
+  return Date.now() + offset;
+}
+
+// setServerNow records that the server's time is now t.
+export function setServerNow(t) {
+  offset = t - Date.now();
+}
+
 // tick calls fn now and then every second while the page is open; it
 // returns a function that stops it.
 export function tick(fn) {
@@ -56,7 +63,7 @@ export function startCountdowns(root) {
   const els = [...root.querySelectorAll('time[data-countdown]')];
   if (els.length === 0) return () => {};
   return tick(() => {
-    const now = Date.now();
+    const now = serverNow();
     for (const el of els) el.textContent = left(Date.parse(el.dateTime) - now);
   });
 }
