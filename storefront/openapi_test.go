@@ -310,7 +310,7 @@ func TestOpenAPISchemasFollowTypes(t *testing.T) {
 		status       int
 		body         any // what the route answers, every field set
 	}{
-		{"GET", "/v1/clips/{id}/popups", 200, map[string]any{"clip_id": "clp_x", "popups": []shopclip.Popup{full[shopclip.Popup]()}, "next_change_at": time.Now()}},
+		{"GET", "/v1/clips/{id}/popups", 200, map[string]any{"clip_id": "clp_x", "popups": []shopclip.Popup{full[shopclip.Popup]()}, "next_change_at": time.Now(), "priced_at": time.Now()}},
 		{"POST", "/v1/products", 201, full[shopclip.Product]()},
 		{"PATCH", "/v1/products/{id}", 200, full[shopclip.Product]()},
 		{"GET", "/v1/products/{id}/discounts", 200, map[string]any{"discounts": []shopclip.Discount{full[shopclip.Discount]()}}},

@@ -34,6 +34,9 @@ type approveInput struct {
 type popupList struct {
 	ClipID string           `json:"clip_id"`
 	Popups []shopclip.Popup `json:"popups"`
+	// PricedAt is the moment the prices hold at: the server's clock, which a
+	// player counts sales' ends by.
+	PricedAt time.Time `json:"priced_at"`
 	// NextChangeAt is when a sale of a product shown starts or ends next:
 	// the pop-ups are priced differently from then on, so a player fetches
 	// them again. Absent when none is scheduled.
@@ -176,7 +179,7 @@ func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := popupList{ClipID: clip.ID, Popups: tl.Popups}
+	out := popupList{ClipID: clip.ID, Popups: tl.Popups, PricedAt: tl.GeneratedAt}
 	if !tl.NextChange.IsZero() {
 		out.NextChangeAt = &tl.NextChange
 	}
@@ -237,6 +240,11 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.Store.Product(r.Context(), t.ProductID)
 	if err != nil {
 		return err
+	}
+	if err := shopclip.ValidateWebURL("url", p.URL, true); err != nil {
+		// Checked when stored; a row written otherwise never sends a viewer
+		// to a javascript: or data: URL.
+		return shopclip.Errorf(shopclip.ENOTFOUND, "This product has no valid link.")
 	}
 	if err := s.Store.AddTagClick(r.Context(), t.ID); err != nil {
 		s.logger().Warn("buy: count click", "tag_id", t.ID, "err", err)
