@@ -53,6 +53,10 @@ type Web struct {
 	// may show a clip's player, /embed/{id}, in an iframe, besides the
 	// server's own. Every other page refuses to be framed.
 	FrameAncestors []string `yaml:"frame_ancestors"`
+	// MediaOrigins are origins other than shopclip's own and the S3
+	// endpoint's that players may fetch media from (a CDN in front of the
+	// bucket), for the pages' Content-Security-Policy.
+	MediaOrigins []string `yaml:"media_origins"`
 }
 
 // Transcode tunes the ladder and the encoders. Zero values mean the
@@ -253,6 +257,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
+	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
 }
 
 // ApplyEnv overrides c with the SHOPCLIP_* variables in env. An unknown
@@ -326,6 +331,8 @@ func (c *Config) set(name, val string) error {
 		c.Worker.WorkDir = val
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
 		c.Web.FrameAncestors = strings.Fields(val)
+	case "SHOPCLIP_WEB_MEDIA_ORIGINS":
+		c.Web.MediaOrigins = strings.Fields(val)
 	}
 	return err
 }
@@ -383,11 +390,16 @@ func (c *Config) Validate() error {
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
 	}
-	for _, o := range c.Web.FrameAncestors {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
-			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"") {
-			bad("web.frame_ancestors %q: want an origin such as https://shop.example.com", o)
+	for _, origins := range []struct {
+		key  string
+		list []string
+	}{{"frame_ancestors", c.Web.FrameAncestors}, {"media_origins", c.Web.MediaOrigins}} {
+		for _, o := range origins.list {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+				u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"*") {
+				bad("web.%s %q: want an origin such as https://shop.example.com", origins.key, o)
+			}
 		}
 	}
 	if err := c.Transcode.Engine().Validate(); err != nil {

@@ -97,6 +97,9 @@ func TestValidate(t *testing.T) {
 		{"too few retries", "worker:\n  max_retry: 1\n", "max_retry"},
 		{"tiny upload limit", "upload:\n  max_bytes: 10\n", "max_bytes"},
 		{"public url with path", "public_url: https://x.example/app\n", "public_url"},
+		{"frame ancestor with a path", "web:\n  frame_ancestors: [https://shop.example/x]\n", "web.frame_ancestors"},
+		{"wildcard frame ancestor", "web:\n  frame_ancestors: ['https://*']\n", "web.frame_ancestors"},
+		{"directive in a media origin", "web:\n  media_origins: [\"https://cdn.example; script-src *\"]\n", "web.media_origins"},
 		{"long signed urls", "blob:\n  s3:\n    endpoint: h:1\n    bucket: b\n    access_key: a\n    secret_key: s\n    signed_url_ttl: 200h\n", "7 days"},
 	}
 	for _, tt := range tests {

@@ -374,17 +374,28 @@ func checkRedisDurability(ctx context.Context, rdb redis.UniversalClient, log *s
 }
 
 // mediaOrigins are where players fetch media from besides the server: the
-// S3 endpoint that presigned playback URLs point at.
+// S3 endpoint that presigned playback URLs point at, path-style or, on a
+// named host, virtual-hosted style (bucket.host, as minio-go signs for AWS
+// and others), and the configured web.media_origins (a CDN).
 func mediaOrigins(cfg configs.Config) []string {
+	origins := cfg.Web.MediaOrigins
 	s := cfg.Blob.S3
 	if !s.Enabled() {
-		return nil
+		return origins
 	}
 	scheme := "http://"
 	if s.UseSSL {
 		scheme = "https://"
 	}
-	return []string{scheme + s.Endpoint}
+	origins = append(origins, scheme+s.Endpoint)
+	host, _, err := net.SplitHostPort(s.Endpoint)
+	if err != nil {
+		host = s.Endpoint
+	}
+	if net.ParseIP(host) == nil && host != "localhost" && s.Bucket != "" {
+		origins = append(origins, scheme+s.Bucket+"."+s.Endpoint)
+	}
+	return origins
 }
 
 // publicURL makes path absolute when a public URL is configured.
