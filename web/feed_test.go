@@ -95,6 +95,39 @@ func TestFeed(t *testing.T) {
 			if eval[bool](tb, `!!document.querySelector('a[data-next]')`) {
 				t.Error("the last page still links to a next one")
 			}
+			if !vp.mobile {
+				return
+			}
+			// Down to the oldest clip (bob's, with the tag), up to the top
+			// and down again: its player is unloaded and loaded again, with
+			// one card and one metadata track, never two.
+			swipe := func(dy string) {
+				eval[bool](tb, `(document.querySelector('[data-feed]').scrollBy(0, `+dy+`), true)`)
+				time.Sleep(250 * time.Millisecond)
+			}
+			for range 2 {
+				for range 15 {
+					swipe("innerHeight")
+				}
+				for range 15 {
+					swipe("-innerHeight")
+				}
+			}
+			for range 15 {
+				swipe("innerHeight")
+			}
+			last := fmt.Sprintf(`document.querySelector('[data-clip-id=%q]')`, clips[0].ID)
+			tb.waitJS("the oldest clip to play again", last+`.querySelector('video').currentTime > 0.2 && !`+last+`.querySelector('video').paused`, 20*time.Second)
+			tb.waitJS("its card", fmt.Sprintf(`document.querySelectorAll('[data-popup-tag=%q]').length > 0`, tg.ID), 10*time.Second)
+			if n := eval[int](tb, fmt.Sprintf(`document.querySelectorAll('[data-popup-tag=%q]').length`, tg.ID)); n != 1 {
+				t.Errorf("after unloading and loading the clip again it has %d cards for one tag", n)
+			}
+			if n := eval[int](tb, last+`.querySelector('video').textTracks.length`); n != 1 {
+				t.Errorf("after unloading and loading the clip again its video has %d text tracks", n)
+			}
+			if n := eval[int](tb, `[...document.querySelectorAll('[data-feed] video')].filter(v => !v.paused).length`); n > 1 {
+				t.Errorf("%d feed clips play at once on a phone", n)
+			}
 		})
 	}
 }

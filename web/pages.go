@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/tagging"
@@ -68,6 +70,9 @@ type pageData struct {
 	Fetches []string
 	// Main is the page's own data, for its template.
 	Main any
+	// Now is when the page was made, by the server's clock (render sets
+	// it): scripts count sales' ends from it.
+	Now time.Time
 }
 
 // openGraph is what a link to a clip unfurls to in chats and social sites.
@@ -75,12 +80,12 @@ type openGraph struct {
 	Title, Description, URL, Image string
 	Video, VideoType               string
 	Width, Height                  int
-	Player                         string // the embed page, for Twitter's player card
 }
 
 // render writes page name with status. A template error after headers went
 // out can only be logged.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data *pageData) {
+	data.Now = s.now()
 	var b bytes.Buffer
 	if err := s.pages.byName[name].Execute(&b, data); err != nil {
 		s.logger().Error("web: render", "page", name, "err", err)
@@ -162,9 +167,10 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := feedPage{Clips: s.cards(r, clips), Next: nextURL("/", nil, clips, feedPageSize)}
 	if cur.IsZero() {
+		// The row is a nicety: without it the feed still shows.
 		top, err := s.Discovery.FeaturedCreators(r.Context(), s.now().Add(-featuredWindow), featuredCreators)
-		if err != nil {
-			return err
+		if err != nil && r.Context().Err() == nil {
+			s.logger().Warn("web: featured creators", "err", err)
 		}
 		for _, c := range top {
 			data.Featured = append(data.Featured, creatorCard{ID: c.Creator.ID, Name: c.Creator.Name, Purchases: c.Purchases})
@@ -202,6 +208,7 @@ func viewPopups(ps []shopclip.Popup) []popupView {
 // watchPage is the watch and embed pages' data.
 type watchPage struct {
 	Clip       clipCard
+	MP4        string // the progressive MP4, played where HLS fails
 	Storyboard string
 	// Shop lists each product of the clip once, priced now, with the buy
 	// URL of its first pop-up.
@@ -234,7 +241,8 @@ func (s *Server) watchData(r *http.Request) (*shopclip.Clip, *watchPage, error) 
 		return nil, nil, err
 	}
 	names := s.accountNames(r.Context(), c.CreatorID)
-	data := &watchPage{Clip: s.card(c, names[c.CreatorID]), Storyboard: c.PlaybackPaths().Storyboard}
+	pb := c.PlaybackPaths()
+	data := &watchPage{Clip: s.card(c, names[c.CreatorID]), MP4: pb.MP4, Storyboard: pb.Storyboard}
 	seen := map[string]bool{}
 	for _, p := range viewPopups(tl.Popups) {
 		if !seen[p.Product.ID] {
@@ -254,7 +262,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	og := &openGraph{
 		Title: c.Title, URL: s.absURL(r, "/watch/"+c.ID), Image: s.absURL(r, pb.Poster),
 		Video: s.absURL(r, cmpOr(pb.Share, pb.MP4)), VideoType: "video/mp4",
-		Width: c.Width, Height: c.Height, Player: s.absURL(r, "/embed/"+c.ID),
+		Width: c.Width, Height: c.Height,
 	}
 	desc := "Watch on shopclip"
 	if data.Clip.CreatorName != "" {
@@ -272,13 +280,14 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
+	// Framed by the stores allowed, its error pages too.
+	h := w.Header()
+	h.Set("Content-Security-Policy", s.embedCSP)
+	h.Del("X-Frame-Options") // frame-ancestors says who may frame it
 	_, data, err := s.watchData(r)
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", s.embedCSP)
-	h.Del("X-Frame-Options") // frame-ancestors says who may frame it
 	s.render(w, r, http.StatusOK, "embed", &pageData{Title: data.Clip.Title, Script: "js/watch.js", Embed: true, Main: data, Fetches: []string{data.Clip.HLS}})
 	return nil
 }
@@ -357,8 +366,8 @@ func (s *Server) creator(w http.ResponseWriter, r *http.Request) error {
 		data.Clips = append(data.Clips, s.card(c, a.Name))
 	}
 	if cur.IsZero() {
-		if data.Products, err = s.Discovery.CreatorProducts(r.Context(), a.ID, creatorProducts); err != nil {
-			return err
+		if data.Products, err = s.Discovery.CreatorProducts(r.Context(), a.ID, creatorProducts); err != nil && r.Context().Err() == nil {
+			s.logger().Warn("web: creator products", "creator_id", a.ID, "err", err) // the clips still show
 		}
 	}
 	s.render(w, r, http.StatusOK, "creator", &pageData{
@@ -375,9 +384,12 @@ type searchPage struct {
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query().Get("q")
-	if len(q) > shopclip.MaxSearchQuery {
-		return shopclip.Errorf(shopclip.EINVALID, "Search for at most %d characters.", shopclip.MaxSearchQuery)
+	// The box counts characters, the API bytes: a long query is cut, at a
+	// character boundary, rather than refused.
+	q := strings.ToValidUTF8(r.URL.Query().Get("q"), "")
+	for len(q) > shopclip.MaxSearchQuery {
+		_, size := utf8.DecodeLastRuneInString(q)
+		q = q[:len(q)-size]
 	}
 	data := searchPage{Query: q}
 	if len(shopclip.SearchTerms(q)) > 0 {

@@ -314,10 +314,10 @@ func TestWatchPricesFollowSales(t *testing.T) {
 	w := newScene(t, "Sale soon")
 	clip := w.clip
 	p, tg := w.productTag("Lamp", 10000, "/lamp", 0, 7900, 0.3, 0.6)
-	starts := time.Now().Add(10 * time.Second)
-	w.discount(w.brand, p, 10, starts, starts.Add(time.Hour), false, "")
-
 	tb := newTab(t, phone)
+	tb.open("about:blank") // the browser is up before the clock starts
+	starts := time.Now().Add(8 * time.Second)
+	w.discount(w.brand, p, 10, starts, starts.Add(time.Hour), false, "")
 	tb.open(w.srv.URL + "/watch/" + clip.ID)
 	card := fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]')`, tg.ID)
 	tb.waitJS("the card", card+` && !`+card+`.hidden`, 20*time.Second)
@@ -335,49 +335,85 @@ func TestWatchPricesFollowSales(t *testing.T) {
 	}
 }
 
-// TestDoNotTrack: with Global Privacy Control on, the page keeps no session
-// and sends no event; buy links carry no session; the click still counts.
+// TestDoNotTrack: with Do Not Track or Global Privacy Control on, the page
+// keeps no session and sends no event (beacons and fetches to /v1/events
+// are counted in the page); buy links carry no session; the click still
+// counts, anonymously.
 func TestDoNotTrack(t *testing.T) {
-	w := newScene(t, "Private")
-	clip, shop := w.clip, w.shop
-	_, tg := w.productTag("Lamp", 2500, "/lamp", 500, 4000, 0.3, 0.6)
+	for _, tt := range []struct{ name, signal string }{
+		{"GPC", `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});`},
+		{"DNT", `Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'});`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newScene(t, "Private")
+			clip, shop := w.clip, w.shop
+			_, tg := w.productTag("Lamp", 2500, "/lamp", 500, 4000, 0.3, 0.6)
+			tb := newTab(t, desktop)
+			ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: tt.signal + `
+window.__events = 0;
+const beacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = (u, d) => { if (String(u).includes('/v1/events')) window.__events++; return beacon(u, d); };
+const f = window.fetch;
+window.fetch = (u, o) => { if (String(u).includes('/v1/events')) window.__events++; return f(u, o); };`})
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb.open(w.srv.URL + "/watch/" + clip.ID)
+			tb.waitJS("3.5 s of playback", `document.querySelector('video').currentTime > 3.5`, 30*time.Second)
+			if n := eval[int](tb, `window.__events`); n != 0 {
+				t.Errorf("the page sent %d events", n)
+			}
+			if s := eval[string](tb, `localStorage.getItem('shopclip.session') || ''`); s != "" {
+				t.Errorf("a session was kept: %q", s)
+			}
+			href := eval[string](tb, fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]').href`, tg.ID))
+			if strings.Contains(href, "session=") {
+				t.Errorf("the buy link carries a session: %s", href)
+			}
+			eval[bool](tb, `(document.querySelector('video').pause(), document.querySelector('video').currentTime = 1, true)`)
+			tb.waitJS("the card", fmt.Sprintf(`!document.querySelector('[data-popup-tag=%q]').hidden`, tg.ID), 10*time.Second)
+			tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-popup-tag=%q]`, tg.ID))))
+			tb.waitJS("the store", fmt.Sprintf(`location.href.startsWith(%q)`, shop.URL), 15*time.Second)
+			if loc := eval[string](tb, `location.href`); strings.Contains(loc, "sc_session") {
+				t.Errorf("the store got a session: %s", loc)
+			}
+			stats, err := w.db.TagStats(context.Background(), clip.ID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			views, _ := w.db.ClipViews(context.Background(), clip.ID)
+			if len(stats) != 1 || stats[0].Clicks != 1 || stats[0].Impressions != 0 || views != 0 {
+				t.Errorf("stats %+v, %d views: want one click, no impression, no view", stats, views)
+			}
+		})
+	}
+}
 
-	tb := newTab(t, desktop)
-	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`})
-	cancel()
-	if err != nil {
-		t.Fatal(err)
+// TestCardCurrencies reads cards priced in currencies with 0, 2 and 3
+// minor digits: the page formats money as the server does.
+func TestCardCurrencies(t *testing.T) {
+	w := newScene(t, "Currencies")
+	var tags []*shopclip.Tag
+	for i, c := range []struct {
+		cur   string
+		minor int64
+	}{{"HUF", 199900}, {"JPY", 1500}, {"KWD", 12345}} {
+		var p shopclip.Product
+		w.call(w.keys[w.brand.ID], "POST", "/v1/products", map[string]any{"sku": c.cur, "title": "Item " + c.cur, "currency": c.cur,
+			"price_minor": c.minor, "url": w.shop.URL + "/" + c.cur}, 201, &p)
+		tags = append(tags, w.tag(w.brand, w.clip, &p, int64(i)*2000, int64(i)*2000+1900, 0.2, 0.2))
 	}
-	tb.open(w.srv.URL + "/watch/" + clip.ID)
-	tb.waitJS("2.5 s of playback", `document.querySelector('video').currentTime > 2.5`, 30*time.Second)
-	time.Sleep(time.Second)
-	if s := eval[string](tb, `localStorage.getItem('shopclip.session') || ''`); s != "" {
-		t.Errorf("a session was kept: %q", s)
-	}
-	href := eval[string](tb, fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]').href`, tg.ID))
-	if strings.Contains(href, "session=") {
-		t.Errorf("the buy link carries a session: %s", href)
-	}
-	views, err := w.db.ClipViews(context.Background(), clip.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := w.db.TagStats(context.Background(), clip.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if views != 0 || len(stats) != 1 || stats[0].Impressions != 0 {
-		t.Errorf("events were sent: %d views, stats %+v", views, stats)
-	}
-	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-popup-tag=%q]`, tg.ID))))
-	tb.waitJS("the store", fmt.Sprintf(`location.href.startsWith(%q)`, shop.URL), 15*time.Second)
-	if loc := eval[string](tb, `location.href`); strings.Contains(loc, "sc_session") {
-		t.Errorf("the store got a session: %s", loc)
-	}
-	stats, _ = w.db.TagStats(context.Background(), clip.ID, "")
-	if len(stats) != 1 || stats[0].Clicks != 1 {
-		t.Errorf("the click was not counted: %+v", stats)
+	tb := newTab(t, phone)
+	tb.open(w.srv.URL + "/watch/" + w.clip.ID)
+	for i, want := range []string{"1999.00 HUF", "1500 JPY", "12.345 KWD"} {
+		card := fmt.Sprintf(`document.querySelector('[data-popup-tag=%q]')`, tags[i].ID)
+		tb.waitJS("the card", card, 20*time.Second)
+		if got := eval[string](tb, card+`.querySelector('.sale').textContent`); got != want {
+			t.Errorf("card %d: %q, want %q (as the shop list: %q)", i, got, want,
+				eval[string](tb, fmt.Sprintf(`document.querySelectorAll('.shop-list .sale')[%d].textContent`, i)))
+		}
 	}
 }

@@ -85,6 +85,9 @@ func Mount(api, pages http.Handler) http.Handler {
 // Handler returns the pages' handler. Call it once, after setting the
 // fields.
 func (s *Server) Handler() (http.Handler, error) {
+	if s.Store == nil || s.Discovery == nil {
+		return nil, fmt.Errorf("web: Server needs a Store and a Discovery")
+	}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("web: load assets: %w", err)
@@ -126,7 +129,7 @@ func origins(list []string) ([]string, error) {
 	for _, o := range list {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
-			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"") {
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"*") {
 			return nil, fmt.Errorf("%q is not an origin such as https://shop.example.com", o)
 		}
 		out = append(out, u.Scheme+"://"+u.Host)
@@ -191,6 +194,15 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request) error) http.Han
 		// here, make bench-web), and these pages hold nothing private.
 		// Prices and lists change: pages are revalidated, never kept.
 		hd.Set("Cache-Control", "no-cache")
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger().Error("web: panic serving a page", "path", r.URL.Path, "panic", v)
+				s.renderError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}

@@ -1,11 +1,13 @@
 // The deals page: countdowns to each flash sale's end, and the list fetched
-// again from the server each time a sale ends, so a deal that is over
-// leaves the page (the server decides what is still an honest deal).
+// again from the server each time a sale ends (counted on the server's
+// clock, with some jitter), so a deal that is over leaves the page: the
+// server decides what is still an honest deal.
 
 import { linkSessions } from './events.js';
-import { startCountdowns, localTimes } from './format.js';
+import { startCountdowns, localTimes, serverNow } from './format.js';
 
 let stop = () => {};
+let timer = 0;
 
 function setup() {
   const list = document.querySelector('[data-deals]');
@@ -14,10 +16,11 @@ function setup() {
   localTimes(list);
   stop();
   stop = startCountdowns(list);
+  clearTimeout(timer);
   const ends = [...list.querySelectorAll('[data-ends]')].map((d) => Date.parse(d.dataset.ends)).filter(Number.isFinite);
   if (ends.length) {
-    const next = Math.min(...ends);
-    setTimeout(refresh, Math.min(2 ** 31 - 1, Math.max(1000, next - Date.now() + 500)));
+    const wait = Math.min(...ends) - serverNow() + 500 + Math.random() * 2000;
+    timer = setTimeout(refresh, Math.min(2 ** 31 - 1, Math.max(1000, wait)));
   }
 }
 
@@ -28,12 +31,28 @@ async function refresh() {
     const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
     const fresh = doc.querySelector('[data-deals]');
     const list = document.querySelector('[data-deals]');
-    if (fresh && list) list.replaceWith(document.adoptNode(fresh));
+    if (fresh && list) {
+      // Keep the keyboard focus on the same link when it is still there.
+      const focused = list.contains(document.activeElement) ? linkKey(document.activeElement) : null;
+      list.replaceWith(document.adoptNode(fresh));
+      if (focused) {
+        const again = [...fresh.querySelectorAll('a[href]')].find((a) => linkKey(a) === focused);
+        (again || document.querySelector('h1')).focus({ preventScroll: true });
+      }
+    }
   } catch {
-    setTimeout(refresh, 30_000);
+    timer = setTimeout(refresh, 30_000);
     return;
   }
   setup();
+}
+
+// linkKey names a link of the list across refreshes: its deal's clip and
+// its product.
+function linkKey(a) {
+  const clip = a.closest('[data-clip-id]');
+  const product = a.closest('[data-product-id]');
+  return `${clip ? clip.dataset.clipId : ''}|${product ? product.dataset.productId : a.className}`;
 }
 
 setup();

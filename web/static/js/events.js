@@ -56,7 +56,14 @@ export function withSession(href) {
   return u.origin === location.origin ? u.pathname + u.search + u.hash : u.href;
 }
 
-// linkSessions adds the session to every buy link under root.
-export function linkSessions(root) {
-  for (const a of root.querySelectorAll('a[data-buy]')) a.href = withSession(a.getAttribute('href'));
+// linkSessions adds the session to every buy link under root; with newTab
+// (the embed, inside a store's page) the links open a new tab.
+export function linkSessions(root, { newTab = false } = {}) {
+  for (const a of root.querySelectorAll('a[data-buy]')) {
+    a.href = withSession(a.getAttribute('href'));
+    if (newTab) {
+      a.target = '_blank';
+      a.rel = 'nofollow noopener';
+    }
+  }
 }

@@ -36,6 +36,8 @@ export function attach(video, src, { onFatal } = {}) {
     return { destroy: () => hls.destroy() };
   }
   if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.preload = 'auto'; // the feed loads a clip ahead of the swipe
+    if (onFatal) video.addEventListener('error', () => onFatal(video.error), { once: true });
     video.src = src;
     return {
       destroy: () => {
@@ -57,3 +59,7 @@ export async function play(video) {
     return false;
   }
 }
+
+// reducedMotion says the viewer asked for less motion: clips then wait for a
+// tap instead of playing by themselves.
+export const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;

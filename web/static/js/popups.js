@@ -6,13 +6,19 @@
 // and, while playing, every presented frame (requestVideoFrameCallback)
 // re-check it against the media time. No wall-clock timer decides when a
 // card shows. Prices are fetched again when a sale starts or ends
-// (next_change_at) and when the page comes back into view.
+// (next_change_at, counted on the server's clock) and when the page comes
+// back into view.
 
-import { money, left, announce } from './format.js';
+import { money, left, announce, serverNow, setServerNow } from './format.js';
 import { send, withSession } from './events.js';
 
 const IMPRESSION_MS = 1000;
 const REFRESH_MS = 10 * 60 * 1000; // a backstop: prices also refresh at next_change_at
+const REANNOUNCE_MS = 15 * 1000; // a card shown again soon after (a loop, a seek) is not read out again
+
+// One metadata track per video, reused by every layer the video gets (a
+// track cannot be removed once added).
+const tracks = new WeakMap();
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -23,7 +29,7 @@ function el(tag, cls, text) {
 
 // safeURL admits http(s) URLs and same-origin paths only, so no javascript:
 // or data: URL can reach a link or an image.
-function safeURL(u) {
+export function safeURL(u) {
   if (typeof u !== 'string' || u === '') return '';
   try {
     const parsed = new URL(u, location.href);
@@ -35,96 +41,127 @@ function safeURL(u) {
 
 export class PopupLayer {
   // video is the clip's <video>; layer the element the cards go into, over
-  // the video; clip the clip's ID.
-  constructor(video, layer, clip, { newTab = false, bottomInset = 64 } = {}) {
+  // the video; clip the clip's ID. Options: newTab opens buy links in a new
+  // tab (the embed); bottomInset keeps cards above the controls; onScreen
+  // says whether the clip can be seen (a feed's clip scrolled away cannot),
+  // so no impression is counted and nothing is announced for it; home gets
+  // the focus when a focused card goes; onChange runs after a refresh that
+  // changed the pop-ups.
+  constructor(video, layer, clip, { newTab = false, bottomInset = 64, onScreen = () => true, home = null, onChange = null } = {}) {
     this.video = video;
     this.layer = layer;
     this.clip = clip;
     this.newTab = newTab;
     this.bottomInset = bottomInset;
-    this.cards = new Map(); // tag_id → {popup, el, cue, shown, impression timer}
+    this.onScreen = onScreen;
+    this.home = home;
+    this.onChange = onChange;
+    this.cards = new Map(); // tag_id → {popup, el, cue, shown, timer}
     this.seen = new Set(); // tags with an impression sent
-    this.track = video.addTextTrack('metadata', 'shopclip pop-ups');
-    this.track.mode = 'hidden';
-    this.track.addEventListener('cuechange', () => this.sync());
-    for (const ev of ['seeked', 'seeking', 'loadedmetadata', 'timeupdate', 'pause', 'play']) {
-      video.addEventListener(ev, () => this.sync());
+    this.announced = new Map(); // tag_id → when it was last read out
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.track = tracks.get(video);
+    if (!this.track) {
+      this.track = video.addTextTrack('metadata', 'shopclip pop-ups');
+      tracks.set(video, this.track);
     }
-    video.addEventListener('playing', () => this.followFrames());
+    this.track.mode = 'hidden';
+    this.track.addEventListener('cuechange', () => this.sync(), { signal });
+    for (const ev of ['seeked', 'loadedmetadata', 'timeupdate', 'pause', 'play']) {
+      video.addEventListener(ev, () => this.sync(), { signal });
+    }
+    video.addEventListener('playing', () => this.followFrames(), { signal });
+    video.addEventListener('loadedmetadata', () => this.placeAll(), { signal });
     this.resize = new ResizeObserver(() => this.placeAll());
     this.resize.observe(layer);
-    video.addEventListener('loadedmetadata', () => this.placeAll());
-    this.onVisible = () => {
+    document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && Date.now() - this.loadedAt > 60_000) this.load();
-    };
-    document.addEventListener('visibilitychange', this.onVisible);
+    }, { signal });
+  }
+
+  get destroyed() {
+    return this.abort.signal.aborted;
   }
 
   // load fetches the pop-ups priced now and replaces the cards.
   async load() {
+    if (this.destroyed) return;
     clearTimeout(this.refreshTimer);
     this.loadedAt = Date.now();
     let data;
     try {
-      const res = await fetch(`/v1/clips/${encodeURIComponent(this.clip)}/popups`, { headers: { Accept: 'application/json' } });
+      const res = await fetch(`/v1/clips/${encodeURIComponent(this.clip)}/popups`, { headers: { Accept: 'application/json' }, signal: this.abort.signal });
       if (!res.ok) throw new Error(`pop-ups: HTTP ${res.status}`);
       data = await res.json();
     } catch {
-      this.schedule(Date.now() + 30_000); // try again soon, keep what shows
+      if (!this.destroyed) this.schedule(30_000); // try again soon, keep what shows
       return;
     }
+    if (this.destroyed) return;
+    const pricedAt = Date.parse(data.priced_at || '');
+    if (Number.isFinite(pricedAt)) setServerNow(pricedAt);
+    const before = this.fingerprint;
     this.set(Array.isArray(data.popups) ? data.popups : []);
+    this.fingerprint = JSON.stringify(data.popups || []);
     const next = Date.parse(data.next_change_at || '');
-    this.schedule(Number.isFinite(next) ? Math.min(next + 250, Date.now() + REFRESH_MS) : Date.now() + REFRESH_MS);
+    // Counted on the server's clock, with a little jitter so that every
+    // open page does not ask at the same instant.
+    const wait = Number.isFinite(next) ? next - serverNow() + 250 + Math.random() * 1000 : REFRESH_MS;
+    this.schedule(Math.min(wait, REFRESH_MS));
+    if (before !== undefined && before !== this.fingerprint && this.onChange) this.onChange();
   }
 
-  schedule(at) {
+  schedule(ms) {
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.load(), Math.max(1000, at - Date.now()));
+    this.refreshTimer = setTimeout(() => this.load(), Math.max(1000, ms));
   }
 
-  // set replaces the pop-ups: a card whose tag stays keeps its element (no
-  // flicker when only a price changed).
+  // set replaces the pop-ups. A card whose tag stays keeps its element (no
+  // flicker, and keyboard focus stays on it), with its content renewed.
   set(popups) {
     const keep = new Set();
     for (const p of popups) {
-      if (typeof p.tag_id !== 'string' || !(p.end_ms > p.start_ms)) continue;
+      if (typeof p.tag_id !== 'string' || !(p.end_ms > p.start_ms) || keep.has(p.tag_id)) continue;
       keep.add(p.tag_id);
-      const old = this.cards.get(p.tag_id);
-      const card = this.render(p);
-      if (old) {
-        old.el.replaceWith(card);
-        this.track.removeCue(old.cue);
-        clearTimeout(old.timer);
+      let c = this.cards.get(p.tag_id);
+      if (c) {
+        this.track.removeCue(c.cue);
+        c.popup = p;
+        this.fill(c.el, p);
+      } else {
+        c = { popup: p, el: el('a', 'popup'), shown: false, timer: 0 };
+        c.el.hidden = true;
+        this.fill(c.el, p);
+        this.layer.append(c.el);
+        this.cards.set(p.tag_id, c);
       }
-      card.hidden = true;
-      this.layer.append(card);
-      const cue = new VTTCue(p.start_ms / 1000, p.end_ms / 1000, p.tag_id);
-      cue.id = p.tag_id;
-      this.track.addCue(cue);
-      this.cards.set(p.tag_id, { popup: p, el: card, cue, shown: false, timer: 0 });
+      c.cue = new VTTCue(p.start_ms / 1000, p.end_ms / 1000, p.tag_id);
+      c.cue.id = p.tag_id;
+      this.track.addCue(c.cue);
     }
     for (const [id, c] of this.cards) {
-      if (!keep.has(id)) {
-        c.el.remove();
-        this.track.removeCue(c.cue);
-        clearTimeout(c.timer);
-        this.cards.delete(id);
-      }
+      if (!keep.has(id)) this.drop(id, c);
     }
     this.sync();
+    this.placeAll(); // a renewed card may have another size
   }
 
-  render(p) {
-    const a = el('a', 'popup');
+  drop(id, c) {
+    this.hide(c);
+    c.el.remove();
+    this.track.removeCue(c.cue);
+    this.cards.delete(id);
+  }
+
+  // fill renders pop-up p into the card a.
+  fill(a, p) {
     a.dataset.popupTag = p.tag_id;
     a.href = withSession(safeURL(p.buy_url) || '#');
-    a.rel = 'nofollow';
-    if (this.newTab) {
-      a.target = '_blank';
-      a.rel = 'nofollow noopener';
-    }
+    a.rel = this.newTab ? 'nofollow noopener' : 'nofollow';
+    if (this.newTab) a.target = '_blank';
     const prod = p.product || {};
+    const parts = [];
     const img = safeURL(prod.image_url);
     if (img) {
       const i = el('img');
@@ -133,9 +170,9 @@ export class PopupLayer {
       i.width = 52;
       i.height = 52;
       i.addEventListener('error', () => i.replaceWith(el('span', 'noimg')));
-      a.append(i);
+      parts.push(i);
     } else {
-      a.append(el('span', 'noimg'));
+      parts.push(el('span', 'noimg'));
     }
     const body = el('span', 'body');
     body.append(el('span', 'title', String(prod.title || '')));
@@ -164,41 +201,43 @@ export class PopupLayer {
     }
     if (prod.in_stock === false) body.append(el('span', 'coupon', 'Out of stock'));
     else body.append(el('span', 'cta', 'Shop now ›'));
-    a.append(body);
-    return a;
+    parts.push(body);
+    a.replaceChildren(...parts);
+    this.tickCountdowns();
   }
 
-  // visibleAt reports whether a card belongs on screen at media time t (s).
-  static visibleAt(cue, t) {
-    return t >= cue.startTime && t < cue.endTime;
-  }
-
-  // sync shows the cards whose cue holds the current media time and hides
-  // the others.
+  // sync shows the cards whose cue holds the media time (that of the frame
+  // being presented, or the current time) and hides the others.
   sync(mediaTime) {
+    if (this.destroyed) return;
     const t = mediaTime ?? this.video.currentTime;
     for (const c of this.cards.values()) {
-      const on = PopupLayer.visibleAt(c.cue, t);
+      const on = t >= c.cue.startTime && t < c.cue.endTime;
       if (on === c.shown) continue;
-      c.shown = on;
-      c.el.hidden = !on;
       if (on) this.show(c);
-      else clearTimeout(c.timer);
+      else this.hide(c);
     }
     this.tickCountdowns();
   }
 
   show(c) {
+    c.shown = true;
+    c.el.hidden = false;
     this.place(c);
     const p = c.popup;
-    const prod = p.product || {};
-    let text = `Product: ${prod.title || ''}, ${money(prod.sale_price_minor, prod.currency || '')}`;
-    if (p.label) text += `, ${p.label}`;
-    announce(text);
+    if (!this.onScreen() || document.visibilityState !== 'visible') return;
+    const last = this.announced.get(p.tag_id) || 0;
+    if (Date.now() - last > REANNOUNCE_MS) {
+      const prod = p.product || {};
+      let text = `Product: ${prod.title || ''}, ${money(prod.sale_price_minor, prod.currency || '')}`;
+      if (p.label) text += `, ${p.label}`;
+      announce(text);
+      this.announced.set(p.tag_id, Date.now());
+    }
     if (!this.seen.has(p.tag_id)) {
       clearTimeout(c.timer);
       c.timer = setTimeout(() => {
-        if (c.shown && !this.seen.has(p.tag_id)) {
+        if (c.shown && !this.destroyed && this.onScreen() && document.visibilityState === 'visible' && !this.seen.has(p.tag_id)) {
           this.seen.add(p.tag_id);
           send('popup_impression', { clip_id: this.clip, tag_id: p.tag_id });
         }
@@ -206,24 +245,44 @@ export class PopupLayer {
     }
   }
 
+  hide(c) {
+    c.shown = false;
+    clearTimeout(c.timer);
+    // A card going away with the keyboard focus in it hands it back.
+    if (c.el.contains(document.activeElement) && this.home) this.home.focus({ preventScroll: true });
+    c.el.hidden = true;
+  }
+
+  // visible re-checks the cards when the clip comes into view (the feed).
+  visible() {
+    for (const c of this.cards.values()) {
+      if (c.shown) {
+        this.hide(c);
+        this.show(c);
+      }
+    }
+  }
+
   // followFrames re-checks the cards on every frame presented while
-  // playing, against that frame's media time.
+  // playing, against that frame's media time (not while a seek settles:
+  // the frame on screen is then from before it).
   followFrames() {
     if (!('requestVideoFrameCallback' in HTMLVideoElement.prototype) || this.following) return;
     this.following = true;
     const step = (_, meta) => {
-      this.sync(meta.mediaTime);
-      if (this.video.paused || this.video.ended) {
+      if (this.destroyed || this.video.paused || this.video.ended) {
         this.following = false;
+        this.sync();
         return;
       }
+      if (!this.video.seeking) this.sync(meta.mediaTime);
       this.video.requestVideoFrameCallback(step);
     };
     this.video.requestVideoFrameCallback(step);
   }
 
   tickCountdowns() {
-    const now = Date.now();
+    const now = serverNow();
     let any = false;
     for (const c of this.cards.values()) {
       if (!c.shown) continue;
@@ -273,17 +332,14 @@ export class PopupLayer {
     for (const c of this.cards.values()) if (c.shown) this.place(c);
   }
 
+  // destroy removes the cards, the cues and every listener and timer.
   destroy() {
+    if (this.destroyed) return;
+    this.abort.abort();
     clearTimeout(this.refreshTimer);
     clearInterval(this.countdownTimer);
-    document.removeEventListener('visibilitychange', this.onVisible);
     this.resize.disconnect();
-    for (const c of this.cards.values()) {
-      clearTimeout(c.timer);
-      c.el.remove();
-      this.track.removeCue(c.cue);
-    }
-    this.cards.clear();
+    for (const [id, c] of this.cards) this.drop(id, c);
     this.track.mode = 'disabled';
   }
 }

@@ -1,23 +1,49 @@
 // The watch page and the embed: one clip in a player with its pop-up cards,
-// custom controls (keyboard too), the storyboard while scrubbing, an unmute
-// button when the browser refuses sound, the shop list's links with the
-// viewer's session, and a carousel of the clip's products when it ends.
+// custom controls (keyboard too), the storyboard while scrubbing, muted
+// autoplay with an unmute button, the shop list's links with the viewer's
+// session (repriced when a sale starts or ends), and a carousel of the
+// clip's products when it ends.
 
-import { attach, play } from './player.js';
+import { attach, play, reducedMotion } from './player.js';
 import { PopupLayer } from './popups.js';
 import { send, linkSessions } from './events.js';
 import { clock, startCountdowns, localTimes } from './format.js';
 
+const embedded = document.body.classList.contains('embed');
 const root = document.querySelector('[data-player]');
+let stopCountdowns = () => {};
+
+function decorate(scope) {
+  linkSessions(scope, { newTab: embedded });
+  localTimes(scope);
+}
+decorate(document);
+stopCountdowns = startCountdowns(document);
 if (root) start(root);
-linkSessions(document);
-startCountdowns(document);
-localTimes(document);
+
+// refreshShop fetches the page again and takes its shop list and carousel:
+// the server prices them as it prices the cards.
+async function refreshShop() {
+  try {
+    const res = await fetch(location.href, { headers: { Accept: 'text/html' } });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    for (const sel of ['[data-shop]', '[data-end] .carousel']) {
+      const fresh = doc.querySelector(sel);
+      const old = document.querySelector(sel);
+      if (fresh && old && !old.contains(document.activeElement)) old.replaceWith(document.adoptNode(fresh));
+    }
+    decorate(document);
+    stopCountdowns();
+    stopCountdowns = startCountdowns(document);
+  } catch {
+    // the list keeps its prices until the next change
+  }
+}
 
 function start(root) {
   const video = root.querySelector('video');
   const clip = root.dataset.clip;
-  const embedded = document.body.classList.contains('embed');
   const $ = (sel) => root.querySelector(sel);
   const playBtn = $('[data-play]');
   const muteBtn = $('[data-mute]');
@@ -26,30 +52,41 @@ function start(root) {
   const time = $('[data-time]');
   const thumb = $('[data-thumb]');
   const end = $('[data-end]');
+  const errorBox = $('[data-error]');
 
+  const fail = (message) => {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  };
   video.autoplay = false;
-  const player = attach(video, root.dataset.hls, {
+  let player = attach(video, root.dataset.hls, {
     onFatal: () => {
-      time.textContent = 'Cannot play';
+      // The progressive MP4, when there is one, before giving up.
+      if (root.dataset.mp4 && video.getAttribute('src') !== root.dataset.mp4) {
+        player = null;
+        video.src = root.dataset.mp4;
+        play(video);
+      } else {
+        fail('This video cannot be played right now. Please try again later.');
+      }
     },
   });
   if (!player) {
-    time.textContent = 'This browser cannot play this video';
-    return;
+    if (root.dataset.mp4) video.src = root.dataset.mp4;
+    else fail('This browser cannot play this video.');
   }
-  const popups = new PopupLayer(video, root.querySelector('.popups'), clip, { newTab: embedded });
+  const popups = new PopupLayer(video, root.querySelector('.popups'), clip, { newTab: embedded, home: root, onChange: refreshShop });
   popups.load();
+  // Back from another page (the back/forward cache): prices may have moved.
+  addEventListener('pageshow', (e) => {
+    if (e.persisted) popups.load();
+  });
 
-  // Sound if the browser allows it; otherwise muted, with the unmute button.
-  (async () => {
-    video.muted = false;
-    if (!(await play(video))) {
-      video.muted = true;
-      await play(video);
-    }
-    render();
-  })();
+  // Muted autoplay (the browser allows it), unless the viewer asked for
+  // less motion; the unmute button turns the sound on.
+  if (!reducedMotion) play(video);
 
+  let seeking = false; // the viewer drags the seek bar
   const duration = () => (Number.isFinite(video.duration) && video.duration > 0 ? video.duration : Number(root.dataset.duration) || 0);
 
   function render() {
@@ -67,6 +104,7 @@ function start(root) {
   for (const ev of ['play', 'pause', 'volumechange', 'timeupdate', 'durationchange', 'seeked', 'loadedmetadata']) {
     video.addEventListener(ev, render);
   }
+  render();
 
   const toggle = () => (video.paused || video.ended ? play(video) : video.pause());
   const setMuted = (m) => {
@@ -82,7 +120,6 @@ function start(root) {
   video.addEventListener('click', toggle);
 
   // Seeking: the range is 0..1000 of the duration.
-  let seeking = false;
   seek.addEventListener('input', () => {
     seeking = true;
     const t = (Number(seek.value) / 1000) * duration();
@@ -102,21 +139,21 @@ function start(root) {
     if (!seeking) thumb.hidden = true;
   });
 
-  // Keyboard: space or k plays and pauses, arrows seek 5 s, m mutes.
-  root.tabIndex = 0;
-  root.setAttribute('aria-label', 'Video player. Space: play or pause; arrows: seek; M: sound.');
+  // Keyboard: space or k plays and pauses, arrows seek 5 s, m mutes; the
+  // browser's own shortcuts (with Alt, Ctrl or Meta) pass through.
   root.addEventListener('keydown', (e) => {
-    if (e.target !== root && e.target !== video) return;
-    switch (e.key) {
+    if ((e.target !== root && e.target !== video) || e.altKey || e.ctrlKey || e.metaKey) return;
+    const d = duration();
+    switch (e.key.toLowerCase()) {
       case ' ':
       case 'k':
         toggle();
         break;
-      case 'ArrowLeft':
+      case 'arrowleft':
         video.currentTime = Math.max(0, video.currentTime - 5);
         break;
-      case 'ArrowRight':
-        video.currentTime = Math.min(duration(), video.currentTime + 5);
+      case 'arrowright':
+        if (d > 0) video.currentTime = Math.min(d, video.currentTime + 5);
         break;
       case 'm':
         setMuted(!video.muted);
@@ -173,7 +210,7 @@ function start(root) {
     end.querySelector('[data-replay]').addEventListener('click', () => {
       video.currentTime = 0;
       play(video);
+      root.focus({ preventScroll: true });
     });
   }
-  addEventListener('pagehide', () => popups.destroy(), { once: true });
 }
