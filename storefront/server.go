@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/ratelimit"
 )
 
 // Queue enqueues background work.
@@ -57,8 +58,8 @@ type Server struct {
 
 	metrics      *metrics
 	openAPIJSON  []byte // the OpenAPI document, built by Handler
-	eventLimiter *limiter
-	buyLimiter   *limiter
+	eventLimiter *ratelimit.Limiter
+	buyLimiter   *ratelimit.Limiter
 }
 
 func (s *Server) now() time.Time {
@@ -95,8 +96,8 @@ func (s *Server) Handler() http.Handler {
 	s.SignedURLTTL = cmp.Or(s.SignedURLTTL, time.Hour)
 	s.EventRate = cmp.Or(s.EventRate, 20)
 	s.BuyRate = cmp.Or(s.BuyRate, 5)
-	s.eventLimiter = newLimiter(s.EventRate, 5*s.EventRate)
-	s.buyLimiter = newLimiter(s.BuyRate, 5*s.BuyRate)
+	s.eventLimiter = ratelimit.New(s.EventRate, 5*s.EventRate)
+	s.buyLimiter = ratelimit.New(s.BuyRate, 5*s.BuyRate)
 	s.metrics = newMetrics()
 	s.openAPIJSON = s.buildOpenAPI()
 	mux := http.NewServeMux()

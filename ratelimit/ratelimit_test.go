@@ -1,4 +1,4 @@
-package storefront
+package ratelimit
 
 import (
 	"fmt"
@@ -16,34 +16,34 @@ func TestClientAddr(t *testing.T) {
 		{"[2001:db8:1:3::1]:443", "2001:db8:1:3::/64"},
 		{"not-an-address", "not-an-address"},
 	} {
-		if got := clientAddr(&http.Request{RemoteAddr: tt.remote}); got != tt.want {
-			t.Errorf("clientAddr(%q) = %q, want %q", tt.remote, got, tt.want)
+		if got := ClientAddr(&http.Request{RemoteAddr: tt.remote}); got != tt.want {
+			t.Errorf("ClientAddr(%q) = %q, want %q", tt.remote, got, tt.want)
 		}
 	}
 }
 
 func TestLimiterMemoryIsBounded(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	l := newLimiter(1, 2)
+	l := New(1, 2)
 	l.now = func() time.Time { return now }
 	for i := range maxBuckets + 1000 {
-		l.allow(fmt.Sprintf("client-%d", i))
+		l.Allow(fmt.Sprintf("client-%d", i))
 	}
 	if n := len(l.buckets); n > maxBuckets+1 {
 		t.Fatalf("%d buckets, want at most %d", n, maxBuckets+1)
 	}
 	// New clients past the bound share one bucket: two of them exhaust it.
-	l.allow("fresh-1")
-	if ok, _ := l.allow("fresh-2"); ok {
+	l.Allow("fresh-1")
+	if ok, _ := l.Allow("fresh-2"); ok {
 		t.Error("new clients past the bound are not limited together")
 	}
 	// Known clients keep their own buckets.
-	if ok, _ := l.allow("client-1"); !ok {
+	if ok, _ := l.Allow("client-1"); !ok {
 		t.Error("a known client lost its bucket")
 	}
 	// Once the idle buckets are forgotten, new clients get their own again.
 	now = now.Add(2 * time.Minute)
-	if ok, _ := l.allow("fresh-3"); !ok {
+	if ok, _ := l.Allow("fresh-3"); !ok {
 		t.Error("after the sweep a new client is still limited")
 	}
 	if n := len(l.buckets); n > 10 {
