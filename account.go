@@ -25,6 +25,8 @@ type Account struct {
 	Name      string    `json:"name"`
 	Role      Role      `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
+	// Disabled accounts sign in no more (see Identity).
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Validate reports whether a is fit to be created.

@@ -37,8 +37,8 @@ type Discovery interface {
 	// CreatorProducts returns up to limit distinct products in active tags
 	// on a creator's ready clips, the most recently tagged first.
 	CreatorProducts(ctx context.Context, creatorID string, limit int) ([]*Product, error)
-	// FeaturedCreators returns up to limit creators with at least one ready
-	// clip, ranked by the purchases attributed to their clips at or after
+	// FeaturedCreators returns up to limit creators, not disabled, with at
+	// least one ready clip, ranked by the purchases attributed to their clips at or after
 	// since (most first), then by their latest publication (newest first).
 	FeaturedCreators(ctx context.Context, since time.Time, limit int) ([]CreatorSales, error)
 }

@@ -125,12 +125,16 @@ type Store interface {
 
 // APIKey is a credential of an account. Only a hash of the key is kept.
 type APIKey struct {
-	ID        string
-	AccountID string
-	Hash      string // hex SHA-256 of the key
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	ID        string     `json:"id"`
+	AccountID string     `json:"-"`
+	Name      string     `json:"name"` // what its owner calls it ("CI upload script")
+	Hash      string     `json:"-"`    // hex SHA-256 of the key
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
+
+// MaxKeyNameLen bounds API key names, in bytes.
+const MaxKeyNameLen = 100
 
 // FeedCursor marks a position in the feed: clips published strictly before
 // (PublishedAt, ID) in newest-first order. The zero value is the top.

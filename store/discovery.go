@@ -165,7 +165,7 @@ func (db *DB) CreatorProducts(ctx context.Context, creatorID string, limit int) 
 }
 
 // FeaturedCreators returns up to limit (clamped to 1..MaxListLimit) accounts
-// with the creator role and at least one ready clip, with the number of
+// with the creator role, not disabled, and at least one ready clip, with the number of
 // purchase events at or after since attributed to any of their clips (events
 // whose ClipID is one of them): the most purchases first, then the latest
 // publication first, then by ID.
@@ -179,7 +179,7 @@ func (db *DB) FeaturedCreators(ctx context.Context, since time.Time, limit int) 
 		FROM (
 			SELECT id, name, role, created_at,
 				(SELECT max(published_at) FROM clips WHERE creator_id = accounts.id AND status = ?) AS latest
-			FROM accounts WHERE role = ?
+			FROM accounts WHERE role = ? AND disabled_at IS NULL
 		) a
 		LEFT JOIN (
 			SELECT c.creator_id, count(*) AS purchases

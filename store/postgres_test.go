@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"database/sql"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,6 +39,31 @@ func TestPostgresDiscovery(t *testing.T) {
 		db := openPostgres(t)
 		return db, db
 	})
+}
+
+func TestPostgresIdentity(t *testing.T) {
+	storetest.RunIdentity(t, func(t *testing.T) (shopclip.Store, shopclip.Identity) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
+// See TestSQLiteIdentitySchema.
+func TestPostgresIdentitySchema(t *testing.T) {
+	url := testenv.Postgres(t)
+	db, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(query string, args ...any) { mustExec(t, raw, strings.Replace(query, "?", "$1", 1), args...) }
+	t.Run("Cascade", func(t *testing.T) { checkIdentityCascade(t, db, exec) })
+	t.Run("DisabledWithSessions", func(t *testing.T) { checkDisabledWithSessions(t, db, exec) })
 }
 
 func TestPostgresOpenTwice(t *testing.T) {

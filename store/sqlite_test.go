@@ -42,6 +42,108 @@ func TestSQLiteDiscovery(t *testing.T) {
 	})
 }
 
+func TestSQLiteIdentity(t *testing.T) {
+	storetest.RunIdentity(t, func(t *testing.T) (shopclip.Store, shopclip.Identity) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
+// What the store has no method for: deleting an account, and a disabled
+// account that still has sessions.
+func TestSQLiteIdentitySchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shopclip.db")
+	db, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw := rawSQLite(t, path)
+	mustExec(t, raw, "PRAGMA foreign_keys = ON")
+	exec := func(query string, args ...any) { mustExec(t, raw, query, args...) }
+	t.Run("Cascade", func(t *testing.T) { checkIdentityCascade(t, db, exec) })
+	t.Run("DisabledWithSessions", func(t *testing.T) { checkDisabledWithSessions(t, db, exec) })
+}
+
+// checkDisabledWithSessions disables an account behind the store's back
+// (with exec, a raw statement with one ? placeholder), leaving its sessions
+// in place, and checks that they do not authenticate: SessionByHash checks
+// the account, not only that disabling deleted its sessions.
+func checkDisabledWithSessions(t *testing.T, db *store.DB, exec func(query string, args ...any)) {
+	ctx := t.Context()
+	a := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "a", Role: shopclip.RoleCreator}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	_, hash := shopclip.NewToken(shopclip.SessionTokenPrefix)
+	if err := db.CreateSession(ctx, &shopclip.Session{ID: shopclip.NewID(shopclip.PrefixSession), AccountID: a.ID, Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, _, err := db.SessionByHash(ctx, hash, now); err != nil {
+		t.Fatalf("session by hash before the account is disabled: %v", err)
+	}
+	exec("UPDATE accounts SET disabled_at = created_at WHERE id = ?", a.ID)
+	if _, _, err := db.SessionByHash(ctx, hash, now); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("session by hash of a disabled account: %v, want ENOTFOUND", err)
+	}
+}
+
+// checkIdentityCascade deletes (with exec, a raw statement with one ?
+// placeholder) an account that signed up with an invitation and has a
+// session and an API key, and checks that its login, sessions and keys went
+// with it, its email is free again, and the invitation stays used.
+func checkIdentityCascade(t *testing.T, db *store.DB, exec func(query string, args ...any)) {
+	ctx := t.Context()
+	now := time.Now()
+	_, invHash := shopclip.NewToken(shopclip.InviteTokenPrefix)
+	if err := db.CreateInvite(ctx, &shopclip.Invite{ID: shopclip.NewID(shopclip.PrefixInvite), Hash: invHash, Role: shopclip.RoleCreator}); err != nil {
+		t.Fatal(err)
+	}
+	a := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "gone", Role: shopclip.RoleCreator}
+	if err := db.CreateAccountLogin(ctx, a, &shopclip.Login{Email: "gone@example.com", PasswordHash: "h"}, invHash, now); err != nil {
+		t.Fatal(err)
+	}
+	_, sesHash := shopclip.NewToken(shopclip.SessionTokenPrefix)
+	s := &shopclip.Session{ID: shopclip.NewID(shopclip.PrefixSession), AccountID: a.ID, Hash: sesHash}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	k := &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: a.ID, Name: "k", Hash: shopclip.HashAPIKey("k")}
+	if err := db.CreateAPIKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+
+	exec("DELETE FROM accounts WHERE id = ?", a.ID)
+
+	notFound := func(what string, err error) {
+		t.Helper()
+		if got := shopclip.ErrorCode(err); got != shopclip.ENOTFOUND {
+			t.Errorf("%s after the account was deleted: code %q (err %v), want %q", what, got, err, shopclip.ENOTFOUND)
+		}
+	}
+	_, err := db.LoginOf(ctx, a.ID)
+	notFound("login of", err)
+	_, err = db.LoginByEmail(ctx, "gone@example.com")
+	notFound("login by email", err)
+	_, _, err = db.SessionByHash(ctx, sesHash, now)
+	notFound("session by hash", err)
+	_, err = db.AccountByKeyHash(ctx, k.Hash)
+	notFound("account by key", err)
+	_, err = db.InviteByHash(ctx, invHash, now)
+	notFound("used invite", err)
+	if ss, err := db.AccountSessions(ctx, a.ID, now); err != nil || len(ss) != 0 {
+		t.Errorf("sessions after the account was deleted = %v, %v; want none", ss, err)
+	}
+	if ks, err := db.AccountAPIKeys(ctx, a.ID); err != nil || len(ks) != 0 {
+		t.Errorf("keys after the account was deleted = %v, %v; want none", ks, err)
+	}
+	b := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "again", Role: shopclip.RoleCreator}
+	if err := db.CreateAccountLogin(ctx, b, &shopclip.Login{Email: "gone@example.com", PasswordHash: "h"}, "", now); err != nil {
+		t.Errorf("sign up with the deleted account's email: %v", err)
+	}
+}
+
 // rawSQLite opens the SQLite file at path beside a store, for what the store
 // offers no method for. It is closed when t ends.
 func rawSQLite(t *testing.T, path string) *sql.DB {
