@@ -19,9 +19,11 @@ import (
 // addresses costs no more memory, and the clients already known keep their
 // own buckets).
 type Limiter struct {
+	// Now is the limiter's clock (time.Now by New); set it before use.
+	Now func() time.Time
+
 	rate  float64
 	burst float64
-	now   func() time.Time
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -41,13 +43,19 @@ const overflowKey = "overflow"
 
 // New returns a Limiter of rate tokens a second up to burst.
 func New(rate, burst float64) *Limiter {
-	return &Limiter{rate: rate, burst: burst, now: time.Now, buckets: map[string]*bucket{}}
+	return &Limiter{rate: rate, burst: burst, Now: time.Now, buckets: map[string]*bucket{}}
 }
 
 // Allow takes a token for key; when there is none it reports how long until
 // there is.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
-	now := l.now()
+func (l *Limiter) Allow(key string) (bool, time.Duration) { return l.take(key, 1) }
+
+// Peek reports whether key has a token, and if not how long until it has,
+// without taking it (for limits that count only failures).
+func (l *Limiter) Peek(key string) (bool, time.Duration) { return l.take(key, 0) }
+
+func (l *Limiter) take(key string, n float64) (bool, time.Duration) {
+	now := l.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.swept) > time.Minute || len(l.buckets) >= maxBuckets && now.Sub(l.swept) > time.Second {
@@ -65,6 +73,9 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		b = l.buckets[key]
 	}
 	if b == nil {
+		if n == 0 {
+			return true, 0 // a full bucket, not worth keeping
+		}
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
 	}
@@ -73,7 +84,7 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	if b.tokens < 1 {
 		return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 	}
-	b.tokens--
+	b.tokens -= n
 	return true, 0
 }
 

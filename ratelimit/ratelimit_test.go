@@ -25,7 +25,7 @@ func TestClientAddr(t *testing.T) {
 func TestLimiterMemoryIsBounded(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	l := New(1, 2)
-	l.now = func() time.Time { return now }
+	l.Now = func() time.Time { return now }
 	for i := range maxBuckets + 1000 {
 		l.Allow(fmt.Sprintf("client-%d", i))
 	}
@@ -48,5 +48,28 @@ func TestLimiterMemoryIsBounded(t *testing.T) {
 	}
 	if n := len(l.buckets); n > 10 {
 		t.Errorf("%d buckets after the idle ones were swept", n)
+	}
+}
+
+func TestPeekTakesNothing(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := New(1, 2)
+	l.Now = func() time.Time { return now }
+	for range 5 {
+		if ok, _ := l.Peek("k"); !ok {
+			t.Fatal("Peek on a full bucket says no")
+		}
+	}
+	l.Allow("k")
+	l.Allow("k")
+	if ok, wait := l.Peek("k"); ok || wait <= 0 || wait > time.Second {
+		t.Errorf("Peek on an empty bucket = %v, %v; want no, within a second", ok, wait)
+	}
+	now = now.Add(time.Second)
+	if ok, _ := l.Peek("k"); !ok {
+		t.Error("Peek after a refill says no")
+	}
+	if ok, _ := l.Allow("k"); !ok {
+		t.Error("the token Peek saw is gone")
 	}
 }
