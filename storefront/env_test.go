@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // blob directory and asynq on a real Redis.
 type env struct {
 	t         *testing.T
+	auth      *auth.Service
 	srv       *httptest.Server
 	api       *storefront.Server
 	store     *store.DB
@@ -64,9 +66,15 @@ func newEnv(t *testing.T) *env {
 	// The store stamps CreatedAt by the same clock the server prices by:
 	// price honesty compares a discount's creation with its window.
 	db.Now = func() time.Time { return e.now }
+	// Sign-in with cheap password hashing (the costs are auth's to test),
+	// on the store's clock.
+	e.auth = &auth.Service{Store: db, Identity: db, Hasher: &auth.Hasher{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}},
+		Now: func() time.Time { return e.now }}
+	e.auth.Init()
 	e.api = &storefront.Server{
 		Store:          db,
 		Discovery:      db,
+		Auth:           e.auth,
 		Blobs:          blobs,
 		Queue:          queue,
 		MaxUploadBytes: 2 << 20,

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/auth"
 )
 
 // The OpenAPI document is generated from the route table (routes.go): each
@@ -108,8 +109,10 @@ type oaComponents struct {
 
 type oaSecurityScheme struct {
 	Type         string `json:"type"`
-	Scheme       string `json:"scheme"`
+	Scheme       string `json:"scheme,omitempty"`
 	BearerFormat string `json:"bearerFormat,omitempty"`
+	In           string `json:"in,omitempty"`
+	Name         string `json:"name,omitempty"`
 	Description  string `json:"description,omitempty"`
 }
 
@@ -209,10 +212,16 @@ func (s *Server) openAPI() *openAPIDoc {
 		Components: oaComponents{
 			Schemas:   g.schemas,
 			Responses: map[string]*oaResponse{},
-			SecuritySchemes: map[string]*oaSecurityScheme{"apiKey": {
-				Type: "http", Scheme: "bearer", BearerFormat: "sc_…",
-				Description: "An account's API key (from `shopclip account create`), sent as `Authorization: Bearer <key>`.",
-			}},
+			SecuritySchemes: map[string]*oaSecurityScheme{
+				"apiKey": {
+					Type: "http", Scheme: "bearer", BearerFormat: "sc_…",
+					Description: "An account's API key (POST /v1/me/keys, or `shopclip account create`), sent as `Authorization: Bearer <key>`.",
+				},
+				"session": {
+					Type: "apiKey", In: "cookie", Name: auth.CookieName,
+					Description: "A browser's session, set by POST /v1/auth/signup or /v1/auth/login. State-changing requests that carry it must come from this site (Sec-Fetch-Site or Origin), else 403.",
+				},
+			},
 		},
 	}
 	doc.Components.Responses[errorResponse] = &oaResponse{
@@ -230,10 +239,10 @@ func (s *Server) openAPI() *openAPIDoc {
 		}
 		if rt.Public() {
 			op.Description = "Public: viewers need no API key. A key, when sent, must be valid."
-			op.Security = []map[string][]string{{}, {"apiKey": {}}}
+			op.Security = []map[string][]string{{}, {"apiKey": {}}, {"session": {}}}
 		} else {
-			op.Description = "Needs the API key of a " + rt.roleList() + " account (admins are admitted to every route)."
-			op.Security = []map[string][]string{{"apiKey": {}}}
+			op.Description = "Needs the API key, or the signed-in session, of a " + rt.roleList() + " account (admins are admitted to every route)."
+			op.Security = []map[string][]string{{"apiKey": {}}, {"session": {}}}
 			op.Roles = append(slices.Clone(rt.Roles), shopclip.RoleAdmin)
 		}
 		for _, q := range rt.Spec.Query {
@@ -392,13 +401,13 @@ var resourceTags = map[string]string{
 	"tags": "tags", "approved-brands": "tags",
 	"popups": "popups", "overlays.vtt": "popups", "buy": "popups",
 	"events": "analytics", "stats": "analytics",
-	"me":     "accounts",
+	"me": "accounts", "auth": "accounts", "keys": "accounts", "sessions": "accounts",
 	"search": "discovery", "deals": "discovery",
 }
 
 var tagDocs = map[string]string{
 	"service":   "Health, readiness, metrics and this document.",
-	"accounts":  "The caller's account.",
+	"accounts":  "Accounts: sign-up, sign-in and sessions, the caller's account and API keys.",
 	"clips":     "Creators' clips: upload, status, playback, the feed.",
 	"products":  "Brands' catalogs: products and discounts.",
 	"tags":      "Products tagged into clips, and the clip creator's consent.",

@@ -99,8 +99,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if got := op["summary"]; got != rt.Doc {
 			t.Errorf("%s: summary %q, want the route's Doc %q", name, got, rt.Doc)
 		}
-		// Security: public routes take no key (or an optional one); others
-		// need the bearer scheme and list the roles admitted.
+		// Security: public routes take no credential (or an optional one);
+		// others need the bearer key or the session cookie, and list the
+		// roles admitted.
 		var optional bool
 		var required []string
 		for _, req := range list(op["security"]) {
@@ -109,12 +110,15 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 			for s := range obj(req) {
 				required = append(required, s)
-				if sc := obj(schemes[s]); sc["type"] != "http" || sc["scheme"] != "bearer" {
-					t.Errorf("%s: security scheme %q is %v, want http bearer", name, s, sc)
+				sc := obj(schemes[s])
+				bearer := sc["type"] == "http" && sc["scheme"] == "bearer"
+				cookie := sc["type"] == "apiKey" && sc["in"] == "cookie" && sc["name"] == "shopclip_session"
+				if !bearer && !cookie {
+					t.Errorf("%s: security scheme %q is %v, want http bearer or the session cookie", name, s, sc)
 				}
 			}
 		}
-		if optional != (rt.Roles == nil) || len(required) == 0 {
+		if optional != (rt.Roles == nil) || !slices.Contains(required, "apiKey") || !slices.Contains(required, "session") {
 			t.Errorf("%s: security %v; public route: %v", name, op["security"], rt.Roles == nil)
 		}
 		var wantRoles []any

@@ -70,6 +70,15 @@ func (s *Server) routes() []route {
 
 		{"GET", "/v1/me", members, (*Server).me, "the caller's account", spec{Out: answers(200, shopclip.Account{})}},
 
+		{"POST", "/v1/auth/signup", anyone, (*Server).signup, "create a creator or brand account and sign in (sets the session cookie)", spec{Body: signupInput{}, Out: answers(201, signedIn{}), Errs: []int{403, 409, 429, 503}}},
+		{"POST", "/v1/auth/login", anyone, (*Server).login, "sign in with email and password (sets the session cookie; 401 when wrong)", spec{Body: loginInput{}, Out: answers(200, signedIn{}), Errs: []int{403, 429, 503}}},
+		{"POST", "/v1/auth/logout", anyone, (*Server).logout, "sign out: this session, or every one with {\"everywhere\": true}", spec{Body: logoutInput{}, BodyOptional: true, Out: []reply{{Status: 204}}, Errs: []int{503}}},
+		{"POST", "/v1/me/keys", members, (*Server).createKey, "a new API key (shown once)", spec{Body: keyInput{}, Out: answers(201, newKeyJSON{}), Errs: []int{503}}},
+		{"GET", "/v1/me/keys", members, (*Server).listKeys, "the caller's API keys, revoked ones too", spec{Out: answers(200, keyList{}), Errs: []int{503}}},
+		{"DELETE", "/v1/me/keys/{id}", members, (*Server).revokeKey, "revoke an API key: it stops working at once", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
+		{"GET", "/v1/me/sessions", members, (*Server).listSessions, "the caller's signed-in browsers", spec{Out: answers(200, sessionList{}), Errs: []int{503}}},
+		{"DELETE", "/v1/me/sessions/{id}", members, (*Server).endSession, "sign one browser out", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
+
 		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)", spec{
 			Form: []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
 			Out:  answers(202, clipJSON{}),

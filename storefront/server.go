@@ -12,10 +12,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/ratelimit"
 )
@@ -35,6 +37,10 @@ type Check struct {
 // Server serves the API. Set the fields, then call Handler.
 type Server struct {
 	Store shopclip.Store
+	// Auth tells who calls (API keys and session cookies) and signs
+	// accounts up and in. Without it only API keys are known, and the
+	// /v1/auth routes answer 503.
+	Auth *auth.Service
 	// Discovery serves search and deals.
 	Discovery shopclip.Discovery
 	Blobs     blob.Store
@@ -98,6 +104,10 @@ func (s *Server) Handler() http.Handler {
 	s.BuyRate = cmp.Or(s.BuyRate, 5)
 	s.eventLimiter = ratelimit.New(s.EventRate, 5*s.EventRate)
 	s.buyLimiter = ratelimit.New(s.BuyRate, 5*s.BuyRate)
+	if s.Auth == nil {
+		s.Auth = &auth.Service{Store: s.Store}
+		s.Auth.Init()
+	}
 	s.metrics = newMetrics()
 	s.openAPIJSON = s.buildOpenAPI()
 	mux := http.NewServeMux()
@@ -144,12 +154,21 @@ func (h *headerRecorder) WriteHeader(code int)        { h.code = code }
 // ctxKey keys request-scoped values.
 type ctxKey int
 
-const accountKey ctxKey = iota
+const callerKey ctxKey = iota
+
+// caller returns who made r (its account, and its session when it came
+// with the session cookie), or nil for a viewer.
+func caller(r *http.Request) *auth.Caller {
+	c, _ := r.Context().Value(callerKey).(*auth.Caller)
+	return c
+}
 
 // account returns the authenticated account of r, or nil for a viewer.
 func account(r *http.Request) *shopclip.Account {
-	a, _ := r.Context().Value(accountKey).(*shopclip.Account)
-	return a
+	if c := caller(r); c != nil {
+		return c.Account
+	}
+	return nil
 }
 
 // wrap applies authentication, role checks, error writing and metrics to a
@@ -171,33 +190,30 @@ func (s *Server) wrap(rt route) http.Handler {
 			err = rt.Handle(s, w, r)
 		}
 		if err != nil {
+			if wait, ok := auth.RetryAfter(err); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			}
 			writeError(w, r, err, s.logger())
 		}
 		s.metrics.observe(rt.Method+" "+rt.Pattern, sw.status(), time.Since(start))
 	})
 }
 
-// authorize authenticates r's API key, if any, and checks the route's roles.
-// It returns r with the account in its context.
+// authorize finds r's caller (an API key, or the session cookie) and checks
+// the route's roles. It returns r with the caller in its context.
 func (s *Server) authorize(r *http.Request, rt route) (*http.Request, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	c, err := s.Auth.Authenticate(r)
+	if err != nil {
+		return r, err
+	}
+	if c == nil {
 		if rt.Public() {
 			return r, nil
 		}
-		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "This route needs an API key: send \"Authorization: Bearer <key>\".")
+		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "This route needs an API key (\"Authorization: Bearer <key>\") or a signed-in session.")
 	}
-	key, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || !shopclip.LooksLikeAPIKey(key) {
-		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "Malformed Authorization header: want \"Bearer sc_…\".")
-	}
-	a, err := s.Store.AccountByKeyHash(r.Context(), shopclip.HashAPIKey(key))
-	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
-		return r, shopclip.Errorf(shopclip.EUNAUTHORIZED, "Unknown or revoked API key.")
-	} else if err != nil {
-		return r, err
-	}
-	r = r.WithContext(context.WithValue(r.Context(), accountKey, a))
+	r = r.WithContext(context.WithValue(r.Context(), callerKey, c))
+	a := c.Account
 	if !rt.Admits(a.Role) {
 		return r, shopclip.Errorf(shopclip.EFORBIDDEN, "This route is for %s accounts; yours is a %s account.", rt.roleList(), a.Role)
 	}
