@@ -45,7 +45,19 @@ type Config struct {
 	Worker    Worker    `yaml:"worker"`
 	Transcode Transcode `yaml:"transcode"`
 	Web       Web       `yaml:"web"`
+	Auth      Auth      `yaml:"auth"`
 }
+
+// Auth configures sign-up and sign-in.
+type Auth struct {
+	// OpenSignup lets anyone sign up as a creator or a brand (default
+	// true); when false, sign-up needs an invitation (shopclip account
+	// invite).
+	OpenSignup *bool `yaml:"open_signup"`
+}
+
+// SignupOpen reports whether anyone may sign up.
+func (a Auth) SignupOpen() bool { return a.OpenSignup == nil || *a.OpenSignup }
 
 // Web configures the viewers' pages.
 type Web struct {
@@ -258,6 +270,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
+	{"SHOPCLIP_AUTH_OPEN_SIGNUP", "auth.open_signup"},
 }
 
 // ApplyEnv overrides c with the SHOPCLIP_* variables in env. An unknown
@@ -333,6 +346,10 @@ func (c *Config) set(name, val string) error {
 		c.Web.FrameAncestors = strings.Fields(val)
 	case "SHOPCLIP_WEB_MEDIA_ORIGINS":
 		c.Web.MediaOrigins = strings.Fields(val)
+	case "SHOPCLIP_AUTH_OPEN_SIGNUP":
+		var open bool
+		open, err = strconv.ParseBool(val)
+		c.Auth.OpenSignup = &open
 	}
 	return err
 }

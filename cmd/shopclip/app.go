@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/blob/s3"
@@ -191,9 +192,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	if m.Mode.api() {
+		signin := &auth.Service{
+			Store:         m.store,
+			Identity:      m.store,
+			ClosedSignup:  !cfg.Auth.SignupOpen(),
+			SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+			Logger:        log.With("component", "auth"),
+		}
+		signin.Init()
 		api := &storefront.Server{
 			Store:          m.store,
 			Discovery:      m.store,
+			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
 			MaxUploadBytes: cfg.Upload.MaxBytes,
@@ -209,6 +219,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		pages := &web.Server{
 			Store:          m.store,
 			Discovery:      m.store,
+			Auth:           signin,
 			PublicURL:      cfg.PublicURL,
 			MediaOrigins:   mediaOrigins(cfg),
 			FrameAncestors: cfg.Web.FrameAncestors,

@@ -3,7 +3,7 @@
 //	shopclip up        the API and the workers in one process, embedded defaults
 //	shopclip serve     the API alone (scale-out)
 //	shopclip worker    the workers alone (scale-out)
-//	shopclip account create --role creator|brand|admin --name NAME
+//	shopclip account create|reset-password|disable|enable|invite|key …
 //	shopclip transcode --in FILE --out DIR
 //	shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
 //
@@ -24,7 +24,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -39,8 +39,13 @@ Usage:
         the API alone, for scale-out (needs SHOPCLIP_REDIS_URL)
   shopclip worker [--config FILE]
         the workers alone, for scale-out (needs SHOPCLIP_REDIS_URL)
-  shopclip account create --role creator|brand|admin --name NAME [--data DIR] [--config FILE]
+  shopclip account create --role creator|brand|admin --name NAME [--email EMAIL --password-stdin]
         create an account and print its new API key
+  shopclip account reset-password|disable|enable (--id ACCOUNT | --email EMAIL)
+  shopclip account invite --role creator|brand|admin [--email EMAIL]
+        print a one-time code to sign up with while sign-up is closed
+  shopclip account key create|revoke|rotate --id ACCOUNT [--key KEY_ID]
+        (every account command takes [--data DIR] [--config FILE])
   shopclip transcode --in FILE --out DIR
         transcode a local file to HLS with no services; prints a JSON report
   shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
@@ -53,7 +58,7 @@ environment variables override the file (SHOPCLIP_CONFIG names it).
 `
 
 // run dispatches a subcommand and returns the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -63,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "up", "serve", "worker":
 		err = runServer(ctx, args[0], args[1:], stdout, stderr)
 	case "account":
-		err = runAccount(ctx, args[1:], stdout, stderr)
+		err = runAccount(ctx, args[1:], stdin, stdout, stderr)
 	case "transcode":
 		return runTranscode(ctx, args[1:], stdout, stderr)
 	case "share":

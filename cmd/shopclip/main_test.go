@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		switch os.Args[1] {
 		case "up", "serve", "worker", "account", "transcode":
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+			code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 			stop()
 			os.Exit(code)
 		}
@@ -82,7 +82,7 @@ func bootUp(t *testing.T) (*Main, string) {
 func cli(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("shopclip %v: exit %d: %s", args, code, errb.String())
 	}
 	return strings.TrimSpace(out.String())

@@ -221,7 +221,7 @@ func TestUpStopsCleanlyAndKeepsClips(t *testing.T) {
 
 	// A second `up` on the same data directory is refused.
 	var out, errb strings.Builder
-	if code := run(context.Background(), []string{"up", "--addr", "127.0.0.1:0", "--data", data}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "another shopclip") {
+	if code := run(context.Background(), []string{"up", "--addr", "127.0.0.1:0", "--data", data}, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), "another shopclip") {
 		t.Errorf("second up: exit %d, %q", code, errb.String())
 	}
 
