@@ -19,6 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
@@ -89,6 +90,7 @@ type world struct {
 	db     *store.DB
 	blobs  *local.Store
 	srv    *httptest.Server
+	auth   *auth.Service
 	api    *storefront.Server
 	pages  *web.Server
 	keys   map[string]string // account ID → API key
@@ -124,9 +126,12 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	opt := asynq.RedisClientOpt{Addr: addr, DB: dbn}
 	queue := workers.NewClient(opt, workers.ClientConfig{})
 	t.Cleanup(func() { queue.Close() })
-	w.api = &storefront.Server{Store: w.db, Discovery: w.db, Blobs: w.blobs, Queue: queue, Now: w.now,
+	// Sign-in with cheap password hashing (its costs are auth's to test).
+	w.auth = &auth.Service{Store: w.db, Identity: w.db, Hasher: &auth.Hasher{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}}, Now: w.now}
+	w.auth.Init()
+	w.api = &storefront.Server{Store: w.db, Discovery: w.db, Auth: w.auth, Blobs: w.blobs, Queue: queue, Now: w.now,
 		EventRate: 1000, BuyRate: 1000}
-	w.pages = &web.Server{Store: w.db, Discovery: w.db, Now: w.now, FrameAncestors: w.frames}
+	w.pages = &web.Server{Store: w.db, Discovery: w.db, Auth: w.auth, Now: w.now, FrameAncestors: w.frames}
 	ph, err := w.pages.Handler()
 	if err != nil {
 		t.Fatal(err)

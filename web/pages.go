@@ -25,7 +25,7 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search", "error"}
+var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search", "error", "login", "signup", "studio"}
 
 func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{

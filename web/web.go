@@ -24,16 +24,21 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/auth"
 )
 
 // Server serves the pages. Set the fields, then call Handler.
 type Server struct {
 	Store     shopclip.Store
 	Discovery shopclip.Discovery
+	// Auth signs creators and brands up and in, for the studio (/studio);
+	// without it the studio answers 503.
+	Auth *auth.Service
 	// PublicURL, when set, is the server's base URL for the absolute links
 	// of Open Graph tags (https://clips.example.com); otherwise they are
 	// made from the request's Host.
@@ -60,7 +65,7 @@ type Server struct {
 // Patterns lists the method-and-path patterns Handler serves, for mounting it
 // beside the API on one http.ServeMux.
 func Patterns() []string {
-	return []string{
+	ps := []string{
 		"GET /{$}",
 		"GET /watch/{id}",
 		"GET /embed/{id}",
@@ -69,6 +74,11 @@ func Patterns() []string {
 		"GET /search",
 		"GET /static/{version}/{name...}",
 	}
+	for p := range studioPatterns {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	return ps
 }
 
 // Mount serves pages (a Server's Handler) at the pages' paths and api at
@@ -117,6 +127,9 @@ func (s *Server) Handler() (http.Handler, error) {
 		"GET /search":        s.search,
 	} {
 		mux.Handle(pattern, s.page(h))
+	}
+	for pattern, h := range studioPatterns {
+		mux.Handle(pattern, s.page(func(w http.ResponseWriter, r *http.Request) error { return h(s, w, r) }))
 	}
 	return mux, nil
 }
@@ -220,6 +233,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusNotFound, "This page does not exist, or the clip is not available any more."
 	case shopclip.EINVALID:
 		status, msg = http.StatusBadRequest, shopclip.ErrorMessage(err)
+	case shopclip.EFORBIDDEN:
+		status, msg = http.StatusForbidden, shopclip.ErrorMessage(err)
+	case shopclip.EUNAUTHORIZED:
+		status, msg = http.StatusUnauthorized, shopclip.ErrorMessage(err)
+	case shopclip.ECONFLICT:
+		status, msg = http.StatusConflict, shopclip.ErrorMessage(err)
+	case shopclip.ERATELIMITED:
+		status, msg = http.StatusTooManyRequests, shopclip.ErrorMessage(err)
 	case shopclip.EUNAVAILABLE:
 		status, msg = http.StatusServiceUnavailable, "shopclip is busy right now. Please try again in a moment."
 	}
