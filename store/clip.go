@@ -75,7 +75,14 @@ func renditionsArg(rs []shopclip.Rendition) (any, error) {
 // attempts, owner or publication (those fields of c are reset), and sets
 // c.CreatedAt and c.UpdatedAt.
 func (db *DB) CreateClip(ctx context.Context, c *shopclip.Clip) error {
-	const op = "create clip"
+	return db.insertClip(ctx, db.exec, "create clip", c)
+}
+
+// execer runs a write statement: the DB's, or a transaction's.
+type execer func(ctx context.Context, query string, args ...any) (sql.Result, error)
+
+// insertClip is CreateClip with the statement run by exec.
+func (db *DB) insertClip(ctx context.Context, exec execer, op string, c *shopclip.Clip) error {
 	switch {
 	case c.ID == "":
 		return invalid(op, "Clip ID is required.")
@@ -90,7 +97,7 @@ func (db *DB) CreateClip(ctx context.Context, c *shopclip.Clip) error {
 		return invalid(op, "%s", shopclip.ErrorMessage(err))
 	}
 	now := db.now()
-	_, err := db.exec(ctx, `INSERT INTO clips (id, creator_id, title, status, original_key, original_size,
+	_, err := exec(ctx, `INSERT INTO clips (id, creator_id, title, status, original_key, original_size,
 		original_sha256, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.CreatorID, c.Title, string(shopclip.ClipUploaded), c.OriginalKey, c.OriginalSize,
 		c.OriginalSHA256, db.ts(now), db.ts(now))

@@ -48,6 +48,13 @@ func TestPostgresIdentity(t *testing.T) {
 	})
 }
 
+func TestPostgresIdempotency(t *testing.T) {
+	storetest.RunIdempotency(t, func(t *testing.T) (shopclip.Store, shopclip.Idempotency) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 // See TestSQLiteIdentitySchema.
 func TestPostgresIdentitySchema(t *testing.T) {
 	url := testenv.Postgres(t)

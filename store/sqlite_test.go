@@ -49,6 +49,13 @@ func TestSQLiteIdentity(t *testing.T) {
 	})
 }
 
+func TestSQLiteIdempotency(t *testing.T) {
+	storetest.RunIdempotency(t, func(t *testing.T) (shopclip.Store, shopclip.Idempotency) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
 // What the store has no method for: deleting an account, and a disabled
 // account that still has sessions.
 func TestSQLiteIdentitySchema(t *testing.T) {

@@ -48,9 +48,25 @@ func (s *Server) clipJSON(c *shopclip.Clip) clipJSON {
 
 // createClip streams a multipart upload (fields file and title) to the blob
 // store without holding it in memory, records the clip as uploaded and
-// enqueues its transcode.
+// enqueues its transcode. With an Idempotency-Key, a repeat of an upload
+// (the client's connection dropped before the answer) makes no second clip:
+// it answers with the first one, and the header Idempotent-Replayed: true.
 func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 	acct := account(r)
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" {
+		if !shopclip.ValidIdempotencyKey(key) {
+			return shopclip.Errorf(shopclip.EINVALID, "Idempotency-Key must be 1 to %d printable ASCII characters, such as a UUID.", shopclip.MaxIdempotencyKeyLen)
+		}
+		if s.Idempotency != nil {
+			first, err := s.Idempotency.ClipByIdempotencyKey(r.Context(), acct.ID, key)
+			if err == nil {
+				return s.replayed(w, first)
+			} else if shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+				return err
+			}
+		}
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		return shopclip.Errorf(shopclip.EUNSUPPORTED, "Upload with Content-Type: multipart/form-data, fields \"file\" and \"title\".")
@@ -115,7 +131,15 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 	if err := shopclip.ValidateTitle(clip.Title); err != nil {
 		return err
 	}
-	if err := s.Store.CreateClip(r.Context(), clip); err != nil {
+	if key != "" && s.Idempotency != nil {
+		first, created, err := s.Idempotency.CreateClipOnce(r.Context(), clip, key)
+		if err != nil {
+			return err
+		}
+		if !created { // a repeat that raced the first: keep the first
+			return s.replayed(w, first)
+		}
+	} else if err := s.Store.CreateClip(r.Context(), clip); err != nil {
 		return err
 	}
 	committed = true
@@ -126,6 +150,12 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)
 	}
 	return writeJSON(w, http.StatusAccepted, s.clipJSON(clip))
+}
+
+// replayed answers a repeated upload with the clip the first one made.
+func (s *Server) replayed(w http.ResponseWriter, first *shopclip.Clip) error {
+	w.Header().Set("Idempotent-Replayed", "true")
+	return writeJSON(w, http.StatusAccepted, s.clipJSON(first))
 }
 
 // formOverhead allows for multipart headers and the title around the file.

@@ -74,6 +74,7 @@ func newEnv(t *testing.T) *env {
 	e.api = &storefront.Server{
 		Store:          db,
 		Discovery:      db,
+		Idempotency:    db,
 		Auth:           e.auth,
 		Blobs:          blobs,
 		Queue:          queue,

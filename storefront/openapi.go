@@ -25,7 +25,8 @@ import (
 // spec documents what a route takes and answers, beyond its method, pattern,
 // roles and Doc. Path parameters come from the pattern.
 type spec struct {
-	Query []param // query parameters
+	Query   []param // query parameters
+	Headers []param // request headers the route reads
 	// Body is a value of the Go type the handler decodes the JSON request
 	// body into; nil for none. In request bodies a field is required when
 	// its tag says `openapi:"required"`.
@@ -248,6 +249,10 @@ func (s *Server) openAPI() *openAPIDoc {
 		for _, q := range rt.Spec.Query {
 			op.Parameters = append(op.Parameters, &oaParameter{Name: q.Name, In: "query", Description: q.Doc,
 				Required: q.Required, Schema: g.schema(reflect.TypeOf(q.Type), true)})
+		}
+		for _, h := range rt.Spec.Headers {
+			op.Parameters = append(op.Parameters, &oaParameter{Name: h.Name, In: "header", Description: h.Doc,
+				Required: h.Required, Schema: g.schema(reflect.TypeOf(h.Type), true)})
 		}
 		switch {
 		case rt.Spec.Body != nil:

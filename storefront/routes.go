@@ -80,8 +80,9 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/me/sessions/{id}", members, (*Server).endSession, "sign one browser out", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
 
 		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)", spec{
-			Form: []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
-			Out:  answers(202, clipJSON{}),
+			Headers: []param{{Name: "Idempotency-Key", Type: "", Doc: "a key of the client's (a UUID): a repeat of the upload with it makes no second clip and answers with the first (Idempotent-Replayed: true)"}},
+			Form:    []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
+			Out:     answers(202, clipJSON{}),
 		}},
 		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status", spec{Out: answers(200, clipList{})}},
 		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)", spec{Out: answers(200, clipJSON{})}},

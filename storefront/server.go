@@ -43,8 +43,11 @@ type Server struct {
 	Auth *auth.Service
 	// Discovery serves search and deals.
 	Discovery shopclip.Discovery
-	Blobs     blob.Store
-	Queue     Queue
+	// Idempotency makes uploads with an Idempotency-Key safe to repeat;
+	// without it the header is checked but not honoured.
+	Idempotency shopclip.Idempotency
+	Blobs       blob.Store
+	Queue       Queue
 	// Checks are run by /readyz, each with a short timeout.
 	Checks []Check
 	// MaxUploadBytes bounds one upload. Default 1 GiB.

@@ -203,6 +203,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		api := &storefront.Server{
 			Store:          m.store,
 			Discovery:      m.store,
+			Idempotency:    m.store,
 			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
