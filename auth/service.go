@@ -346,3 +346,19 @@ func limited(wait time.Duration) error {
 	secs := int(wait/time.Second) + 1
 	return &rateLimited{err: shopclip.Errorf(shopclip.ERATELIMITED, "Too many sign-in attempts; try again in %s seconds.", strconv.Itoa(secs)), wait: wait}
 }
+
+// NewKey makes an API key named name for an account and returns it (shown
+// to its owner once; only its hash is kept). A name is required: up to
+// shopclip.MaxKeyNameLen bytes of printable text.
+func (s *Service) NewKey(ctx context.Context, accountID, name string) (string, *shopclip.APIKey, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > shopclip.MaxKeyNameLen || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return "", nil, shopclip.Errorf(shopclip.EINVALID, "Give the key a name, up to %d bytes of text, saying what it is for.", shopclip.MaxKeyNameLen)
+	}
+	key, hash := shopclip.NewAPIKey()
+	k := &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: accountID, Name: name, Hash: hash}
+	if err := s.Store.CreateAPIKey(ctx, k); err != nil {
+		return "", nil, err
+	}
+	return key, k, nil
+}

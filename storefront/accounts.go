@@ -2,8 +2,6 @@ package storefront
 
 import (
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
@@ -132,13 +130,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" || len(name) > shopclip.MaxKeyNameLen || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return shopclip.Errorf(shopclip.EINVALID, "name is required: up to %d bytes of text saying what the key is for.", shopclip.MaxKeyNameLen)
-	}
-	key, hash := shopclip.NewAPIKey()
-	k := &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: account(r).ID, Name: name, Hash: hash}
-	if err := s.Store.CreateAPIKey(r.Context(), k); err != nil {
+	key, k, err := s.Auth.NewKey(r.Context(), account(r).ID, in.Name)
+	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, newKeyJSON{APIKey: k, Key: key})

@@ -236,34 +236,33 @@ func (s *Server) renderStudio(w http.ResponseWriter, r *http.Request, c *auth.Ca
 	return nil
 }
 
-// keyPost makes an API key and shows it, this once.
-func (s *Server) keyPost(w http.ResponseWriter, r *http.Request) error {
+// accountPost reads a studio form of a signed-in account (or redirects to
+// the sign-in page: ok false).
+func (s *Server) accountPost(w http.ResponseWriter, r *http.Request) (c *auth.Caller, ok bool, err error) {
 	s.private(w)
 	if err := s.form(w, r); err != nil {
-		return err
+		return nil, false, err
 	}
-	c, ok, err := s.signedIn(w, r)
+	return s.signedIn(w, r)
+}
+
+// keyPost makes an API key and shows it, this once.
+func (s *Server) keyPost(w http.ResponseWriter, r *http.Request) error {
+	c, ok, err := s.accountPost(w, r)
 	if !ok {
 		return err
 	}
-	name := strings.TrimSpace(r.PostForm.Get("name"))
-	if name == "" || len(name) > shopclip.MaxKeyNameLen || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return s.renderStudio(w, r, c, studioData{Error: "Give the key a name (at most 100 bytes) saying what it is for."})
-	}
-	key, hash := shopclip.NewAPIKey()
-	k := &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: c.Account.ID, Name: name, Hash: hash}
-	if err := s.Store.CreateAPIKey(r.Context(), k); err != nil {
+	key, k, err := s.Auth.NewKey(r.Context(), c.Account.ID, r.PostForm.Get("name"))
+	if shopclip.ErrorCode(err) == shopclip.EINVALID {
+		return s.renderStudio(w, r, c, studioData{Error: shopclip.ErrorMessage(err)})
+	} else if err != nil {
 		return err
 	}
-	return s.renderStudio(w, r, c, studioData{NewKey: key, NewKeyName: name})
+	return s.renderStudio(w, r, c, studioData{NewKey: key, NewKeyName: k.Name})
 }
 
 func (s *Server) keyRevokePost(w http.ResponseWriter, r *http.Request) error {
-	s.private(w)
-	if err := s.form(w, r); err != nil {
-		return err
-	}
-	c, ok, err := s.signedIn(w, r)
+	c, ok, err := s.accountPost(w, r)
 	if !ok {
 		return err
 	}
@@ -275,11 +274,7 @@ func (s *Server) keyRevokePost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sessionEndPost(w http.ResponseWriter, r *http.Request) error {
-	s.private(w)
-	if err := s.form(w, r); err != nil {
-		return err
-	}
-	c, ok, err := s.signedIn(w, r)
+	c, ok, err := s.accountPost(w, r)
 	if !ok {
 		return err
 	}

@@ -65,7 +65,7 @@ func runAccount(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer db.Close()
-	t := &accountTool{ctx: ctx, db: db, stdin: stdin, stdout: stdout, stderr: stderr, hasher: &auth.Hasher{}}
+	t := &accountTool{ctx: ctx, db: db, stdin: stdin, stdout: stdout, stderr: stderr, hasher: &auth.Hasher{}, keys: &auth.Service{Store: db}}
 	switch cmd {
 	case "create":
 		return t.create(shopclip.Role(*role), *name, *email, *fromStdin)
@@ -98,6 +98,7 @@ type accountTool struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	hasher         *auth.Hasher
+	keys           *auth.Service // makes API keys
 }
 
 // userError is an error the operator can act on, without the code.
@@ -135,8 +136,8 @@ func (t *accountTool) create(role shopclip.Role, name, email string, fromStdin b
 	} else if err := t.db.CreateAccount(t.ctx, a); err != nil {
 		return err
 	}
-	key, hash := shopclip.NewAPIKey()
-	if err := t.db.CreateAPIKey(t.ctx, &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: a.ID, Name: "created with the account", Hash: hash}); err != nil {
+	key, _, err := t.keys.NewKey(t.ctx, a.ID, "created with the account")
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(t.stderr, "created %s account %q (%s); its API key follows on stdout and is shown only once\n", a.Role, a.Name, a.ID)
@@ -268,9 +269,9 @@ func (t *accountTool) createKey(id, name string) error {
 	if err != nil {
 		return err
 	}
-	key, hash := shopclip.NewAPIKey()
-	if err := t.db.CreateAPIKey(t.ctx, &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: a.ID, Name: name, Hash: hash}); err != nil {
-		return err
+	key, _, err := t.keys.NewKey(t.ctx, a.ID, name)
+	if err != nil {
+		return userError(err)
 	}
 	fmt.Fprintf(t.stderr, "a new API key for %q (%s); it follows on stdout and is shown only once\n", a.Name, a.ID)
 	fmt.Fprintln(t.stdout, key)
@@ -318,9 +319,8 @@ func (t *accountTool) rotateKey(id, keyID string) error {
 	if old == nil {
 		return fmt.Errorf("account %s has no API key %s", a.ID, keyID)
 	}
-	key, hash := shopclip.NewAPIKey()
-	nk := &shopclip.APIKey{ID: shopclip.NewID(shopclip.PrefixAPIKey), AccountID: a.ID, Name: old.Name, Hash: hash}
-	if err := t.db.CreateAPIKey(t.ctx, nk); err != nil {
+	key, nk, err := t.keys.NewKey(t.ctx, a.ID, cmp(old.Name, "rotated"))
+	if err != nil {
 		return err
 	}
 	if err := t.db.RevokeAPIKey(t.ctx, a.ID, old.ID, time.Now()); err != nil {
