@@ -42,13 +42,7 @@ func RunDiscovery(t *testing.T, open func(t *testing.T) (shopclip.Store, shopcli
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, d := open(t)
-			c, isClocked := s.(Clocked)
-			if !isClocked {
-				t.Fatalf("store %T does not implement storetest.Clocked", s)
-			}
-			e := &discoveryEnv{env: &env{s: s, clock: NewClock(Start, time.Second+333), ctx: t.Context()}, d: d}
-			c.SetNow(e.clock.Now)
-			tt.fn(t, e)
+			tt.fn(t, &discoveryEnv{env: newEnv(t, s), d: d})
 		})
 	}
 }
@@ -468,23 +462,7 @@ func testCreatorFeed(t *testing.T, e *discoveryEnv) {
 		return x.ID > y.ID
 	})
 
-	var got []*shopclip.Clip
-	var cursor shopclip.FeedCursor
-	var sizes []int
-	for page := 0; ; page++ {
-		if page > 5 {
-			t.Fatalf("creator feed does not end: pages %v", sizes)
-		}
-		cs, err := e.d.CreatorFeed(e.ctx, a.ID, cursor, 3)
-		ok(t, "creator feed", err)
-		sizes = append(sizes, len(cs))
-		if len(cs) == 0 {
-			break
-		}
-		got = append(got, cs...)
-		last := cs[len(cs)-1]
-		cursor = shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID}
-	}
+	got, sizes := pageThrough(t, "creator feed", func(c shopclip.FeedCursor) ([]*shopclip.Clip, error) { return e.d.CreatorFeed(e.ctx, a.ID, c, 3) })
 	if !slices.Equal(sizes, []int{3, 3, 1, 0}) {
 		t.Errorf("page sizes = %v, want [3 3 1 0]", sizes)
 	}

@@ -3,7 +3,6 @@ package storetest
 import (
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shopclip/shopclip"
 )
@@ -27,13 +26,7 @@ func RunIdempotency(t *testing.T, open func(t *testing.T) (shopclip.Store, shopc
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, id := open(t)
-			c, ok := s.(Clocked)
-			if !ok {
-				t.Fatalf("store %T does not implement storetest.Clocked", s)
-			}
-			e := &env{s: s, clock: NewClock(Start, time.Second+333), ctx: t.Context()}
-			c.SetNow(e.clock.Now)
-			tt.fn(t, e, id)
+			tt.fn(t, newEnv(t, s), id)
 		})
 	}
 }

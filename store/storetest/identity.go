@@ -49,13 +49,7 @@ func RunIdentity(t *testing.T, open func(t *testing.T) (shopclip.Store, shopclip
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, id := open(t)
-			c, isClocked := s.(Clocked)
-			if !isClocked {
-				t.Fatalf("store %T does not implement storetest.Clocked", s)
-			}
-			e := &identityEnv{env: &env{s: s, clock: NewClock(Start, time.Second+333), ctx: t.Context()}, id: id}
-			c.SetNow(e.clock.Now)
-			tt.fn(t, e)
+			tt.fn(t, &identityEnv{env: newEnv(t, s), id: id})
 		})
 	}
 }

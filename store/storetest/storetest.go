@@ -82,15 +82,21 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
-			c, isClocked := s.(Clocked)
-			if !isClocked {
-				t.Fatalf("store %T does not implement storetest.Clocked", s)
-			}
-			e := &env{s: s, clock: NewClock(Start, time.Second+333), ctx: t.Context()}
-			c.SetNow(e.clock.Now)
-			tt.fn(t, e)
+			tt.fn(t, newEnv(t, s))
 		})
 	}
+}
+
+// newEnv is a subtest's env on s, the store's clock set to the suite's.
+func newEnv(t *testing.T, s shopclip.Store) *env {
+	t.Helper()
+	c, isClocked := s.(Clocked)
+	if !isClocked {
+		t.Fatalf("store %T does not implement storetest.Clocked", s)
+	}
+	e := &env{s: s, clock: NewClock(Start, time.Second+333), ctx: t.Context()}
+	c.SetNow(e.clock.Now)
+	return e
 }
 
 // env is one subtest's store and clock, with fixture makers.
@@ -657,23 +663,7 @@ func testFeedPagination(t *testing.T, e *env) {
 		return a.ID > b.ID
 	})
 
-	var got []*shopclip.Clip
-	var cursor shopclip.FeedCursor
-	var sizes []int
-	for page := 0; ; page++ {
-		if page > 5 {
-			t.Fatalf("feed does not end: pages %v", sizes)
-		}
-		cs, err := e.s.FeedClips(e.ctx, cursor, 10)
-		ok(t, "feed", err)
-		sizes = append(sizes, len(cs))
-		if len(cs) == 0 {
-			break
-		}
-		got = append(got, cs...)
-		last := cs[len(cs)-1]
-		cursor = shopclip.FeedCursor{PublishedAt: *last.PublishedAt, ID: last.ID}
-	}
+	got, sizes := pageThrough(t, "feed", func(c shopclip.FeedCursor) ([]*shopclip.Clip, error) { return e.s.FeedClips(e.ctx, c, 10) })
 	if !slices.Equal(sizes, []int{10, 10, 5, 0}) {
 		t.Errorf("page sizes = %v, want [10 10 5 0]", sizes)
 	}
@@ -1173,4 +1163,25 @@ func testConcurrentMixed(t *testing.T, e *env) {
 	if want := workers*rounds + 1; len(stale) != want {
 		t.Errorf("%d terminal clips, want %d", len(stale), want)
 	}
+}
+
+// pageThrough reads a cursor-paged list of clips to its end (an empty
+// page), and returns the clips and the size of each page.
+func pageThrough(t *testing.T, what string, page func(shopclip.FeedCursor) ([]*shopclip.Clip, error)) ([]*shopclip.Clip, []int) {
+	t.Helper()
+	var got []*shopclip.Clip
+	var cursor shopclip.FeedCursor
+	var sizes []int
+	for range 6 {
+		cs, err := page(cursor)
+		ok(t, what, err)
+		sizes = append(sizes, len(cs))
+		if len(cs) == 0 {
+			return got, sizes
+		}
+		got = append(got, cs...)
+		cursor = shopclip.CursorAfter(cs[len(cs)-1])
+	}
+	t.Fatalf("%s does not end: pages %v", what, sizes)
+	return nil, nil
 }
