@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/internal/testenv"
 )
@@ -148,11 +150,25 @@ func TestAccessibility(t *testing.T) {
 	for _, vp := range sizes {
 		t.Run(vp.name, func(t *testing.T) {
 			tb := newTab(t, vp)
-			for _, page := range []string{"/", "/watch/" + clip.ID, "/deals", "/creators/" + creator.ID, "/search?q=lamp", "/embed/" + clip.ID, "/watch/clp_aaaaaaaaaaaaaaaaaaaaaaaaaa"} {
+			pages := []string{"/", "/watch/" + clip.ID, "/deals", "/creators/" + creator.ID, "/search?q=lamp", "/embed/" + clip.ID,
+				"/watch/clp_aaaaaaaaaaaaaaaaaaaaaaaaaa", "/studio/login", "/studio/signup", "/studio"}
+			for _, page := range pages {
 				if page == "/watch/clp_aaaaaaaaaaaaaaaaaaaaaaaaaa" {
 					tb.allowErrors("404 (Not Found) (" + w.srv.URL + page)
 				}
-				tb.open(w.srv.URL + page)
+				if page == "/studio" { // signed in, with a key and the new-key banner
+					tb.do(
+						chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Axe "+vp.name),
+						chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "axe-"+vp.name+"@example.com"),
+						chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "a long enough password"),
+						chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+					)
+					tb.waitJS("the studio", `location.pathname === '/studio'`, 10*time.Second)
+					tb.do(chromedp.SendKeys(chromedp.CSS(`input[name=name][placeholder]`), "a key"), chromedp.Click(chromedp.CSS(`#keys form.inline button`)))
+					tb.waitJS("the new key", `document.querySelector('[data-new-key]')`, 10*time.Second)
+				} else {
+					tb.open(w.srv.URL + page)
+				}
 				if strings.HasPrefix(page, "/watch/clp_") && page != "/watch/clp_aaaaaaaaaaaaaaaaaaaaaaaaaa" {
 					tb.waitJS("the card", fmt.Sprintf(`(() => { const c = document.querySelector('[data-popup-tag=%q]'); return c && !c.hidden; })()`, tg.ID), 20*time.Second)
 				}
