@@ -142,7 +142,7 @@ func TestRouteRoles(t *testing.T) {
 	e := newEnv(t)
 	ids := map[string]string{
 		"{id}": shopclip.NewID(shopclip.PrefixClip), "{tag_id}": shopclip.NewID(shopclip.PrefixTag),
-		"{gen}": "g", "{file...}": "master.m3u8",
+		"{gen}": "g", "{file...}": "master.m3u8", "{$}": "",
 	}
 	routes := e.api.Routes()
 	if len(routes) < 20 {

@@ -103,7 +103,7 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 				return shopclip.Errorf(shopclip.EINVALID, "Send one \"file\" per upload.")
 			}
 			gotFile, filename = true, part.FileName()
-			if err := s.storeOriginal(r, part, clip); err != nil {
+			if err := s.storeOriginal(r.Context(), part, clip); err != nil {
 				return err
 			}
 			stored = true
@@ -143,13 +143,18 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	committed = true
+	s.admitted(r.Context(), clip)
+	return writeJSON(w, http.StatusAccepted, s.clipJSON(clip))
+}
+
+// admitted counts a recorded upload and queues its transcode.
+func (s *Server) admitted(ctx context.Context, clip *shopclip.Clip) {
 	s.metrics.uploads.Add(1)
 	s.metrics.uploadBytes.Add(clip.OriginalSize)
-	if err := s.Queue.EnqueueTranscode(r.Context(), clip.ID); err != nil {
+	if err := s.Queue.EnqueueTranscode(ctx, clip.ID); err != nil {
 		// Recorded but not enqueued: the reconciler enqueues it later.
 		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)
 	}
-	return writeJSON(w, http.StatusAccepted, s.clipJSON(clip))
 }
 
 // replayed answers a repeated upload with the clip the first one made.
@@ -163,7 +168,7 @@ const formOverhead = 64 << 10
 
 // storeOriginal streams the file part to the blob store, hashing it on the
 // way, after checking its first bytes look like a video container.
-func (s *Server) storeOriginal(r *http.Request, part io.Reader, clip *shopclip.Clip) error {
+func (s *Server) storeOriginal(ctx context.Context, part io.Reader, clip *shopclip.Clip) error {
 	br := bufio.NewReaderSize(part, 64<<10)
 	head, err := br.Peek(1024)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
@@ -182,13 +187,13 @@ func (s *Server) storeOriginal(r *http.Request, part io.Reader, clip *shopclip.C
 	}
 	sum := sha256.New()
 	cr := &countingReader{r: io.TeeReader(br, sum)}
-	err = s.Blobs.Put(r.Context(), clip.OriginalKey, cr, -1, blob.PutOptions{ContentType: "application/octet-stream"})
+	err = s.Blobs.Put(ctx, clip.OriginalKey, cr, -1, blob.PutOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return s.tooLarge()
 		}
-		if r.Context().Err() != nil {
+		if ctx.Err() != nil {
 			return shopclip.Errorf(shopclip.EINVALID, "The upload was interrupted.")
 		}
 		return s.uploadError(err)

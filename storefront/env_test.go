@@ -22,6 +22,7 @@ import (
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
+	"github.com/shopclip/shopclip/upload"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -38,6 +39,7 @@ type env struct {
 	blobs     *local.Store
 	inspector *asynq.Inspector
 	now       time.Time
+	uploadDir string            // the tus uploads' local backend
 	keys      map[string]string // account name → API key
 	accounts  map[string]*shopclip.Account
 }
@@ -81,6 +83,14 @@ func newEnv(t *testing.T) *env {
 		MaxUploadBytes: 2 << 20,
 		Now:            func() time.Time { return e.now },
 		Checks:         []storefront.Check{{Name: "database", Check: db.Ping}, {Name: "blobs", Check: blobs.Ping}},
+	}
+	e.uploadDir = filepath.Join(t.TempDir(), "uploads")
+	backend, err := upload.Local(e.uploadDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.api.Uploads, err = e.api.NewUploads(backend); err != nil {
+		t.Fatal(err)
 	}
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -33,6 +33,7 @@ type spec struct {
 	Body         any
 	BodyOptional bool    // the body may be left out
 	Form         []param // multipart/form-data fields, instead of a JSON body
+	Raw          string  // the media type of a body of bytes, instead of either
 	// Out lists the replies that are not errors (JSON errors are implied:
 	// see errorStatuses).
 	Out []reply
@@ -268,6 +269,8 @@ func (s *Server) openAPI() *openAPIDoc {
 				}
 			}
 			op.RequestBody = &oaRequestBody{Required: true, Content: map[string]*oaMediaType{"multipart/form-data": {Schema: form}}}
+		case rt.Spec.Raw != "":
+			op.RequestBody = &oaRequestBody{Required: true, Content: map[string]*oaMediaType{rt.Spec.Raw: {Schema: g.schema(reflect.TypeOf(rawBytes{}), true)}}}
 		}
 		for _, out := range rt.Spec.Out {
 			op.Responses[strconv.Itoa(out.Status)] = g.reply(out)
@@ -356,7 +359,7 @@ func (g *schemaGen) reply(out reply) *oaResponse {
 // openAPIPath turns a ServeMux pattern into an OpenAPI path ({file...}
 // becomes {file}) and its path parameters.
 func openAPIPath(pattern string) (string, []*oaParameter) {
-	segs := strings.Split(pattern, "/")
+	segs := strings.Split(strings.TrimSuffix(pattern, "{$}"), "/")
 	var params []*oaParameter
 	for i, seg := range segs {
 		name, ok := strings.CutPrefix(seg, "{")
@@ -419,6 +422,7 @@ var tagDocs = map[string]string{
 	"popups":    "What viewers see: the pop-ups live now, and buy links.",
 	"analytics": "Viewer events, purchases and the funnel.",
 	"discovery": "Finding clips: search, and the clips with a sale on.",
+	"uploads":   "Resumable uploads: the tus 1.0 protocol (core, creation, termination). A finished upload becomes a clip as POST /v1/clips makes one.",
 }
 
 func resourceTag(pattern string) string {

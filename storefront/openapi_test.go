@@ -71,7 +71,9 @@ func TestOpenAPIServed(t *testing.T) {
 var paramPattern = regexp.MustCompile(`\{([^}.]+)(\.\.\.)?\}`)
 
 // docPath is the OpenAPI path of a ServeMux pattern.
-func docPath(pattern string) string { return paramPattern.ReplaceAllString(pattern, "{$1}") }
+func docPath(pattern string) string {
+	return paramPattern.ReplaceAllString(strings.TrimSuffix(pattern, "{$}"), "{$1}")
+}
 
 // TestOpenAPIMatchesRoutes checks the document against the route table both
 // ways: one operation per route, with the route's method, path, summary and
@@ -234,7 +236,9 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		for other, item := range paths {
 			if matchPath(other, concrete) {
 				for m := range obj(item) {
-					want = append(want, strings.ToUpper(m))
+					if m != "head" { // as in Allow, which GET routes add it to
+						want = append(want, strings.ToUpper(m))
+					}
 				}
 			}
 		}
@@ -265,7 +269,7 @@ func matchPath(template, path string) bool {
 		return false
 	}
 	for i := range ts {
-		if !strings.HasPrefix(ts[i], "{") && ts[i] != ps[i] {
+		if strings.HasPrefix(ts[i], "{") && ps[i] == "" || !strings.HasPrefix(ts[i], "{") && ts[i] != ps[i] {
 			return false
 		}
 	}

@@ -84,6 +84,27 @@ func (s *Server) routes() []route {
 			Form:    []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
 			Out:     answers(202, clipJSON{}),
 		}},
+		{"OPTIONS", "/v1/uploads/{$}", anyone, (*Server).uploadOptions, "tus discovery: the protocol's version, extensions and Tus-Max-Size", spec{Out: []reply{{Status: 200}}, Errs: []int{503}}},
+		{"POST", "/v1/uploads/{$}", creators, (*Server).createUpload, "start a resumable upload (tus 1.0 creation); its Location is where to PATCH the bytes", spec{
+			Headers: []param{
+				{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true},
+				{Name: "Upload-Length", Type: 0, Doc: "the file's size in bytes", Required: true},
+				{Name: "Upload-Metadata", Type: "", Doc: "comma-separated \"key base64(value)\" pairs: filename, filetype (video/…), title (the file's name when left out)"},
+			},
+			Out:  []reply{{Status: 201}},
+			Errs: []int{413, 415, 503},
+		}},
+		{"HEAD", "/v1/uploads/{id}", creators, (*Server).headUpload, "how much of an upload the server has (Upload-Offset); once finished, its clip (Shopclip-Clip-Id)", spec{Out: []reply{{Status: 200}}, Errs: []int{503}}},
+		{"PATCH", "/v1/uploads/{id}", creators, (*Server).patchUpload, "append bytes at Upload-Offset (409 when it is not the server's); the last PATCH makes the clip and answers with Shopclip-Clip-Id", spec{
+			Headers: []param{
+				{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true},
+				{Name: "Upload-Offset", Type: 0, Doc: "where these bytes go: the offset the last HEAD or PATCH answered", Required: true},
+			},
+			Raw:  "application/offset+octet-stream",
+			Out:  []reply{{Status: 204}},
+			Errs: []int{409, 413, 415, 422, 503},
+		}},
+		{"DELETE", "/v1/uploads/{id}", creators, (*Server).deleteUpload, "cancel an upload and drop its bytes", spec{Headers: []param{{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true}}, Out: []reply{{Status: 204}}, Errs: []int{503}}},
 		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status", spec{Out: answers(200, clipList{})}},
 		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)", spec{Out: answers(200, clipJSON{})}},
 		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)", spec{Out: []reply{{Status: 204}}}},

@@ -20,6 +20,7 @@ import (
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/ratelimit"
+	"github.com/shopclip/shopclip/upload"
 )
 
 // Queue enqueues background work.
@@ -46,8 +47,11 @@ type Server struct {
 	// Idempotency makes uploads with an Idempotency-Key safe to repeat;
 	// without it the header is checked but not honoured.
 	Idempotency shopclip.Idempotency
-	Blobs       blob.Store
-	Queue       Queue
+	// Uploads serves resumable (tus) uploads at /v1/uploads/; NewUploads
+	// makes it. Without it those routes answer 503.
+	Uploads *upload.Service
+	Blobs   blob.Store
+	Queue   Queue
 	// Checks are run by /readyz, each with a short timeout.
 	Checks []Check
 	// MaxUploadBytes bounds one upload. Default 1 GiB.
@@ -101,7 +105,7 @@ func (s *Server) optURL(path string) string {
 // Handler returns the API's http.Handler. Call it once, after setting the
 // fields.
 func (s *Server) Handler() http.Handler {
-	s.MaxUploadBytes = cmp.Or(s.MaxUploadBytes, 1<<30)
+	s.MaxUploadBytes = s.maxUploadBytes()
 	s.SignedURLTTL = cmp.Or(s.SignedURLTTL, time.Hour)
 	s.EventRate = cmp.Or(s.EventRate, 20)
 	s.BuyRate = cmp.Or(s.BuyRate, 5)

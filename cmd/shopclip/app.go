@@ -27,6 +27,7 @@ import (
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/tagging/card"
+	"github.com/shopclip/shopclip/upload"
 	"github.com/shopclip/shopclip/web"
 	"github.com/shopclip/shopclip/workers"
 )
@@ -217,6 +218,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 				{Name: "redis", Check: func(ctx context.Context) error { return checkRedisDurability(ctx, m.rdb, nil) }},
 			},
 		}
+		backend, err := uploadBackend(cfg)
+		if err != nil {
+			return err
+		}
+		if api.Uploads, err = api.NewUploads(backend); err != nil {
+			return err
+		}
+		m.wg.Go(func() { expireUploads(bg, backend, log) })
 		pages := &web.Server{
 			Store:          m.store,
 			Discovery:      m.store,
@@ -328,6 +337,37 @@ func abortStaleUploads(ctx context.Context, st *s3.Store, log *slog.Logger) {
 	for {
 		if err := st.AbortIncompleteUploads(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
 			log.Warn("blobs: abort stale multipart uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// uploadBackend is where resumable uploads are assembled: in the bucket
+// when the blobs are in S3 (API servers share no disk), else in the data
+// directory.
+func uploadBackend(cfg configs.Config) (*upload.Backend, error) {
+	if s := cfg.Blob.S3; s.Enabled() {
+		return upload.S3(upload.S3Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket,
+			AccessKey: s.AccessKey, SecretKey: s.SecretKey, UseSSL: s.UseSSL})
+	}
+	return upload.Local(filepath.Join(cfg.DataDir, "uploads"))
+}
+
+// expireUploads drops, every hour, the local uploads untouched for a day:
+// their clients gave up. (In S3 the stale multipart uploads are aborted by
+// abortStaleUploads.)
+func expireUploads(ctx context.Context, b *upload.Backend, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := b.Expire(ctx, 24*time.Hour, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("uploads: expire", "err", err)
+		} else if n > 0 {
+			log.Info("uploads: dropped abandoned uploads", "uploads", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@
 //	shopclip serve     the API alone (scale-out)
 //	shopclip worker    the workers alone (scale-out)
 //	shopclip account create|reset-password|disable|enable|invite|key …
+//	shopclip upload FILE... [--server URL] [--key KEY] [--title T]
 //	shopclip transcode --in FILE --out DIR
 //	shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
 //
@@ -46,6 +47,10 @@ Usage:
         print a one-time code to sign up with while sign-up is closed
   shopclip account key create|revoke|rotate --id ACCOUNT [--key KEY_ID]
         (every account command takes [--data DIR] [--config FILE])
+  shopclip upload FILE... [--server URL] [--key KEY] [--title T] [--no-wait]
+        upload clips (resumable: run it again after Ctrl-C or a dropped
+        connection), wait until they are ready and print their watch URLs;
+        the key also comes from SHOPCLIP_KEY, the server from SHOPCLIP_SERVER
   shopclip transcode --in FILE --out DIR
         transcode a local file to HLS with no services; prints a JSON report
   shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
@@ -69,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runServer(ctx, args[0], args[1:], stdout, stderr)
 	case "account":
 		err = runAccount(ctx, args[1:], stdin, stdout, stderr)
+	case "upload":
+		err = runUpload(ctx, args[1:], stdout, stderr)
 	case "transcode":
 		return runTranscode(ctx, args[1:], stdout, stderr)
 	case "share":
