@@ -48,6 +48,13 @@ func TestPostgresIdentity(t *testing.T) {
 	})
 }
 
+func TestPostgresReprocessing(t *testing.T) {
+	storetest.RunReprocessing(t, func(t *testing.T) (shopclip.Store, shopclip.Reprocessing) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 func TestPostgresIdempotency(t *testing.T) {
 	storetest.RunIdempotency(t, func(t *testing.T) (shopclip.Store, shopclip.Idempotency) {
 		db := openPostgres(t)

@@ -49,6 +49,13 @@ func TestSQLiteIdentity(t *testing.T) {
 	})
 }
 
+func TestSQLiteReprocessing(t *testing.T) {
+	storetest.RunReprocessing(t, func(t *testing.T) (shopclip.Store, shopclip.Reprocessing) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
 func TestSQLiteIdempotency(t *testing.T) {
 	storetest.RunIdempotency(t, func(t *testing.T) (shopclip.Store, shopclip.Idempotency) {
 		db := openSQLite(t)

@@ -155,6 +155,7 @@ func (s *Server) admitted(ctx context.Context, clip *shopclip.Clip) {
 		// Recorded but not enqueued: the reconciler enqueues it later.
 		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)
 	}
+	s.Live.Notify(ctx, clip.CreatorID, clip.ID)
 }
 
 // replayed answers a repeated upload with the clip the first one made.
@@ -316,6 +317,7 @@ func (s *Server) deleteClip(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.DeleteClip(r.Context(), c.ID); err != nil {
 		return err
 	}
+	s.notify(r, c)
 	ctx, cancel := cleanupContext(r)
 	defer cancel()
 	if err := s.Blobs.Delete(ctx, c.OriginalKey); err != nil {

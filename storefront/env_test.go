@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
+	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/upload"
@@ -39,7 +41,8 @@ type env struct {
 	blobs     *local.Store
 	inspector *asynq.Inspector
 	now       time.Time
-	uploadDir string            // the tus uploads' local backend
+	uploadDir string // the tus uploads' local backend
+	live      *live.Hub
 	keys      map[string]string // account name → API key
 	accounts  map[string]*shopclip.Account
 }
@@ -73,8 +76,17 @@ func newEnv(t *testing.T) *env {
 	e.auth = &auth.Service{Store: db, Identity: db, Hasher: &auth.Hasher{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}},
 		Now: func() time.Time { return e.now }}
 	e.auth.Init()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: dbn})
+	t.Cleanup(func() { rdb.Close() })
+	e.live = live.New(rdb, nil)
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() { e.live.Run(hubCtx); close(hubDone) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
 	e.api = &storefront.Server{
 		Store:          db,
+		Reprocessing:   db,
+		Live:           e.live,
 		Discovery:      db,
 		Idempotency:    db,
 		Auth:           e.auth,

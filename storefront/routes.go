@@ -106,6 +106,8 @@ func (s *Server) routes() []route {
 		}},
 		{"DELETE", "/v1/uploads/{id}", creators, (*Server).deleteUpload, "cancel an upload and drop its bytes", spec{Headers: []param{{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true}}, Out: []reply{{Status: 204}}, Errs: []int{503}}},
 		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status", spec{Out: answers(200, clipList{})}},
+		{"GET", "/v1/clips/live", creators, (*Server).clipsLive, "the caller's clips as server-sent events: each at once, then again whenever it changes (\"clip\"), or \"deleted\"", spec{Out: []reply{{Status: 200, Body: "", Type: "text/event-stream"}}, Errs: []int{503}}},
+		{"POST", "/v1/clips/{id}/retry", creators, (*Server).retryClip, "process a failed clip again, when the failure was not the file's (its creator)", spec{Out: answers(202, clipJSON{}), Errs: []int{409, 503}}},
 		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)", spec{Out: answers(200, clipJSON{})}},
 		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)", spec{Out: []reply{{Status: 204}}}},
 		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4", spec{Out: fileReplies("application/vnd.apple.mpegurl, video/iso.segment, video/mp4, image/jpeg, text/vtt")}},

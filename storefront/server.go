@@ -19,6 +19,7 @@ import (
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/ratelimit"
 	"github.com/shopclip/shopclip/upload"
 )
@@ -27,6 +28,9 @@ import (
 type Queue interface {
 	EnqueueTranscode(ctx context.Context, clipID string) error
 	EnqueueTag(ctx context.Context, clipID string) error
+	// RetryTranscode enqueues a failed clip's transcode again, with a fresh
+	// retry budget.
+	RetryTranscode(ctx context.Context, clipID string) error
 }
 
 // Check is a readiness check of one dependency.
@@ -50,8 +54,14 @@ type Server struct {
 	// Uploads serves resumable (tus) uploads at /v1/uploads/; NewUploads
 	// makes it. Without it those routes answer 503.
 	Uploads *upload.Service
-	Blobs   blob.Store
-	Queue   Queue
+	// Reprocessing lets creators retry clips that failed for reasons not
+	// their files'; without it POST /v1/clips/{id}/retry answers 503.
+	Reprocessing shopclip.Reprocessing
+	// Live streams clip status changes (GET /v1/clips/live) and is told of
+	// the API's own; without it that route answers 503.
+	Live  *live.Hub
+	Blobs blob.Store
+	Queue Queue
 	// Checks are run by /readyz, each with a short timeout.
 	Checks []Check
 	// MaxUploadBytes bounds one upload. Default 1 GiB.

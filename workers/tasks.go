@@ -41,6 +41,7 @@ type ClipPayload struct {
 // Client enqueues tasks.
 type Client struct {
 	c        *asynq.Client
+	insp     *asynq.Inspector
 	maxRetry int
 	timeout  time.Duration
 }
@@ -61,11 +62,22 @@ func NewClient(opt asynq.RedisConnOpt, cfg ClientConfig) *Client {
 	if cfg.TranscodeTimeout == 0 {
 		cfg.TranscodeTimeout = time.Hour
 	}
-	return &Client{c: asynq.NewClient(opt), maxRetry: cfg.MaxRetry, timeout: cfg.TranscodeTimeout}
+	return &Client{c: asynq.NewClient(opt), insp: asynq.NewInspector(opt), maxRetry: cfg.MaxRetry, timeout: cfg.TranscodeTimeout}
 }
 
 // Close releases the client's connections.
-func (c *Client) Close() error { return c.c.Close() }
+func (c *Client) Close() error { return errors.Join(c.c.Close(), c.insp.Close()) }
+
+// RetryTranscode enqueues the transcode of a clip that failed, with a fresh
+// retry budget: the task its failure archived is deleted first (its ID
+// would make the new one a no-op).
+func (c *Client) RetryTranscode(ctx context.Context, clipID string) error {
+	err := c.insp.DeleteTask(QueueTranscode, TranscodeTaskID(clipID))
+	if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		return unavailable("retry transcode", err)
+	}
+	return c.EnqueueTranscode(ctx, clipID)
+}
 
 // TranscodeTaskID is the deterministic task ID of a clip's transcode: a second
 // enqueue while one is pending, running or waiting to retry is a no-op.

@@ -23,6 +23,7 @@ import (
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/blob/s3"
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
@@ -158,6 +159,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry})
 	m.inspector = asynq.NewInspector(redisOpt)
 
+	// Clip changes reach the studio's live status through Redis, from the
+	// workers of every process.
+	hub := live.New(m.rdb, log.With("component", "live"))
+	notifying := &live.Store{Store: m.store, Hub: hub}
+
 	if m.Mode.workers() {
 		if err := os.MkdirAll(cfg.Worker.WorkDir, 0o700); err != nil {
 			return fmt.Errorf("work dir: %w", err)
@@ -170,7 +176,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			log.Warn("no CJK font for the product cards of share MP4s; CJK titles will show as boxes (install fonts-droid-fallback)")
 		}
 		h := &workers.Handlers{
-			Store:      m.store,
+			Store:      notifying,
 			Blobs:      m.blobs,
 			Transcoder: tc,
 			Tags:       m.queue,
@@ -185,7 +191,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.worker.Start(); err != nil {
 			return err
 		}
-		rec := &workers.Reconciler{Store: m.store, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
+		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
 		if st, ok := m.blobs.(*s3.Store); ok {
 			m.wg.Go(func() { abortStaleUploads(bg, st, log) })
@@ -205,6 +211,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Store:          m.store,
 			Discovery:      m.store,
 			Idempotency:    m.store,
+			Reprocessing:   m.store,
+			Live:           hub,
 			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
@@ -226,6 +234,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 		m.wg.Go(func() { expireUploads(bg, backend, log) })
+		m.wg.Go(func() { hub.Run(bg) })
 		pages := &web.Server{
 			Store:          m.store,
 			Discovery:      m.store,
@@ -250,6 +259,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return bg },
 		}
+		m.http.RegisterOnShutdown(hub.Close) // live streams end, not hold shutdown
 		m.wg.Go(func() {
 			if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("http server", "err", err)
