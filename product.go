@@ -94,6 +94,9 @@ func (p *Product) Validate() error {
 	if err := ValidateWebURL("url", p.URL, true); err != nil {
 		return err
 	}
+	if _, ours := ProductImageKeyOf(p.ID, p.ImageURL); ours {
+		return nil // an uploaded image, served by us (relative without a public URL)
+	}
 	return ValidateWebURL("image_url", p.ImageURL, false)
 }
 
@@ -168,4 +171,70 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// Uploaded product images (PUT /v1/products/{id}/image) are kept in the blob
+// store under products/{id}/, named by their content, and served by the
+// storefront at ProductImagePath; the product's ImageURL then points there.
+// A new image has a new name, so its URL can be cached for good.
+
+// ProductImageFile is the file name of an uploaded image whose stored bytes
+// have the lowercase hex SHA-256 sum (its first 20 digits name it).
+func ProductImageFile(sum string) string {
+	return "image-" + sum[:min(len(sum), 20)] + ".jpg"
+}
+
+// ProductImageKey is where the uploaded image file of a product is kept.
+func ProductImageKey(productID, file string) string {
+	return "products/" + productID + "/" + file
+}
+
+// ProductImagePath is the storefront path that serves the uploaded image
+// file of a product.
+func ProductImagePath(productID, file string) string {
+	return "/v1/products/" + productID + "/image/" + file
+}
+
+// ValidProductImageFile reports whether file has the form ProductImageFile
+// gives: "image-", 1 to 64 lowercase hex digits, ".jpg".
+func ValidProductImageFile(file string) bool {
+	v, ok := strings.CutPrefix(file, "image-")
+	if !ok {
+		return false
+	}
+	v, ok = strings.CutSuffix(v, ".jpg")
+	if !ok || v == "" || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ProductImageKeyOf parses an image URL back: when imageURL is the
+// ProductImagePath of one of productID's uploaded images — as a path, or an
+// absolute http(s) URL under any host (a worker does not know the public
+// URL) — it returns the image's blob key. The host is not checked: the key
+// can only name one of this product's own uploads.
+func ProductImageKeyOf(productID, imageURL string) (key string, ok bool) {
+	if !ValidID(PrefixProduct, productID) || imageURL == "" || len(imageURL) > MaxURLLen {
+		return "", false
+	}
+	u, err := url.Parse(imageURL)
+	if err != nil || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawPath != "" {
+		return "", false
+	}
+	if u.Scheme != "" || u.Host != "" {
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", false
+		}
+	}
+	file, ok := strings.CutPrefix(u.Path, ProductImagePath(productID, ""))
+	if !ok || !ValidProductImageFile(file) {
+		return "", false
+	}
+	return ProductImageKey(productID, file), true
 }
