@@ -62,6 +62,13 @@ func TestPostgresIdempotency(t *testing.T) {
 	})
 }
 
+func TestPostgresAnalytics(t *testing.T) {
+	storetest.RunAnalytics(t, func(t *testing.T) (shopclip.Store, shopclip.Analytics) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 // See TestSQLiteIdentitySchema.
 func TestPostgresIdentitySchema(t *testing.T) {
 	url := testenv.Postgres(t)

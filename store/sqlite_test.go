@@ -63,6 +63,13 @@ func TestSQLiteIdempotency(t *testing.T) {
 	})
 }
 
+func TestSQLiteAnalytics(t *testing.T) {
+	storetest.RunAnalytics(t, func(t *testing.T) (shopclip.Store, shopclip.Analytics) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
 // What the store has no method for: deleting an account, and a disabled
 // account that still has sessions.
 func TestSQLiteIdentitySchema(t *testing.T) {
