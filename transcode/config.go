@@ -133,13 +133,19 @@ var DefaultRungs = []RungConfig{
 }
 
 // DefaultVideoCodecs are the video codecs accepted by default: what phones,
-// cameras, screen recorders and browsers produce. Exotic decoders (ffv1,
-// snow, msmpeg4, mpeg2video, prores, …) are refused: each one is attack
-// surface few creators need.
-var DefaultVideoCodecs = []string{"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "h263"}
+// cameras, screen recorders and browsers produce, and what brands' ads come
+// in from editing suites and older gear: ProRes and DNxHD/DNxHR (MOV
+// masters), MPEG-2 and MPEG-1 (broadcast TS, DVD-style program streams) and
+// Motion JPEG (camera AVIs). Other decoders (ffv1, snow, msmpeg4, …) are
+// refused: each one is attack surface few creators need.
+var DefaultVideoCodecs = []string{"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "h263",
+	"prores", "dnxhd", "mpeg2video", "mpeg1video", "mjpeg"}
 
-// DefaultAudioCodecs are the audio codecs accepted by default.
-var DefaultAudioCodecs = []string{"aac", "mp3", "opus", "vorbis", "ac3", "eac3", "alac", "flac", "pcm_s16le", "pcm_s16be"}
+// DefaultAudioCodecs are the audio codecs accepted by default, including
+// MPEG-1 Layer II (mp2, the sound of MPEG-2 streams) and the 16- and 24-bit
+// PCM of camera AVIs and MOV masters, in either byte order.
+var DefaultAudioCodecs = []string{"aac", "mp3", "opus", "vorbis", "ac3", "eac3", "alac", "flac", "mp2",
+	"pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be"}
 
 // DefaultConfig returns the default configuration with every field spelled
 // out.

@@ -90,26 +90,34 @@ func hasKind(ss []StreamInfo, kind string) bool {
 	return slices.ContainsFunc(ss, func(s StreamInfo) bool { return s.Kind == kind })
 }
 
+// codecLabels are the names people know codecs by, for FFmpeg's codec
+// names; codecs missing here are shown by FFmpeg's name.
+var codecLabels = map[string]string{
+	"h264": "H.264", "hevc": "HEVC", "av1": "AV1", "vp8": "VP8", "vp9": "VP9",
+	"mpeg4": "MPEG-4 Part 2", "h263": "H.263",
+	"prores": "ProRes", "dnxhd": "DNxHD/DNxHR", "mpeg2video": "MPEG-2", "mpeg1video": "MPEG-1", "mjpeg": "Motion JPEG",
+	"aac": "AAC", "mp3": "MP3", "mp2": "MP2", "ac3": "AC-3", "eac3": "E-AC-3", "alac": "ALAC", "flac": "FLAC",
+	"opus": "Opus", "vorbis": "Vorbis",
+	"pcm_s16le": "16-bit PCM", "pcm_s16be": "16-bit PCM", "pcm_s24le": "24-bit PCM", "pcm_s24be": "24-bit PCM",
+}
+
 func codecLabel(name string) string {
 	if name == "" {
 		return "an unknown codec"
 	}
+	if l, ok := codecLabels[name]; ok {
+		return l
+	}
 	return name
 }
 
+// codecList names the codecs for people, each label once ("16-bit PCM"
+// stands for both byte orders): "H.264, HEVC or VP9".
 func codecList(names []string) string {
-	labels := make([]string, len(names))
-	for i, n := range names {
-		labels[i] = n
-		switch n {
-		case "h264":
-			labels[i] = "H.264"
-		case "hevc":
-			labels[i] = "HEVC"
-		case "av1", "vp8", "vp9", "aac", "mp3", "ac3", "eac3", "alac", "flac":
-			labels[i] = strings.ToUpper(n)
-		case "opus", "vorbis":
-			labels[i] = strings.ToUpper(n[:1]) + n[1:]
+	var labels []string
+	for _, n := range names {
+		if l := codecLabel(n); !slices.Contains(labels, l) {
+			labels = append(labels, l)
 		}
 	}
 	if len(labels) <= 1 {

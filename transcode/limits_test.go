@@ -46,7 +46,15 @@ func TestCheckProbe(t *testing.T) {
 		{"bogus mkv average is not a frame rate", with(func(p *Probe) { p.Video.AvgFPS, p.Video.RFPS = Rational{1000, 1}, Rational{60, 1} }), "", ""},
 		{"duration bomb", with(func(p *Probe) { p.DurationMS = (20 * time.Minute).Milliseconds() }), shopclip.EMEDIADURATION, "20m long"},
 		{"long video track", with(func(p *Probe) { p.Video.DurationMS = (4 * time.Minute).Milliseconds() }), shopclip.EMEDIADURATION, "4m"},
-		{"audio codec", with(func(p *Probe) { p.Audio.Codec = "pcm_s24le" }), shopclip.EMEDIACODEC, "pcm_s24le"},
+		{"audio codec", with(func(p *Probe) { p.Audio.Codec = "pcm_f32le" }), shopclip.EMEDIACODEC, "pcm_f32le"},
+		// Editing-suite and older-gear formats.
+		{"prores 10-bit 4:2:2 with 24-bit PCM", with(func(p *Probe) {
+			p.Video.Codec, p.Video.PixFmt, p.Video.BitDepth, p.Audio.Codec = "prores", "yuv422p10le", 10, "pcm_s24le"
+		}), "", ""},
+		{"dnxhd with big-endian 24-bit PCM", with(func(p *Probe) { p.Video.Codec, p.Audio.Codec = "dnxhd", "pcm_s24be" }), "", ""},
+		{"mpeg-2 with mp2", with(func(p *Probe) { p.Video.Codec, p.Audio.Codec = "mpeg2video", "mp2" }), "", ""},
+		{"mpeg-1", with(func(p *Probe) { p.Video.Codec = "mpeg1video" }), "", ""},
+		{"motion jpeg with 16-bit PCM", with(func(p *Probe) { p.Video.Codec, p.Audio.Codec = "mjpeg", "pcm_s16le" }), "", ""},
 		{"16 channels", with(func(p *Probe) { p.Audio.Channels = 16 }), shopclip.EMEDIAAUDIO, "16 channels"},
 		{"192 kHz", with(func(p *Probe) { p.Audio.SampleRate = 192_000 }), shopclip.EMEDIAAUDIO, "192000 Hz"},
 	}
@@ -72,6 +80,28 @@ func TestCheckProbeCustomLimits(t *testing.T) {
 	l = InputLimits{VideoCodecs: []string{"vp9"}}
 	if got := shopclip.ErrorCode(CheckProbe(&p, l)); got != shopclip.EMEDIACODEC {
 		t.Errorf("h264 with only vp9 allowed: code %q, want %q", got, shopclip.EMEDIACODEC)
+	}
+}
+
+// TestCodecMessages checks refusals name the codecs as people know them,
+// each once.
+func TestCodecMessages(t *testing.T) {
+	p := probeOf(10_000, phone(1280, 720, Rational{30, 1}), stereo())
+	p.Video.Codec = "ffv1"
+	msg := shopclip.ErrorMessage(CheckProbe(&p, InputLimits{}))
+	want := "The video is encoded as ffv1, which is not supported. Use H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, ProRes, DNxHD/DNxHR, MPEG-2, MPEG-1 or Motion JPEG."
+	if msg != want {
+		t.Errorf("video refusal:\n got %q\nwant %q", msg, want)
+	}
+	p = probeOf(10_000, phone(1280, 720, Rational{30, 1}), stereo())
+	p.Audio.Codec = "pcm_f32le"
+	msg = shopclip.ErrorMessage(CheckProbe(&p, InputLimits{}))
+	want = "The sound is encoded as pcm_f32le, which is not supported. Use AAC, MP3, Opus, Vorbis, AC-3, E-AC-3, ALAC, FLAC, MP2, 16-bit PCM or 24-bit PCM."
+	if msg != want {
+		t.Errorf("audio refusal:\n got %q\nwant %q", msg, want)
+	}
+	if got := codecLabel("mpeg2video"); got != "MPEG-2" {
+		t.Errorf("codecLabel(mpeg2video) = %q, want MPEG-2", got)
 	}
 }
 

@@ -101,12 +101,13 @@ func TestProbeFile(t *testing.T) {
 // really uses, and only those of the allowed codecs.
 func TestDecoderWhitelist(t *testing.T) {
 	got := strings.Split(decoderWhitelist(transcode.DefaultConfig().Limits), ",")
-	for _, want := range []string{"h264", "hevc", "vp9", "aac", "opus"} {
+	for _, want := range []string{"h264", "hevc", "vp9", "aac", "opus",
+		"prores", "dnxhd", "mpeg2video", "mpeg1video", "mjpeg", "mp2", "pcm_s24le", "pcm_s24be", "pcm_s16le", "pcm_s16be"} {
 		if !contains(got, want) {
 			t.Errorf("whitelist %v lacks %s", got, want)
 		}
 	}
-	for _, no := range []string{"ffv1", "snow", "msmpeg4v3", "mpeg2video", "mjpeg", "pcm_s24le", "subrip"} {
+	for _, no := range []string{"ffv1", "snow", "msmpeg4v3", "dvvideo", "pcm_f32le", "subrip", "dvdsub"} {
 		if contains(got, no) {
 			t.Errorf("whitelist %v allows %s", got, no)
 		}
