@@ -23,6 +23,10 @@ type Ladder struct {
 	// FullRange is true when the source uses full-range (JPEG) levels, which
 	// are converted to limited range.
 	FullRange bool `json:"full_range,omitempty"`
+	// Deinterlace is true when the source is interlaced: the frames it
+	// marks interlaced are deinterlaced (bwdif, one frame per frame) before
+	// anything else, since scaling or rotating mixes the fields.
+	Deinterlace bool `json:"deinterlace,omitempty"`
 	// FrameRate is the constant frame rate made from the source's, before
 	// per-rung caps; VFR says the source's rate was variable.
 	FrameRate Rational `json:"frame_rate"`
@@ -184,6 +188,7 @@ func Plan(p Probe, c Config) (*Ladder, error) {
 		l.ToneMap = "hlg"
 	}
 	l.FullRange = v.ColorRange == "pc" || strings.HasPrefix(v.PixFmt, "yuvj")
+	l.Deinterlace = v.Interlaced()
 	l.Color = ColorTags{Range: "tv"}
 	if l.ToneMap != "" {
 		l.Color = ColorTags{Primaries: "bt709", Transfer: "bt709", Space: "bt709", Range: "tv"}
@@ -396,10 +401,11 @@ func knownName(name string, known []string) string {
 
 // VideoFilter returns the FFmpeg filter graph description that turns decoded
 // source frames (pad FilterIn) into each rung's frames (pad FilterOut(i)):
-// optional prescale, HDR→SDR tone-mapping and rotation, then a cascade: the
-// largest rung is made from the source (constant frame rate, scale, limited
-// range, yuv420p, square pixels) and each smaller rung from the one above
-// it, which scales far fewer pixels than scaling every rung from the source.
+// optional deinterlacing, prescale, HDR→SDR tone-mapping and rotation,
+// then a cascade: the largest rung is made from the source (constant frame
+// rate, scale, limited range, yuv420p, square pixels) and each smaller rung
+// from the one above it, which scales far fewer pixels than scaling every
+// rung from the source.
 // It holds only numbers and fixed names: nothing from the input file is
 // interpolated.
 func (l *Ladder) VideoFilter() string {
@@ -438,9 +444,16 @@ func (l *Ladder) VideoFilter() string {
 }
 
 // uprightChain returns the filters that come before any scaling to a
-// rung: the optional prescale, HDR→SDR tone-mapping and rotation.
+// rung: the optional deinterlacing, prescale, HDR→SDR tone-mapping and
+// rotation.
 func (l *Ladder) uprightChain() []string {
 	var chain []string
+	if l.Deinterlace {
+		// send_frame keeps the frame rate (25i gives 25p, which the plan's
+		// rates assume); deint=interlaced leaves frames marked progressive
+		// alone, so mixed material is not softened.
+		chain = append(chain, "bwdif=mode=send_frame:parity=auto:deint=interlaced")
+	}
 	if l.Prescale != nil {
 		chain = append(chain, fmt.Sprintf("scale=w=%d:h=%d", l.Prescale.Width, l.Prescale.Height))
 	}

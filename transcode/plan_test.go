@@ -63,7 +63,9 @@ func planCases() []struct {
 		v.PixFmt, v.BitDepth, v.ColorTransfer, v.ColorPrimaries, v.ColorSpace, v.HDR = "yuv420p10le", 10, trc, "bt2020", "bt2020nc", true
 		return v
 	}
-	full := func(v *VideoInfo) *VideoInfo { v.PixFmt, v.ColorRange = "yuvj420p", "pc"; return v }
+	full := func(v *VideoInfo, pixFmt string) *VideoInfo { v.PixFmt, v.ColorRange = pixFmt, "pc"; return v }
+	interlaced := func(v *VideoInfo, order string) *VideoInfo { v.FieldOrder = order; return v }
+	depth10 := func(v *VideoInfo, pixFmt string) *VideoInfo { v.PixFmt, v.BitDepth = pixFmt, 10; return v }
 	sar := func(v *VideoInfo, num, den int) *VideoInfo {
 		v.SampleAspect = Rational{num, den}
 		v.Width, v.Height = DisplaySize(v.CodedWidth, v.CodedHeight, v.SampleAspect, false)
@@ -80,7 +82,7 @@ func planCases() []struct {
 		{"iphone_rotm90_568x320", probeOf(4000, rot(phone(568, 320, Rational{29988, 1000}), -90), stereo())},
 		{"android_rot180_vfr", probeOf(2380, rot(vfr(phone(1280, 720, Rational{}), Rational{10505, 1000}, Rational{90000, 1}), 180), stereo())},
 		{"rot90_ccw", probeOf(1000, rot(phone(1920, 1080, Rational{30, 1}), 90), stereo())},
-		{"phone_4k60_rotm90_fullrange", probeOf(312, rot(full(phone(3840, 2160, Rational{60, 1})), -90), stereo())},
+		{"phone_4k60_rotm90_fullrange", probeOf(312, rot(full(phone(3840, 2160, Rational{60, 1}), "yuvj420p"), -90), stereo())},
 		{"hdr10_pq_2160p60", probeOf(3008, hdr(phone(3840, 2160, Rational{60000, 1001}), "smpte2084"), &AudioInfo{Index: 1, Codec: "eac3", Channels: 6, SampleRate: 48000})},
 		{"iphone_hlg_1080p_rotm90_vfr", probeOf(2548, rot(hdr(vfr(phone(1920, 1080, Rational{}), Rational{28028, 1000}, Rational{30000, 1001}), "arib-std-b67"), -90), stereo())},
 		{"spatial_90fps", probeOf(55, phone(1934, 2160, Rational{90, 1}), nil)},
@@ -93,6 +95,13 @@ func planCases() []struct {
 		{"mpegts_no_avg", probeOf(2500, vfr(phone(640, 360, Rational{}), Rational{}, Rational{24, 1}), stereo())},
 		{"1080p50", probeOf(2000, phone(1920, 1080, Rational{50, 1}), stereo())},
 		{"short_clip_poster_first_frame", probeOf(900, phone(720, 1280, Rational{30, 1}), stereo())},
+		// Editing-suite and older-gear sources.
+		{"mpeg2_576i_16x9_mp2", probeOf(2000, interlaced(sar(phone(720, 576, Rational{25, 1}), 64, 45), "tt"),
+			&AudioInfo{Index: 1, Codec: "mp2", Channels: 2, SampleRate: 48000})},
+		{"prores_422_10bit_1080p", probeOf(2000, depth10(phone(1920, 1080, Rational{24000, 1001}), "yuv422p10le"),
+			&AudioInfo{Index: 1, Codec: "pcm_s24le", Channels: 2, SampleRate: 48000})},
+		{"mjpeg_avi_422_full_range", probeOf(2600, full(phone(640, 480, Rational{30, 1}), "yuvj422p"),
+			&AudioInfo{Index: 1, Codec: "pcm_s16le", Channels: 1, SampleRate: 44100})},
 	}
 }
 

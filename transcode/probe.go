@@ -113,8 +113,22 @@ type VideoInfo struct {
 	ColorSpace     string `json:"color_space,omitempty"`
 	// HDR is true for PQ (smpte2084) and HLG (arib-std-b67) transfer.
 	HDR bool `json:"hdr"`
+	// FieldOrder is how the pictures are scanned, with FFmpeg's names:
+	// "progressive", or "tt", "bb", "tb", "bt" for interlaced video (top or
+	// bottom field coded and shown first); "" when unknown.
+	FieldOrder string `json:"field_order,omitempty"`
 	// DurationMS is the stream's own duration, 0 when unknown.
 	DurationMS int64 `json:"duration_ms,omitempty"`
+}
+
+// Interlaced reports whether the stream says its pictures are interlaced
+// (broadcast MPEG-2, 1080i camera files).
+func (v *VideoInfo) Interlaced() bool {
+	switch v.FieldOrder {
+	case "tt", "bb", "tb", "bt":
+		return true
+	}
+	return false
 }
 
 // AudioInfo describes the audio stream that is transcoded.

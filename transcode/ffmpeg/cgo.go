@@ -68,6 +68,7 @@ static int shopclip_find_stream_info(AVFormatContext *fc, const char *max_pixels
 }
 
 static int shopclip_disposition(AVStream *st) { return st->disposition; }
+static int shopclip_field_order(AVStream *st) { return st->codecpar->field_order; }
 static int64_t shopclip_best_effort_timestamp(AVFrame *f) { return f->best_effort_timestamp; }
 static int64_t shopclip_frame_duration(AVFrame *f) { return f->pkt_duration; }
 static int shopclip_decode_error_flags(AVFrame *f) { return f->decode_error_flags; }
@@ -167,6 +168,24 @@ const (
 )
 
 func disposition(s *astiav.Stream) int { return int(C.shopclip_disposition(cStream(s))) }
+
+// fieldOrder returns how the pictures of the video stream s are scanned,
+// with the names ffprobe prints: "" when unknown.
+func fieldOrder(s *astiav.Stream) string {
+	switch C.shopclip_field_order(cStream(s)) {
+	case C.AV_FIELD_PROGRESSIVE:
+		return "progressive"
+	case C.AV_FIELD_TT:
+		return "tt"
+	case C.AV_FIELD_BB:
+		return "bb"
+	case C.AV_FIELD_TB:
+		return "tb"
+	case C.AV_FIELD_BT:
+		return "bt"
+	}
+	return ""
+}
 
 func bestEffortTimestamp(f *astiav.Frame) int64 {
 	return int64(C.shopclip_best_effort_timestamp(cFrame(f)))

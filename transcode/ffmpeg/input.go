@@ -306,6 +306,7 @@ func videoInfo(fc *astiav.FormatContext, s *astiav.Stream) *transcode.VideoInfo 
 		ColorPrimaries: colorPrimariesName(cp.ColorPrimaries()),
 		ColorTransfer:  colorTransferName(cp.ColorTransferCharacteristic()),
 		ColorSpace:     colorSpaceName(cp.ColorSpace()),
+		FieldOrder:     fieldOrder(s),
 	}
 	if pf := cp.PixelFormat(); pf != astiav.PixelFormatNone {
 		v.PixFmt = pf.Name()
