@@ -21,17 +21,25 @@ import (
 // by the names FFmpeg gives them:
 //
 //   - mov,mp4,m4a,3gp,3g2,mj2: the ISO-BMFF family, what phones and most
-//     cameras write.
+//     cameras write, and the MOV masters of editing suites (ProRes, DNxHD).
 //   - matroska,webm: browser recordings (MediaRecorder), screen recorders,
 //     desktop exports.
-//   - mpegts: AVCHD cameras (.mts/.m2ts), HLS segments and some screen
-//     recorders. Its demuxer is heavily fuzzed and never opens other files.
+//   - mpegts: AVCHD cameras (.mts/.m2ts), HLS segments, broadcast MPEG-2
+//     and some screen recorders. Its demuxer is heavily fuzzed and never
+//     opens other files.
+//   - mpeg: MPEG program streams (.mpg, .vob-style files from DVD
+//     authoring and older cameras). It never opens other files either.
+//   - avi: camera AVIs (Motion JPEG with PCM). Its GAB2 subtitle path runs
+//     a nested demuxer over a subtitle packet's bytes (the vector of the
+//     AVI+HLS playlist trick); libavformat lets only srt and ass run there,
+//     and copies this allowlist into the nested context
+//     (ff_copy_whiteblacklists), where neither is allowed, so no nested
+//     demuxer opens at all. TestHostileAVIGAB2 holds both to account.
 //
 // Everything else is refused with EMEDIAFORMAT, notably the demuxers that
-// open further URLs (hls, dash, concat, image2 sequences, …) and legacy
-// containers such as avi (its GAB2 subtitle path runs a nested demuxer,
-// the vector of the AVI+HLS trick), flv, nut, asf.
-var Formats = []string{"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts"}
+// open further URLs (hls, dash, concat, image2 sequences, vobsub, …), raw
+// elementary streams, and legacy containers such as flv, nut, asf.
+var Formats = []string{"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "mpeg", "avi"}
 
 // mp4Formats are the names of FFmpeg's ISO-BMFF demuxer (mov,mp4,…), the
 // only one allowed to open the engine's own MP4s (share render inputs).
@@ -45,7 +53,7 @@ type containers struct {
 }
 
 func uploadContainers() containers {
-	return containers{Formats, "Upload an MP4, MOV, WebM, MKV or MPEG-TS video."}
+	return containers{Formats, "Upload an MP4, MOV, WebM, MKV, AVI, MPEG-TS or MPEG-PS (.mpg) video."}
 }
 
 // input is an opened, probed upload.
@@ -191,6 +199,10 @@ func formatLabel(name string) string {
 		return "HLS playlist"
 	case "concat":
 		return "ffconcat playlist"
+	case "mpegvideo":
+		return "raw MPEG video stream"
+	case "vobsub":
+		return "VobSub subtitle index"
 	}
 	return strings.ToUpper(first)
 }

@@ -25,8 +25,9 @@ var openRE = regexp.MustCompile(`^\d+\s+(open|openat|connect)\((?:AT_FDCWD, )?(?
 
 // TestChildReadsOnlyItsJobDir runs the sandboxed child under strace
 // (RELIABILITY B1, B8): for a real clip and for an HLS playlist posing as an
-// MP4 that names another tenant's file, the child opens nothing outside its
-// job dir but system files, never the other tenant's, and connects nowhere.
+// MP4 that names another tenant's file, and for an AVI carrying that
+// playlist in a GAB2 subtitle, the child opens nothing outside its job dir
+// but system files, never the other tenant's, and connects nowhere.
 func TestChildReadsOnlyItsJobDir(t *testing.T) {
 	testenv.Tool(t, "strace")
 	root := t.TempDir()
@@ -41,9 +42,13 @@ func TestChildReadsOnlyItsJobDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	playlist := "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1,\n" + secret + "\n#EXTINF:1,\n../job2/secret.ts\n#EXT-X-ENDLIST\n"
 	inputs := map[string][]byte{
 		"clip.mp4": clip,
-		"evil.mp4": []byte("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1,\n" + secret + "\n#EXTINF:1,\n../job2/secret.ts\n#EXT-X-ENDLIST\n"),
+		"evil.mp4": []byte(playlist),
+		// An accepted AVI whose GAB2 subtitle holds the playlist: it
+		// transcodes, and the playlist opens nothing (TestHostileAVIGAB2).
+		"gab2.avi": buildAVI(t, aviFile{w: 64, h: 48, fps: 10, frames: 10, sub: gab2("English", []byte(playlist))}),
 	}
 	for name, data := range inputs {
 		t.Run(name, func(t *testing.T) {

@@ -28,7 +28,7 @@ var sweepOutcomes = map[string]struct {
 	"audio_only_opus_5.1.mka":                          {shopclip.EMEDIANOVIDEO, 0, 0, false},
 	"av1_1080x720_aac.mp4":                             {"", 1080, 720, true},
 	"av1_main10_hdr10_1080p60_aac.mp4":                 {"", 1920, 1080, true},
-	"avi_mjpeg_pcm_640x480_canon.avi":                  {shopclip.EMEDIAFORMAT, 0, 0, false},
+	"avi_mjpeg_pcm_640x480_canon.avi":                  {"", 640, 480, true},
 	"broken_fuzz_mvhd_timescale0.mp4":                  {shopclip.EMEDIANOVIDEO, 0, 0, false},
 	"broken_moov_not_found_malformed_free_box.mp4":     {shopclip.EMEDIAUNREADABLE, 0, 0, false},
 	"broken_truncated_annexb_in_mp4_claims_35s.mp4":    {"", 1920, 1080, false}, // the 0.46 s that are there
