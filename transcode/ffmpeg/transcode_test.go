@@ -113,7 +113,20 @@ func checkKeyframesAligned(t *testing.T, rep *transcode.Report, out string) {
 // a seek (the baseline ladder's output too).
 func grayFrame(t *testing.T, path string, sec float64, w, h int, pre string, noAutorotate bool) []byte {
 	t.Helper()
-	vf := "select=gte(t\\," + strconv.FormatFloat(sec, 'f', 3, 64) + "),scale=" + strconv.Itoa(w) + ":" + strconv.Itoa(h) + ",format=gray"
+	return rawFrame(t, path, sec, w, h, pre, "gray", 1, noAutorotate)
+}
+
+// rgbFrame is grayFrame in 8-bit RGB (3 bytes a pixel), for tests about
+// colour.
+func rgbFrame(t *testing.T, path string, sec float64, w, h int, pre string) []byte {
+	t.Helper()
+	return rawFrame(t, path, sec, w, h, pre, "rgb24", 3, false)
+}
+
+// rawFrame is grayFrame in pixel format pixFmt of bpp bytes a pixel.
+func rawFrame(t *testing.T, path string, sec float64, w, h int, pre, pixFmt string, bpp int, noAutorotate bool) []byte {
+	t.Helper()
+	vf := "select=gte(t\\," + strconv.FormatFloat(sec, 'f', 3, 64) + "),scale=" + strconv.Itoa(w) + ":" + strconv.Itoa(h) + ",format=" + pixFmt
 	if pre != "" {
 		vf = pre + "," + vf
 	}
@@ -123,7 +136,7 @@ func grayFrame(t *testing.T, path string, sec float64, w, h int, pre string, noA
 	}
 	args = append(args, "-i", path, "-frames:v", "1", "-vf", vf, "-f", "rawvideo", "-")
 	b, err := exec.Command("ffmpeg", args...).Output()
-	if err != nil || len(b) != w*h {
+	if err != nil || len(b) != w*h*bpp {
 		t.Fatalf("ffmpeg frame of %s: %v (%d bytes)", path, err, len(b))
 	}
 	return b
