@@ -9,6 +9,7 @@ import (
 func FuzzSniffContainer(f *testing.F) {
 	for _, seed := range []string{
 		"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", "\x1a\x45\xdf\xa3\x01", "RIFF\x00\x00\x00\x00AVI LIST",
+		"\x00\x00\x01\xba\x44\x00\x04\x00\x04\x01", "\x00\x00\x01\xba\x21\x00\x01\x00\x01\xc3", "\x00\x00\x01\xb3\x04\x00",
 		"G", "#EXTM3U\n", "<html>", "",
 	} {
 		f.Add([]byte(seed))
@@ -26,6 +27,14 @@ func FuzzSniffContainer(f *testing.F) {
 		case "mpegts":
 			if b[0] != 0x47 && b[4] != 0x47 {
 				t.Errorf("mpegts without sync byte: %q", b)
+			}
+		case "avi":
+			if string(b[:4]) != "RIFF" || string(b[8:12]) != "AVI " {
+				t.Errorf("avi without RIFF AVI header: %q", b)
+			}
+		case "mpegps":
+			if string(b[:4]) != "\x00\x00\x01\xba" {
+				t.Errorf("mpegps without pack start code: %q", b)
 			}
 		}
 	})

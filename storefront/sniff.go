@@ -16,8 +16,20 @@ func sniffContainer(b []byte) string {
 		return "avi"
 	case isTS(b, 0, 188) || isTS(b, 4, 192):
 		return "mpegts" // TS, or M2TS with 4-byte timestamps (AVCHD .mts)
+	case isPackHeader(b):
+		return "mpegps" // MPEG-2 program stream (.mpg, .vob) or MPEG-1 system stream
 	}
 	return ""
+}
+
+// isPackHeader reports whether b starts with an MPEG program stream pack
+// header: the start code 00 00 01 BA, then the MPEG-2 ('01') or MPEG-1
+// ('0010') marker bits of the system clock reference.
+func isPackHeader(b []byte) bool {
+	if len(b) < 5 || !bytes.Equal(b[:4], []byte{0, 0, 1, 0xba}) {
+		return false
+	}
+	return b[4]&0xc4 == 0x44 || b[4]&0xf1 == 0x21
 }
 
 // isBMFFBox reports whether typ is a top-level ISO-BMFF / QuickTime box type
