@@ -178,13 +178,8 @@ func (s *Server) storeOriginal(ctx context.Context, part io.Reader, clip *shopcl
 	if len(head) == 0 {
 		return shopclip.Errorf(shopclip.EINVALID, "The file is empty.")
 	}
-	switch sniffContainer(head) {
-	case "":
-		return shopclip.Errorf(shopclip.EUNSUPPORTED, "This file does not look like a video: upload MP4, MOV, WebM, MKV or MPEG-TS.")
-	case "avi":
-		// The transcoder refuses AVI (its demuxer can run nested ones);
-		// say so now rather than after a wasted transcode.
-		return shopclip.Errorf(shopclip.EUNSUPPORTED, "AVI files are not accepted: export the clip as MP4, MOV or WebM.")
+	if sniffContainer(head) == "" {
+		return shopclip.Errorf(shopclip.EUNSUPPORTED, "This file does not look like a video: upload MP4, MOV, WebM, MKV, AVI, MPEG-TS or MPEG-PS (.mpg).")
 	}
 	sum := sha256.New()
 	cr := &countingReader{r: io.TeeReader(br, sum)}
