@@ -69,8 +69,8 @@ func TestUploadRefusals(t *testing.T) {
 		{"too large", func() response { return e.upload("alice", "big", fakeMP4(3<<20)) }, 413, shopclip.ETOOLARGE},
 		{"empty file", func() response { return e.upload("alice", "empty", nil) }, 400, shopclip.EINVALID},
 		{"html", func() response { return e.upload("alice", "page", html) }, 415, shopclip.EUNSUPPORTED},
-		{"avi", func() response {
-			return e.upload("alice", "avi", []byte("RIFF\x00\x00\x00\x00AVI LIST\x00\x00\x00\x00"))
+		{"flv", func() response {
+			return e.upload("alice", "flv", []byte("FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00"))
 		}, 415, shopclip.EUNSUPPORTED},
 		{"not multipart", func() response { return e.do("alice", "POST", "/v1/clips", `{"file":"x"}`) }, 415, shopclip.EUNSUPPORTED},
 		{"no file", func() response {

@@ -27,44 +27,54 @@ func Popups(tags []*shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopc
 		if t.Status != shopclip.TagActive {
 			continue
 		}
-		p := cat.Products[t.ProductID]
-		if p == nil {
-			continue
+		if p, ok := Preview(t, cat, now, buyURL); ok {
+			popups = append(popups, p)
 		}
-		price := PriceAt(p, cat.Discounts[p.ID], cat.History[p.ID], now)
-		popup := shopclip.Popup{
-			TagID:   t.ID,
-			StartMS: t.StartMS,
-			EndMS:   t.EndMS,
-			X:       t.X,
-			Y:       t.Y,
-			Product: shopclip.PopupProduct{
-				ID:             p.ID,
-				Title:          p.Title,
-				ImageURL:       p.ImageURL,
-				Currency:       p.Currency,
-				PriceMinor:     price.PriceMinor,
-				SalePriceMinor: price.SalePriceMinor,
-				WasPriceMinor:  price.WasPriceMinor,
-				InStock:        p.InStock,
-			},
-			Label:  price.Label,
-			BuyURL: buyURL(t),
-		}
-		if d := price.Discount; d != nil {
-			// The sale price is shown whenever a discount applies, so is the
-			// coupon that gets it. Urgency (a countdown, a flash badge) only
-			// goes with an honest reduction: a sale PriceAt does not label
-			// must not pressure the viewer either.
-			popup.CouponCode = d.CouponCode
-			if price.Label != "" {
-				ends := d.EndsAt
-				popup.SaleEndsAt, popup.Flash = &ends, d.Flash
-			}
-		}
-		popups = append(popups, popup)
 	}
 	return popups
+}
+
+// Preview returns the pop-up tag t makes, priced at now, whatever its
+// status: what viewers will see once it is active (a creator deciding on
+// it, a brand placing it). ok is false when its product is missing from
+// cat.
+func Preview(t *shopclip.Tag, cat Catalog, now time.Time, buyURL func(*shopclip.Tag) string) (popup shopclip.Popup, ok bool) {
+	p := cat.Products[t.ProductID]
+	if p == nil {
+		return shopclip.Popup{}, false
+	}
+	price := PriceAt(p, cat.Discounts[p.ID], cat.History[p.ID], now)
+	popup = shopclip.Popup{
+		TagID:   t.ID,
+		StartMS: t.StartMS,
+		EndMS:   t.EndMS,
+		X:       t.X,
+		Y:       t.Y,
+		Product: shopclip.PopupProduct{
+			ID:             p.ID,
+			Title:          p.Title,
+			ImageURL:       p.ImageURL,
+			Currency:       p.Currency,
+			PriceMinor:     price.PriceMinor,
+			SalePriceMinor: price.SalePriceMinor,
+			WasPriceMinor:  price.WasPriceMinor,
+			InStock:        p.InStock,
+		},
+		Label:  price.Label,
+		BuyURL: buyURL(t),
+	}
+	if d := price.Discount; d != nil {
+		// The sale price is shown whenever a discount applies, so is the
+		// coupon that gets it. Urgency (a countdown, a flash badge) only
+		// goes with an honest reduction: a sale PriceAt does not label
+		// must not pressure the viewer either.
+		popup.CouponCode = d.CouponCode
+		if price.Label != "" {
+			ends := d.EndsAt
+			popup.SaleEndsAt, popup.Flash = &ends, d.Flash
+		}
+	}
+	return popup, true
 }
 
 // Timeline is the pop-up timeline of a clip as stored next to its renditions.
@@ -117,26 +127,42 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 	if err != nil {
 		return nil, err
 	}
-	cat := Catalog{Products: map[string]*shopclip.Product{}, Discounts: map[string][]*shopclip.Discount{}, History: map[string][]shopclip.PricePoint{}}
+	var active []string
 	for _, t := range tags {
-		if t.Status != shopclip.TagActive || cat.Products[t.ProductID] != nil {
+		if t.Status == shopclip.TagActive {
+			active = append(active, t.ProductID)
+		}
+	}
+	cat, err := LoadCatalog(ctx, st, active, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL), NextChange: NextChange(cat, now)}, nil
+}
+
+// LoadCatalog reads the products named by productIDs (repeats are fine),
+// their discounts and the price history their prices at now depend on.
+func LoadCatalog(ctx context.Context, st shopclip.Store, productIDs []string, now time.Time) (Catalog, error) {
+	cat := Catalog{Products: map[string]*shopclip.Product{}, Discounts: map[string][]*shopclip.Discount{}, History: map[string][]shopclip.PricePoint{}}
+	for _, id := range productIDs {
+		if cat.Products[id] != nil {
 			continue
 		}
-		p, err := st.Product(ctx, t.ProductID)
+		p, err := st.Product(ctx, id)
 		if err != nil {
-			return nil, err
+			return Catalog{}, err
 		}
 		ds, err := st.ProductDiscounts(ctx, p.ID)
 		if err != nil {
-			return nil, err
+			return Catalog{}, err
 		}
 		hist, err := priceHistory(ctx, st, p, ds, now)
 		if err != nil {
-			return nil, err
+			return Catalog{}, err
 		}
 		cat.Products[p.ID], cat.Discounts[p.ID], cat.History[p.ID] = p, ds, hist
 	}
-	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL), NextChange: NextChange(cat, now)}, nil
+	return cat, nil
 }
 
 // NextChange returns the first moment after now at which a discount in cat

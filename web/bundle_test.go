@@ -74,8 +74,10 @@ func cleanupNPM() {
 func TestVendoredHLSMatchesLockfile(t *testing.T) {
 	mods := nodeModules(t)
 	for vendored, pkg := range map[string]string{
-		"static/vendor/hls.min.js":     "hls.js/dist/hls.min.js",
-		"static/vendor/hls.js.LICENSE": "hls.js/LICENSE",
+		"static/vendor/hls.min.js":            "hls.js/dist/hls.min.js",
+		"static/vendor/hls.js.LICENSE":        "hls.js/LICENSE",
+		"static/vendor/tus.min.js":            "tus-js-client/dist/tus.min.js",
+		"static/vendor/tus-js-client.LICENSE": "tus-js-client/LICENSE",
 	} {
 		want, err := os.ReadFile(filepath.Join(mods, pkg))
 		if err != nil {

@@ -25,13 +25,18 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search", "error", "login", "signup", "studio"}
+var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search", "error", "login", "signup", "studio",
+	"studio-clips", "studio-consent", "studio-catalog", "studio-tagging"}
 
 func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset":    a.URL,
 		"preloads": a.Preloads,
 		"money":    tagging.FormatMoney,
+		// amount is money without its currency, for a form's price field.
+		"amount": func(minor int64, currency string) string {
+			return strings.TrimSuffix(tagging.FormatMoney(minor, currency), " "+currency)
+		},
 		"rfc3339": func(t time.Time) string {
 			return t.UTC().Format(time.RFC3339)
 		},
@@ -60,7 +65,10 @@ type pageData struct {
 	Description string
 	// Script is the page's ES module below static/js/; none when empty.
 	Script string
-	OG     *openGraph
+	// Vendors are the classic scripts (below static/) the module needs,
+	// loaded before it; nil means hls.js, which most pages play with.
+	Vendors []string
+	OG      *openGraph
 	// Embed drops the site's header and footer (the player alone).
 	Embed bool
 	// Query fills the header's search box.
@@ -86,6 +94,9 @@ type openGraph struct {
 // out can only be logged.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data *pageData) {
 	data.Now = s.now()
+	if data.Script != "" && data.Vendors == nil {
+		data.Vendors = []string{"vendor/hls.min.js"}
+	}
 	var b bytes.Buffer
 	if err := s.pages.byName[name].Execute(&b, data); err != nil {
 		s.logger().Error("web: render", "page", name, "err", err)

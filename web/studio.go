@@ -184,6 +184,9 @@ type studioData struct {
 	Error              string
 }
 
+// Nav is the studio's tab bar on the account page.
+func (d studioData) Nav() studioNav { return studioNav{d.Account, "account"} }
+
 // signedIn returns r's caller, or redirects to the sign-in page.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (*auth.Caller, bool, error) {
 	c, err := s.caller(r)

@@ -52,6 +52,9 @@ type Server struct {
 	// iframe besides the server's own (a brand's store:
 	// https://shop.example.com). Every other page refuses to be framed.
 	FrameAncestors []string
+	// MaxUploadBytes is the largest upload, as the studio tells creators.
+	// Default 1 GiB.
+	MaxUploadBytes int64
 	// Now is the clock pages are priced at. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger

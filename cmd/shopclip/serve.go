@@ -93,14 +93,15 @@ func printBanner(w io.Writer, m *Main) {
 	}
 	fmt.Fprintf(w, `
 shopclip is running on %[1]s
+  studio:   %[1]s/studio/signup (creators upload and approve, brands tag)
   watch:    %[1]s/ (the feed), %[1]s/deals
   data:     %[2]s (SQLite, blobs, Redis)
   health:   %[1]s/readyz
 
-Next, in another terminal:
+Next: sign up in the studio as a creator and upload a clip, then as a
+brand (another browser) add a product and tag it. Or from a terminal:
   KEY=$(%[3]s account create --role creator --name alice --data %[2]s)
-  curl -H "Authorization: Bearer $KEY" -F file=@clip.mp4 -F title="My clip" %[1]s/v1/clips
-  %[3]s account create --role brand --name acme --data %[2]s
+  %[3]s upload --server %[1]s --key "$KEY" clip.mp4
   curl %[1]s/v1/feed
 
 Ctrl-C stops everything; your clips stay in the data directory.

@@ -39,6 +39,59 @@ export function safeURL(u) {
   }
 }
 
+// fillCard renders pop-up p into the card a (a link to its buy URL), as
+// viewers see it; the studio's previews use it too. newTab opens the link
+// in a new tab.
+export function fillCard(a, p, { newTab = false } = {}) {
+  a.dataset.popupTag = p.tag_id;
+  a.href = withSession(safeURL(p.buy_url) || '#');
+  a.rel = newTab ? 'nofollow noopener' : 'nofollow';
+  if (newTab) a.target = '_blank';
+  const prod = p.product || {};
+  const parts = [];
+  const img = safeURL(prod.image_url);
+  if (img) {
+    const i = el('img');
+    i.src = img;
+    i.alt = '';
+    i.width = 52;
+    i.height = 52;
+    i.addEventListener('error', () => i.replaceWith(el('span', 'noimg')));
+    parts.push(i);
+  } else {
+    parts.push(el('span', 'noimg'));
+  }
+  const body = el('span', 'body');
+  body.append(el('span', 'title', String(prod.title || '')));
+  const row = el('span', 'row');
+  const cur = String(prod.currency || '');
+  const sale = el('span', 'sale', money(prod.sale_price_minor, cur));
+  if (prod.sale_price_minor >= prod.price_minor) sale.classList.add('plain');
+  row.append(sale);
+  if (prod.was_price_minor > 0) {
+    const was = el('s', 'was');
+    was.append(el('span', 'sr-only', 'was '), money(prod.was_price_minor, cur));
+    row.append(was);
+  }
+  if (p.label) row.append(el('span', 'label', String(p.label)));
+  body.append(row);
+  const ends = Date.parse(p.sale_ends_at || '');
+  if (p.flash && Number.isFinite(ends)) {
+    const cd = el('span', 'countdown');
+    cd.dataset.ends = String(ends);
+    body.append(cd);
+  }
+  if (p.coupon_code) {
+    const c = el('span', 'coupon', 'Code ');
+    c.append(el('code', '', String(p.coupon_code)));
+    body.append(c);
+  }
+  if (prod.in_stock === false) body.append(el('span', 'coupon', 'Out of stock'));
+  else body.append(el('span', 'cta', 'Shop now ›'));
+  parts.push(body);
+  a.replaceChildren(...parts);
+}
+
 export class PopupLayer {
   // video is the clip's <video>; layer the element the cards go into, over
   // the video; clip the clip's ID. Options: newTab opens buy links in a new
@@ -156,53 +209,7 @@ export class PopupLayer {
 
   // fill renders pop-up p into the card a.
   fill(a, p) {
-    a.dataset.popupTag = p.tag_id;
-    a.href = withSession(safeURL(p.buy_url) || '#');
-    a.rel = this.newTab ? 'nofollow noopener' : 'nofollow';
-    if (this.newTab) a.target = '_blank';
-    const prod = p.product || {};
-    const parts = [];
-    const img = safeURL(prod.image_url);
-    if (img) {
-      const i = el('img');
-      i.src = img;
-      i.alt = '';
-      i.width = 52;
-      i.height = 52;
-      i.addEventListener('error', () => i.replaceWith(el('span', 'noimg')));
-      parts.push(i);
-    } else {
-      parts.push(el('span', 'noimg'));
-    }
-    const body = el('span', 'body');
-    body.append(el('span', 'title', String(prod.title || '')));
-    const row = el('span', 'row');
-    const cur = String(prod.currency || '');
-    const sale = el('span', 'sale', money(prod.sale_price_minor, cur));
-    if (prod.sale_price_minor >= prod.price_minor) sale.classList.add('plain');
-    row.append(sale);
-    if (prod.was_price_minor > 0) {
-      const was = el('s', 'was');
-      was.append(el('span', 'sr-only', 'was '), money(prod.was_price_minor, cur));
-      row.append(was);
-    }
-    if (p.label) row.append(el('span', 'label', String(p.label)));
-    body.append(row);
-    const ends = Date.parse(p.sale_ends_at || '');
-    if (p.flash && Number.isFinite(ends)) {
-      const cd = el('span', 'countdown');
-      cd.dataset.ends = String(ends);
-      body.append(cd);
-    }
-    if (p.coupon_code) {
-      const c = el('span', 'coupon', 'Code ');
-      c.append(el('code', '', String(p.coupon_code)));
-      body.append(c);
-    }
-    if (prod.in_stock === false) body.append(el('span', 'coupon', 'Out of stock'));
-    else body.append(el('span', 'cta', 'Shop now ›'));
-    parts.push(body);
-    a.replaceChildren(...parts);
+    fillCard(a, p, { newTab: this.newTab });
     this.tickCountdowns();
   }
 
