@@ -59,7 +59,7 @@ type clipRow struct {
 
 // clipsData is the creator's clips page's.
 type clipsData struct {
-	Nav studioNav
+	Nav       studioNav
 	Clips     []clipRow
 	MaxUpload string
 	Accept    string
@@ -125,7 +125,7 @@ type tagPreview struct {
 
 // consentData is the consent page's.
 type consentData struct {
-	Nav studioNav
+	Nav     studioNav
 	Pending []tagPreview
 	Decided []tagPreview // the latest decisions, newest first
 	Brands  []brandRef   // approved for good
@@ -225,7 +225,7 @@ type discountRow struct {
 
 // catalogData is the catalog page's.
 type catalogData struct {
-	Nav studioNav
+	Nav      studioNav
 	Products []productRow
 }
 
@@ -278,7 +278,7 @@ func (s *Server) studioCatalog(w http.ResponseWriter, r *http.Request) error {
 
 // taggingData is the tagging page's.
 type taggingData struct {
-	Nav studioNav
+	Nav      studioNav
 	Products []taggable
 }
 
