@@ -86,6 +86,7 @@ func newEnv(t *testing.T) *env {
 	e.api = &storefront.Server{
 		Store:          db,
 		Reprocessing:   db,
+		Analytics:      db,
 		Live:           e.live,
 		Discovery:      db,
 		Idempotency:    db,

@@ -57,6 +57,9 @@ type Server struct {
 	// Reprocessing lets creators retry clips that failed for reasons not
 	// their files'; without it POST /v1/clips/{id}/retry answers 503.
 	Reprocessing shopclip.Reprocessing
+	// Analytics serves the daily stats (the .../stats/daily routes);
+	// without it they answer 503.
+	Analytics shopclip.Analytics
 	// Live streams clip status changes (GET /v1/clips/live) and is told of
 	// the API's own; without it that route answers 503.
 	Live  *live.Hub
