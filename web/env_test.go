@@ -17,16 +17,19 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
+	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/transcode"
 	"github.com/shopclip/shopclip/transcode/ffmpeg"
+	"github.com/shopclip/shopclip/upload"
 	"github.com/shopclip/shopclip/web"
 	"github.com/shopclip/shopclip/workers"
 )
@@ -93,6 +96,7 @@ type world struct {
 	auth   *auth.Service
 	api    *storefront.Server
 	pages  *web.Server
+	live   *live.Hub
 	keys   map[string]string // account ID → API key
 	clipN  int
 	mu     sync.Mutex
@@ -129,8 +133,23 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	// Sign-in with cheap password hashing (its costs are auth's to test).
 	w.auth = &auth.Service{Store: w.db, Identity: w.db, Hasher: &auth.Hasher{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}}, Now: w.now}
 	w.auth.Init()
-	w.api = &storefront.Server{Store: w.db, Discovery: w.db, Auth: w.auth, Blobs: w.blobs, Queue: queue, Now: w.now,
-		EventRate: 1000, BuyRate: 1000}
+	// Live status, resumable uploads and retries, as the studio uses them.
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: dbn})
+	t.Cleanup(func() { rdb.Close() })
+	w.live = live.New(rdb, nil)
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() { w.live.Run(hubCtx); close(hubDone) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
+	w.api = &storefront.Server{Store: w.db, Discovery: w.db, Idempotency: w.db, Reprocessing: w.db, Live: w.live, Auth: w.auth,
+		Blobs: w.blobs, Queue: queue, Now: w.now, EventRate: 1000, BuyRate: 1000}
+	backend, err := upload.Local(filepath.Join(t.TempDir(), "uploads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.api.Uploads, err = w.api.NewUploads(backend); err != nil {
+		t.Fatal(err)
+	}
 	w.pages = &web.Server{Store: w.db, Discovery: w.db, Auth: w.auth, Now: w.now, FrameAncestors: w.frames}
 	ph, err := w.pages.Handler()
 	if err != nil {
