@@ -199,6 +199,27 @@ func (e *env) do(user, method, path string, body any, header ...string) response
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
+// status sends a request without a body as user and returns the status
+// of the answer without reading it: streams (GET /v1/clips/live) never
+// end.
+func (e *env) status(user, method, path string) int {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+e.keys[user])
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // upload posts a multipart clip upload as user.
 func (e *env) upload(user, title string, file []byte) response {
 	e.t.Helper()

@@ -255,6 +255,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 		sort.Strings(got)
 		sort.Strings(want)
+		want = slices.Compact(want) // /v1/clips/live is also /v1/clips/{id}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: the router allows %v, the document %v", path, got, want)
 		}
