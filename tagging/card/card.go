@@ -12,8 +12,11 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"math"
 	"strings"
 	"unicode"
+
+	"golang.org/x/image/draw"
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/tagging"
@@ -62,9 +65,9 @@ const (
 
 // Render draws the card of p, width pixels wide (clamped to [MinWidth,
 // MaxWidth]) and about 0.42×width high, on a transparent background: a
-// rounded, slightly translucent white panel with a placeholder tile (the
-// product image is not fetched) carrying the discount label or "Sold out" and
-// a flash-sale banner, the title on up to two lines, the price (struck
+// rounded, slightly translucent white panel with a placeholder tile (see
+// RenderWithImage for the product's picture there) carrying the discount
+// label or "Sold out" and a flash-sale banner, the title on up to two lines, the price (struck
 // through was-price when p has one), the coupon code and a call to action.
 //
 // The image is alpha-premultiplied, as image.RGBA is; EncodePNG writes the
@@ -72,11 +75,25 @@ const (
 // width give the same pixels (for a given build), so callers may hash them.
 // Render is safe for concurrent use; it fails only if the fonts do not load.
 func Render(p shopclip.Popup, width int) (*image.RGBA, error) {
+	return RenderWithImage(p, width, nil)
+}
+
+// RenderWithImage is Render with the product's picture in the tile instead
+// of the placeholder letter: pic is cropped to a centered square (any
+// aspect ratio is accepted), scaled to the tile and clipped to its rounded
+// corners, with the label or "Sold out" pill and the flash-sale banner
+// drawn over it, as on the placeholder. Transparent parts of pic show the
+// placeholder's tint. With a nil or empty pic the card is the one Render
+// draws, pixel for pixel. The same p, width and pic give the same pixels.
+func RenderWithImage(p shopclip.Popup, width int, pic image.Image) (*image.RGBA, error) {
 	fs, err := fonts()
 	if err != nil {
 		return nil, err
 	}
-	return render(p, width, fs), nil
+	if pic != nil && pic.Bounds().Empty() {
+		pic = nil
+	}
+	return renderCard(p, width, fs, pic), nil
 }
 
 // EncodePNG writes img to w as PNG.
@@ -104,7 +121,14 @@ const (
 	gapU      = 2.0 // between the rows below the title
 )
 
+// render draws the card of p without a picture.
 func render(p shopclip.Popup, width int, fs *fontSet) *image.RGBA {
+	return renderCard(p, width, fs, nil)
+}
+
+// renderCard draws the card of p with pic in its tile (nil: the
+// placeholder).
+func renderCard(p shopclip.Popup, width int, fs *fontSet, pic image.Image) *image.RGBA {
 	w := float64(min(max(width, MinWidth), MaxWidth))
 	u := w / 100
 	h := int(2*padU*u + tileU*u + 0.5)
@@ -114,7 +138,7 @@ func render(p shopclip.Popup, width int, fs *fontSet) *image.RGBA {
 
 	tile := rect{padU * u, padU * u, tileU * u, tileU * u}
 	title := clean(p.Product.Title)
-	c.tile(fs, tile, u, title, p)
+	c.tile(fs, tile, u, title, p, pic)
 
 	col := rect{x: tile.x + tile.w + gutterU*u, y: tile.y, h: tile.h}
 	col.w = w - padU*u - col.x
@@ -135,32 +159,19 @@ func render(p shopclip.Popup, width int, fs *fontSet) *image.RGBA {
 	return c.dst
 }
 
-// tile draws the placeholder for the product image: a tinted square with the
-// title's first letter, the label (or "Sold out") pill at its top and the
-// flash-sale banner at its bottom.
-func (c *canvas) tile(fs *fontSet, r rect, u float64, title []rune, p shopclip.Popup) {
+// tile draws the product's picture, or without one (pic nil) a placeholder:
+// a tinted square with the title's first letter; then the label (or "Sold
+// out") pill at its top and the flash-sale banner at its bottom.
+func (c *canvas) tile(fs *fontSet, r rect, u float64, title []rune, p shopclip.Popup, pic image.Image) {
 	hash := fnv.New32a()
 	hash.Write([]byte(string(title)))
 	colors := tileColors[hash.Sum32()%uint32(len(tileColors))]
 	c.roundRect(r, tileRadU*u, colors[0])
 
-	lf := fs.face(true, 0.42*r.w)
-	for _, ch := range title {
-		if !unicode.IsLetter(ch) && !unicode.IsNumber(ch) {
-			continue
-		}
-		ch = unicode.ToUpper(ch)
-		if !lf.has(ch) {
-			break
-		}
-		s := string(ch)
-		x := r.x + (r.w-lf.measure(s))/2
-		y := r.y + (r.h+lf.capHeight())/2
-		if p.Flash {
-			y -= bannerHU * u / 2
-		}
-		c.text(lf, s, x, y, r.x+r.w, colors[1])
-		break
+	if pic != nil {
+		c.picture(r, tileRadU*u, pic)
+	} else {
+		c.letter(fs, r, u, title, colors[1], p.Flash)
 	}
 
 	if !p.Product.InStock {
@@ -185,6 +196,55 @@ func (c *canvas) tile(fs *fontSet, r rect, u float64, title []rune, p shopclip.P
 	case p.Label != "":
 		c.pill(fs, r, u, p.Label, saleColor)
 	}
+}
+
+// letter draws the placeholder's mark in r: the title's first letter or
+// digit, centered (raised above the flash-sale banner), when the fonts
+// have it.
+func (c *canvas) letter(fs *fontSet, r rect, u float64, title []rune, ink color.RGBA, flash bool) {
+	lf := fs.face(true, 0.42*r.w)
+	for _, ch := range title {
+		if !unicode.IsLetter(ch) && !unicode.IsNumber(ch) {
+			continue
+		}
+		ch = unicode.ToUpper(ch)
+		if !lf.has(ch) {
+			break
+		}
+		s := string(ch)
+		x := r.x + (r.w-lf.measure(s))/2
+		y := r.y + (r.h+lf.capHeight())/2
+		if flash {
+			y -= bannerHU * u / 2
+		}
+		c.text(lf, s, x, y, r.x+r.w, ink)
+		break
+	}
+}
+
+// picture fills r, with corners of radius rad, with the centered square
+// of pic (or the crop of pic with r's aspect ratio), scaled with
+// Catmull-Rom.
+func (c *canvas) picture(r rect, rad float64, pic image.Image) {
+	box := image.Rect(
+		int(math.Floor(r.x)), int(math.Floor(r.y)),
+		int(math.Ceil(r.x+r.w)), int(math.Ceil(r.y+r.h)),
+	).Intersect(c.dst.Bounds())
+	if box.Empty() {
+		return
+	}
+	b := pic.Bounds()
+	var crop image.Rectangle
+	if b.Dx()*box.Dy() > b.Dy()*box.Dx() { // wider than the tile
+		w := max(1, b.Dy()*box.Dx()/box.Dy())
+		crop = image.Rect(0, 0, w, b.Dy()).Add(image.Pt(b.Min.X+(b.Dx()-w)/2, b.Min.Y))
+	} else {
+		h := max(1, b.Dx()*box.Dy()/box.Dx())
+		crop = image.Rect(0, 0, b.Dx(), h).Add(image.Pt(b.Min.X, b.Min.Y+(b.Dy()-h)/2))
+	}
+	scaled := image.NewRGBA(box) // in the canvas's coordinates, as fill samples it
+	draw.CatmullRom.Scale(scaled, box, pic, crop, draw.Src, nil)
+	c.roundRectCorners(r, [4]float64{rad, rad, rad, rad}, scaled)
 }
 
 // pill draws text in white on a rounded fill at the top left of tile.
