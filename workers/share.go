@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/productimage"
 	"github.com/shopclip/shopclip/tagging"
 	"github.com/shopclip/shopclip/tagging/card"
 )
@@ -113,7 +115,7 @@ func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
 		}
 		start := time.Now()
 		if plan.key != "" {
-			if err := h.renderShare(ctx, clip, plan); err != nil {
+			if err := h.renderShare(ctx, clip, plan, log); err != nil {
 				return err
 			}
 		}
@@ -136,13 +138,18 @@ type sharePlan struct {
 	key      string // "" when there is nothing to burn in
 	popups   []shopclip.Popup
 	overlays []ShareOverlay
-	cardPx   int // the cards' width in pixels
+	// images are the blob keys of the products' uploaded pictures, one
+	// per pop-up ("" for none, or a picture elsewhere, which is not
+	// fetched).
+	images []string
+	cardPx int // the cards' width in pixels
 }
 
 // planShare plans the share of clip showing popups and names it by its
 // inputs (never by rendered pixels, which depend on the fonts a worker
 // has): the render version, the generation, and each card's content, place
-// and window.
+// and window, and the key of its product's picture (named by its content,
+// so a new picture makes a new share).
 func planShare(clip *shopclip.Clip, popups []shopclip.Popup) *sharePlan {
 	if len(popups) == 0 {
 		return &sharePlan{}
@@ -165,12 +172,16 @@ func planShare(clip *shopclip.Clip, popups []shopclip.Popup) *sharePlan {
 			StartMS: p.StartMS, EndMS: p.EndMS,
 		}
 		plan.overlays = append(plan.overlays, o)
-		// What the card shows: not the links, nor the countdown's end.
+		img, _ := shopclip.ProductImageKeyOf(p.Product.ID, p.Product.ImageURL)
+		plan.images = append(plan.images, img)
+		// What the card shows: not the links, nor the countdown's end;
+		// the picture by its key (the URL's host may change, not it).
 		p.BuyURL, p.SaleEndsAt, p.Product.ImageURL = "", nil, ""
 		line, _ := json.Marshal(struct {
-			O ShareOverlay
-			P shopclip.Popup
-		}{o, p})
+			O     ShareOverlay
+			P     shopclip.Popup
+			Image string `json:",omitempty"` // omitted: cards without one keep their keys
+		}{o, p, img})
 		sum.Write(append(line, '\n'))
 	}
 	plan.key = shopclip.ShareKey(clip.ID, hex.EncodeToString(sum.Sum(nil))[:20])
@@ -199,7 +210,7 @@ func mp4Size(clip *shopclip.Clip) (w, h int) {
 
 // renderShare renders plan from the clip's MP4 and uploads it under
 // plan.key.
-func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *sharePlan) error {
+func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *sharePlan, log *slog.Logger) error {
 	if err := os.MkdirAll(h.WorkDir, 0o700); err != nil {
 		return fmt.Errorf("workers: share: work dir: %w", err)
 	}
@@ -212,8 +223,20 @@ func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *s
 	if err := h.fetchBlob(ctx, clip.OutputPrefix+shopclip.MP4File, filepath.Join(dir, in)); err != nil {
 		return err
 	}
+	pics := map[string]image.Image{}
 	for i, p := range plan.popups {
-		if err := writeCard(filepath.Join(dir, plan.overlays[i].Image), p, plan.cardPx); err != nil {
+		key := plan.images[i]
+		pic, ok := pics[key]
+		if !ok && key != "" {
+			var err error
+			if pic, err = h.productImage(ctx, key); err != nil {
+				// The card shows the placeholder instead; the share is
+				// not held up by a picture.
+				log.Warn("share: product picture; the card goes without it", "product_id", p.Product.ID, "key", key, "err", err)
+			}
+			pics[key] = pic
+		}
+		if err := writeCard(filepath.Join(dir, plan.overlays[i].Image), p, plan.cardPx, pic); err != nil {
 			return err
 		}
 	}
@@ -224,9 +247,34 @@ func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *s
 	return h.putFile(ctx, filepath.Join(dir, out), plan.key)
 }
 
-// writeCard renders the card of p, px wide, as a PNG file.
-func writeCard(path string, p shopclip.Popup, px int) error {
-	img, err := card.Render(p, px)
+// maxCardPicturePixels bounds a product picture read for a card: the
+// storefront stores them at most DefaultSide pixels a side.
+const maxCardPicturePixels = 4 * productimage.DefaultSide * productimage.DefaultSide
+
+// productImage loads and decodes the uploaded product picture under key.
+func (h *Handlers) productImage(ctx context.Context, key string) (image.Image, error) {
+	obj, err := h.Blobs.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("workers: open %s: %w", key, err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, obj}, productimage.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("workers: read %s: %w", key, err)
+	} else if len(b) > productimage.MaxBytes {
+		return nil, fmt.Errorf("workers: %s is larger than %d bytes", key, productimage.MaxBytes)
+	}
+	img, _, err := productimage.Decode(b, maxCardPicturePixels)
+	if err != nil {
+		return nil, fmt.Errorf("workers: decode %s: %w", key, err)
+	}
+	return img, nil
+}
+
+// writeCard renders the card of p, px wide, with the product's picture pic
+// (nil: none), as a PNG file.
+func writeCard(path string, p shopclip.Popup, px int, pic image.Image) error {
+	img, err := card.RenderWithImage(p, px, pic)
 	if err != nil {
 		return fmt.Errorf("workers: share: card of tag %s: %w", p.TagID, err)
 	}

@@ -1,9 +1,15 @@
 package workers_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -16,6 +22,7 @@ import (
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/productimage"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -27,8 +34,10 @@ type recordingSharer struct {
 	t    *testing.T
 	mu   sync.Mutex
 	jobs []workers.ShareJob
-	// cardWidths are the pixel widths of the cards of the last job.
+	// cardWidths are the pixel widths of the cards of the last job, and
+	// cards the cards.
 	cardWidths []int
+	cards      []image.Image
 }
 
 func (s *recordingSharer) Share(ctx context.Context, job workers.ShareJob) error {
@@ -37,6 +46,7 @@ func (s *recordingSharer) Share(ctx context.Context, job workers.ShareJob) error
 		return err
 	}
 	var widths []int
+	var cards []image.Image
 	for _, o := range job.Overlays {
 		f, err := os.Open(filepath.Join(job.Dir, o.Image))
 		if err != nil {
@@ -48,6 +58,7 @@ func (s *recordingSharer) Share(ctx context.Context, job workers.ShareJob) error
 			return fmt.Errorf("card %s: %w", o.Image, err)
 		}
 		widths = append(widths, img.Bounds().Dx())
+		cards = append(cards, img)
 	}
 	spec, _ := json.Marshal(job.Overlays)
 	if err := os.WriteFile(filepath.Join(job.Dir, job.Output), append(append(in, '\n'), spec...), 0o600); err != nil {
@@ -56,7 +67,7 @@ func (s *recordingSharer) Share(ctx context.Context, job workers.ShareJob) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.jobs = append(s.jobs, job)
-	s.cardWidths = widths
+	s.cardWidths, s.cards = widths, cards
 	return nil
 }
 
@@ -196,5 +207,126 @@ func TestShareTask(t *testing.T) {
 	share0 := h.handle.HandleShare(ctx, task)
 	if objs, _ := h.blobs.List(ctx, shopclip.ClipPrefix(c.ID)); share0 != nil || len(objs) != 0 {
 		t.Errorf("after the clip's deletion: %v, %d objects left", share0, len(objs))
+	}
+}
+
+// TestShareCardShowsProductImage checks that a product's uploaded picture
+// is drawn in its card and names the share: a new picture renders the
+// share again, the same one under another host does not, and a picture
+// that cannot be loaded leaves the card without it.
+func TestShareCardShowsProductImage(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{mp4: true})
+	sharer := &recordingSharer{t: t}
+	h.handle.Sharer, h.handle.Shares = sharer, h.queue
+	ctx := context.Background()
+	c := h.newClip("pictured")
+	if err := h.handle.HandleTranscode(ctx, asynq.NewTask(workers.TypeTranscode, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))); err != nil {
+		t.Fatal(err)
+	}
+	h.waitTerminal(c.ID, time.Second)
+	brand := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "acme", Role: shopclip.RoleBrand}
+	h.store.CreateAccount(ctx, brand)
+	p := &shopclip.Product{ID: shopclip.NewID(shopclip.PrefixProduct), BrandID: brand.ID, SKU: "S", Title: "Lamp", Currency: "EUR", PriceMinor: 5000,
+		URL: "https://s.example/l", ImageURL: "https://cdn.example/lamp.jpg", InStock: true}
+	h.store.CreateProduct(ctx, p)
+	tag := &shopclip.Tag{ID: shopclip.NewID(shopclip.PrefixTag), ClipID: c.ID, ProductID: p.ID, BrandID: brand.ID, StartMS: 0, EndMS: 2000, X: 0.1, Y: 0.1, Status: shopclip.TagActive}
+	if err := h.store.CreateTag(ctx, tag); err != nil {
+		t.Fatal(err)
+	}
+	task := asynq.NewTask(workers.TypeShare, []byte(fmt.Sprintf(`{"clip_id":%q}`, c.ID)))
+	share := func() string {
+		t.Helper()
+		if err := h.handle.HandleShare(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.store.Clip(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.ShareKey
+	}
+	// upload stores a one-color picture as the storefront does and
+	// returns its image_url path.
+	upload := func(col color.Color) string {
+		t.Helper()
+		src := image.NewRGBA(image.Rect(0, 0, 600, 600))
+		draw.Draw(src, src.Bounds(), image.NewUniform(col), image.Point{}, draw.Src)
+		var pngBuf bytes.Buffer
+		png.Encode(&pngBuf, src)
+		jpg, err := productimage.Normalize(pngBuf.Bytes(), productimage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(jpg)
+		file := shopclip.ProductImageFile(hex.EncodeToString(sum[:]))
+		if err := h.blobs.Put(ctx, shopclip.ProductImageKey(p.ID, file), bytes.NewReader(jpg), int64(len(jpg)), blob.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return shopclip.ProductImagePath(p.ID, file)
+	}
+	setImage := func(u string) {
+		t.Helper()
+		p.ImageURL = u
+		if err := h.store.UpdateProduct(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// tileColor is the middle of the card's tile (its left third).
+	tileColor := func() color.RGBA {
+		t.Helper()
+		if len(sharer.cards) != 1 {
+			t.Fatalf("%d cards", len(sharer.cards))
+		}
+		b := sharer.cards[0].Bounds()
+		x, y := b.Min.X+b.Dx()*21/100, b.Min.Y+b.Dy()*6/10
+		return color.RGBAModel.Convert(sharer.cards[0].At(x, y)).(color.RGBA)
+	}
+	green := func(c color.RGBA) bool { return c.G > 150 && c.R < 60 && c.B < 60 }
+
+	// A picture elsewhere is not fetched: the placeholder.
+	external := share()
+	if external == "" || sharer.calls() != 1 || green(tileColor()) {
+		t.Fatalf("share with an external picture: key %q, %d renders, tile %v", external, sharer.calls(), tileColor())
+	}
+
+	greenPath := upload(color.RGBA{0, 200, 0, 255})
+	setImage(greenPath)
+	pictured := share()
+	if pictured == external || sharer.calls() != 2 {
+		t.Fatalf("an uploaded picture: key %q → %q, %d renders", external, pictured, sharer.calls())
+	}
+	if c := tileColor(); !green(c) {
+		t.Errorf("tile %v, want the green picture", c)
+	}
+
+	// The same picture under the public URL: the same share.
+	setImage("https://shopclip.example" + greenPath)
+	if got := share(); got != pictured || sharer.calls() != 2 {
+		t.Errorf("the same picture, absolute URL: key %q → %q, %d renders", pictured, got, sharer.calls())
+	}
+
+	// Another picture: another share.
+	setImage(upload(color.RGBA{0, 0, 200, 255}))
+	blue := share()
+	if blue == pictured || sharer.calls() != 3 {
+		t.Fatalf("a new picture: key %q → %q, %d renders", pictured, blue, sharer.calls())
+	}
+	if c := tileColor(); green(c) || c.B < 150 {
+		t.Errorf("tile %v, want the blue picture", c)
+	}
+
+	// A picture that is gone: the card goes without it, the share is made.
+	setImage(shopclip.ProductImagePath(p.ID, shopclip.ProductImageFile("0123456789abcdef0123")))
+	if got := share(); got == blue || got == "" || sharer.calls() != 4 {
+		t.Errorf("a missing picture: key %q, %d renders", got, sharer.calls())
+	}
+	if c := tileColor(); green(c) || c.B > 150 {
+		t.Errorf("tile %v, want the placeholder", c)
+	}
+
+	// No picture: the share of the external one (only uploads count).
+	setImage("")
+	if got := share(); got != external {
+		t.Errorf("no picture: key %q, want %q as with an external one", got, external)
 	}
 }
