@@ -81,7 +81,7 @@ func (s *Server) routes() []route {
 
 		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)", spec{
 			Headers: []param{{Name: "Idempotency-Key", Type: "", Doc: "a key of the client's (a UUID): a repeat of the upload with it makes no second clip and answers with the first (Idempotent-Replayed: true)"}},
-			Form:    []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV or MPEG-TS", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
+			Form:    []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV, AVI, MPEG-TS or MPEG-PS (.mpg)", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
 			Out:     answers(202, clipJSON{}),
 		}},
 		{"OPTIONS", "/v1/uploads/{$}", anyone, (*Server).uploadOptions, "tus discovery: the protocol's version, extensions and Tus-Max-Size", spec{Out: []reply{{Status: 200}}, Errs: []int{503}}},
@@ -137,6 +137,9 @@ func (s *Server) routes() []route {
 		{"PATCH", "/v1/products/{id}", brands, (*Server).patchProduct, "change a product (its brand); re-labels its clips", spec{Body: productPatch{}, Out: answers(200, shopclip.Product{}), Errs: []int{409}}},
 		{"POST", "/v1/products/{id}/discounts", brands, (*Server).createDiscount, "add a discount (its brand); re-labels its clips", spec{Body: discountInput{}, Out: answers(201, shopclip.Discount{})}},
 		{"GET", "/v1/products/{id}/discounts", brands, (*Server).listDiscounts, "a product's discounts (its brand)", spec{Out: answers(200, discountList{})}},
+		{"PUT", "/v1/products/{id}/image", brands, (*Server).putProductImage, "upload the product's picture (its brand): JPEG, PNG, WebP or GIF, at most 10 MiB and 40 megapixels; kept as a square JPEG of at most 512 px that image_url links; re-labels its clips", spec{Raw: "image/*", Out: answers(200, shopclip.Product{}), Errs: []int{400, 413, 415}}},
+		{"DELETE", "/v1/products/{id}/image", brands, (*Server).deleteProductImage, "remove the product's picture and image_url (its brand); re-labels its clips", spec{Out: []reply{{Status: 204}}}},
+		{"GET", "/v1/products/{id}/image/{file}", anyone, (*Server).serveProductImage, "an uploaded product picture, as image_url links it (immutable)", spec{Out: []reply{{Status: 200, Body: rawBytes{}, Type: "image/jpeg"}, {Status: 206, Body: rawBytes{}, Type: "image/jpeg"}, {Status: 304}}}},
 
 		{"POST", "/v1/clips/{id}/tags", brands, (*Server).createTag, "tag a product into a clip", spec{Body: tagInput{}, Out: answers(202, shopclip.Tag{}), Errs: []int{409}}},
 		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags (all to its creator, own to a brand)", spec{Out: answers(200, tagList{})}},
@@ -160,5 +163,8 @@ func (s *Server) routes() []route {
 		}},
 		{"GET", "/v1/clips/{id}/stats", members, (*Server).clipStats, "a clip's funnel: all tags to its creator, its own to each brand", spec{Out: answers(200, statsJSON{})}},
 		{"GET", "/v1/products/{id}/stats", brands, (*Server).productStats, "a product's funnel per tag (its brand)", spec{Out: answers(200, statsJSON{})}},
+		{"GET", "/v1/clips/{id}/stats/daily", members, (*Server).clipDailyStats, "a clip's funnel per UTC day: all tags to its creator, its own to each brand", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 503}}},
+		{"GET", "/v1/products/{id}/stats/daily", brands, (*Server).productDailyStats, "a product's funnel per UTC day, over every clip it is tagged in (its brand)", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 503}}},
+		{"GET", "/v1/me/stats/daily", members, (*Server).myDailyStats, "the caller's funnel per UTC day: a creator's over its clips, a brand's over its products", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 403, 503}}},
 	}
 }

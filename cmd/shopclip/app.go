@@ -212,6 +212,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Discovery:      m.store,
 			Idempotency:    m.store,
 			Reprocessing:   m.store,
+			Analytics:      m.store,
 			Live:           hub,
 			Auth:           signin,
 			Blobs:          m.blobs,
@@ -242,6 +243,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			PublicURL:      cfg.PublicURL,
 			MediaOrigins:   mediaOrigins(cfg),
 			FrameAncestors: cfg.Web.FrameAncestors,
+			MaxUploadBytes: cfg.Upload.MaxBytes,
+			Analytics:      m.store,
 			Logger:         log.With("component", "web"),
 		}
 		ph, err := pages.Handler()
