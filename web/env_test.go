@@ -150,7 +150,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	if w.api.Uploads, err = w.api.NewUploads(backend); err != nil {
 		t.Fatal(err)
 	}
-	w.pages = &web.Server{Store: w.db, Discovery: w.db, Auth: w.auth, Now: w.now, FrameAncestors: w.frames}
+	w.pages = &web.Server{Store: w.db, Discovery: w.db, Analytics: w.db, Auth: w.auth, Now: w.now, FrameAncestors: w.frames}
 	ph, err := w.pages.Handler()
 	if err != nil {
 		t.Fatal(err)

@@ -26,13 +26,17 @@ type pages struct {
 }
 
 var pageNames = []string{"feed", "watch", "embed", "deals", "creator", "search", "error", "login", "signup", "studio",
-	"studio-clips", "studio-consent", "studio-catalog", "studio-tagging"}
+	"studio-clips", "studio-consent", "studio-catalog", "studio-tagging", "studio-stats"}
 
 func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset":    a.URL,
 		"preloads": a.Preloads,
 		"money":    tagging.FormatMoney,
+		// rowsOf hands a stats table its rows and what they are of.
+		"rowsOf": func(of string, rows []statsRow) map[string]any {
+			return map[string]any{"Of": strings.ToUpper(of[:1]) + of[1:], "Rows": rows}
+		},
 		// amount is money without its currency, for a form's price field.
 		"amount": func(minor int64, currency string) string {
 			return strings.TrimSuffix(tagging.FormatMoney(minor, currency), " "+currency)

@@ -238,3 +238,76 @@ func checkPage(t *testing.T, tb *tab, axe []byte, name string, texts []string) {
 	}
 	tb.screenshot(name)
 }
+
+// TestStudioStats records a viewer's view, impression and click and the
+// purchase a brand reports, then reads them on the creator's stats and the
+// brand's sales, at both sizes: the totals, a chart per measure (bars on
+// the day, a summary for screen readers, the numbers in a table), the row
+// of the clip and of the product, and one clip's own stats.
+func TestStudioStats(t *testing.T) {
+	axe, err := os.ReadFile(filepath.Join(nodeModules(t), "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	shop := newShop(t)
+	creator := w.member(shopclip.RoleCreator, "Mia")
+	brand := w.member(shopclip.RoleBrand, "Acme")
+	clip := w.clip(creator.Account, "Ferry at dusk")
+	p := w.product(brand.Account, "Canvas tote", 3990, shop.URL+"/tote", "")
+	tg := w.tag(brand.Account, clip, p, 0, 4000, 0.2, 0.3)
+	session := "stats-session-1"
+	for _, ev := range []map[string]any{
+		{"type": "view", "session_id": session, "clip_id": clip.ID},
+		{"type": "popup_impression", "session_id": session, "clip_id": clip.ID, "tag_id": tg.ID},
+		{"type": "popup_click", "session_id": session, "clip_id": clip.ID, "tag_id": tg.ID},
+	} {
+		w.call("", "POST", "/v1/events", ev, 202, nil)
+	}
+	w.call(brand.key, "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session, "product_id": p.ID,
+		"order_id": "order-1", "amount_minor": 3990, "currency": "USD"}, 201, nil)
+
+	totals := func(tb *tab) string {
+		return eval[string](tb, `[...document.querySelectorAll('[data-totals] div')].map(d => d.querySelector('dt').textContent + '=' + d.querySelector('dd').textContent).join('; ')`)
+	}
+	const want = "Views=1; Card impressions=1; Clicks=1; Click-through=100.0%; Purchases=1; Revenue=39.90 USD"
+	for _, vp := range sizes {
+		t.Run(vp.name, func(t *testing.T) {
+			c := newTab(t, vp)
+			c.signIn(w.srv.URL, creator)
+			c.open(w.srv.URL + "/studio/stats")
+			if got := totals(c); got != want {
+				t.Errorf("creator's totals: %s, want %s", got, want)
+			}
+			charts := eval[[]string](c, `[...document.querySelectorAll('[data-chart]')].map(f => f.dataset.chart + ':' + f.querySelectorAll('svg.chart rect').length + ':' + f.querySelector('svg.chart').getAttribute('aria-label'))`)
+			if len(charts) != 4 {
+				t.Fatalf("charts %q, want views, impressions and clicks, purchases, revenue", charts)
+			}
+			for i, prefix := range []string{"Views:1:Views per day", "Impressions and clicks:1:", "Purchases:1:", "Revenue in USD:1:"} {
+				if !strings.HasPrefix(charts[i], prefix) {
+					t.Errorf("chart %d: %q, want %q…", i, charts[i], prefix)
+				}
+			}
+			if !strings.Contains(charts[3], "Revenue: 39.90 USD in all") {
+				t.Errorf("the revenue chart's summary: %q", charts[3])
+			}
+			if got := eval[string](c, `document.querySelector('table.stats tbody tr') ? '' : 'none'`); got != "" {
+				t.Errorf("no table of numbers")
+			}
+			checkPage(t, c, axe, "studio-stats", []string{"Ferry at dusk"})
+			c.do(chromedp.Click(chromedp.CSS(`section[aria-labelledby="per-h"] tbody a`)))
+			c.waitJS("the clip's own stats", `location.search.includes('clip=`+clip.ID+`') && document.querySelector('.lede').textContent.includes('Ferry at dusk')`, 10*time.Second)
+			if got := totals(c); got != want {
+				t.Errorf("the clip's totals: %s", got)
+			}
+
+			b := newTab(t, vp)
+			b.signIn(w.srv.URL, brand)
+			b.open(w.srv.URL + "/studio/sales?days=7")
+			if got := totals(b); got != want {
+				t.Errorf("brand's totals: %s, want %s", got, want)
+			}
+			checkPage(t, b, axe, "studio-sales", []string{"Canvas tote", "Ferry at dusk", "39.90 USD"})
+		})
+	}
+}

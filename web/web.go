@@ -36,6 +36,9 @@ import (
 type Server struct {
 	Store     shopclip.Store
 	Discovery shopclip.Discovery
+	// Analytics draws the studio's charts of stats per day; without it
+	// the stats pages show the totals only.
+	Analytics shopclip.Analytics
 	// Auth signs creators and brands up and in, for the studio (/studio);
 	// without it the studio answers 503.
 	Auth *auth.Service
