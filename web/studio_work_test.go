@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -309,5 +310,114 @@ func TestStudioStats(t *testing.T) {
 			}
 			checkPage(t, b, axe, "studio-sales", []string{"Canvas tote", "Ferry at dusk", "39.90 USD"})
 		})
+	}
+}
+
+// throttle makes the tab's uploads go at bytes a second (-1: no limit),
+// as a slow phone network does.
+func (tb *tab) throttle(bytes float64) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: bytes}},
+	}); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// TestStudioUploadQueue uploads through the clips page over a slow link:
+// progress, a warning before leaving mid-upload, pause (nothing more
+// sent), a reload (the page lists the unfinished upload), the same file
+// picked again goes on from where it stopped and makes the clip with the
+// title it was given; another upload cancelled leaves nothing.
+func TestStudioUploadQueue(t *testing.T) {
+	w := newWorld(t)
+	creator := w.member(shopclip.RoleCreator, "Mia")
+	slow := &cutter{} // counts what arrives; the browser's own network throttling slows it
+	proxy := httptest.NewServer(slow.handler(w.srv.URL))
+	t.Cleanup(proxy.Close)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "beach day.mov")
+	data := make([]byte, 3<<20)
+	copy(data, "\x00\x00\x00\x20ftypqt  \x00\x00\x02\x00qt  \x00\x00\x00\x00")
+	for i := 64; i < len(data); i++ {
+		data[i] = byte(i * 31)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.mp4")
+	if err := os.WriteFile(other, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	tb := newTab(t, desktop)
+	tb.throttle(400 << 10)
+	tb.signIn(proxy.URL, creator)
+	tb.open(proxy.URL + "/studio/clips")
+	tb.waitJS("the live status", `document.querySelector('[data-studio-clips]').dataset.live === 'open'`, 15*time.Second)
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-pick]`), []string{file}))
+	item := `document.querySelector('[data-queue] li[data-upload="beach day.mov"]')`
+	tb.waitJS("progress", item+` && Number(`+item+`.dataset.progress) >= 10`, 20*time.Second)
+	if !eval[bool](tb, `(() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; })()`) {
+		t.Error("leaving mid-upload gives no warning")
+	}
+	if info := eval[string](tb, item+`.querySelector('.when').textContent`); !strings.Contains(info, "/s") || !strings.Contains(info, "left") {
+		t.Errorf("the upload shows %q: want its speed and time left", info)
+	}
+	tb.screenshot("studio-upload-progress")
+	tb.do(chromedp.Click(chromedp.CSS(`[data-queue] li[data-upload="beach day.mov"] .actions button:not(.danger)`)))
+	tb.waitJS("paused", item+`.dataset.state === 'paused'`, 5*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	slow.mu.Lock()
+	sent := sum(slow.patches)
+	slow.mu.Unlock()
+	time.Sleep(time.Second)
+	slow.mu.Lock()
+	if after := sum(slow.patches); after != sent {
+		t.Errorf("paused, the page went on sending: %d then %d bytes", sent, after)
+	}
+	slow.mu.Unlock()
+	if sent <= 0 || sent >= int64(len(data)) {
+		t.Fatalf("sent %d of %d bytes before the pause", sent, len(data))
+	}
+
+	// A reload: the page remembers the unfinished upload.
+	tb.open(proxy.URL + "/studio/clips")
+	tb.waitJS("the unfinished upload", `!document.querySelector('[data-unfinished]').hidden && document.querySelector('[data-unfinished-list]').textContent.includes('beach day.mov')`, 10*time.Second)
+	tb.screenshot("studio-upload-unfinished")
+	tb.throttle(-1)
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-pick]`), []string{file}))
+	tb.waitJS("done", item+` && `+item+`.dataset.state === 'done'`, 30*time.Second)
+	slow.mu.Lock()
+	total := sum(slow.patches)
+	slow.mu.Unlock()
+	if total >= int64(len(data))+sent/2 {
+		t.Errorf("%d bytes sent for a %d-byte file paused at %d: the upload started over", total, len(data), sent)
+	}
+	id := eval[string](tb, item+`.dataset.clipId || ''`)
+	c, err := w.db.Clip(context.Background(), id)
+	if err != nil || c.Title != "beach day" || c.OriginalSize != int64(len(data)) || c.CreatorID != creator.ID {
+		t.Fatalf("clip %+v, %v", c, err)
+	}
+	tb.waitJS("the clip listed, live", fmt.Sprintf(`document.querySelector('[data-clips] li[data-clip-id=%q]')`, id), 10*time.Second)
+	if eval[bool](tb, `(() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; })()`) {
+		t.Error("nothing uploading, yet leaving is warned against")
+	}
+	if !eval[bool](tb, `document.querySelector('[data-unfinished]').hidden`) {
+		t.Error("the finished upload is still listed as unfinished")
+	}
+
+	// Cancel: the queue drops it, and no clip is made.
+	tb.throttle(200 << 10)
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-pick]`), []string{other}))
+	otherItem := `document.querySelector('[data-queue] li[data-upload="other.mp4"]')`
+	tb.waitJS("the other uploading", otherItem+` && `+otherItem+`.dataset.state === 'uploading' && Number(`+otherItem+`.dataset.progress) > 0`, 20*time.Second)
+	tb.do(chromedp.Click(chromedp.CSS(`[data-queue] li[data-upload="other.mp4"] button.danger`)))
+	tb.waitJS("the other gone", `!`+otherItem, 10*time.Second)
+	clips, err := w.db.CreatorClips(context.Background(), creator.ID, 10)
+	if err != nil || len(clips) != 1 {
+		t.Fatalf("clips after a cancel: %d, %v", len(clips), err)
 	}
 }
