@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -229,22 +230,27 @@ type catalogData struct {
 	Products []productRow
 }
 
-func (s *Server) studioCatalog(w http.ResponseWriter, r *http.Request) error {
-	c, ok, err := s.studioPage(w, r, shopclip.RoleBrand)
-	if !ok {
-		return err
-	}
-	ctx := r.Context()
-	ps, err := s.Store.BrandProducts(ctx, c.Account.ID, 500)
+// brandCatalog reads a brand's products with what prices them at now.
+func (s *Server) brandCatalog(ctx context.Context, brandID string, now time.Time) ([]*shopclip.Product, tagging.Catalog, error) {
+	ps, err := s.Store.BrandProducts(ctx, brandID, 500)
 	if err != nil {
-		return err
+		return nil, tagging.Catalog{}, err
 	}
 	var ids []string
 	for _, p := range ps {
 		ids = append(ids, p.ID)
 	}
-	now := s.now()
 	cat, err := tagging.LoadCatalog(ctx, s.Store, ids, now)
+	return ps, cat, err
+}
+
+func (s *Server) studioCatalog(w http.ResponseWriter, r *http.Request) error {
+	c, ok, err := s.studioPage(w, r, shopclip.RoleBrand)
+	if !ok {
+		return err
+	}
+	now := s.now()
+	ps, cat, err := s.brandCatalog(r.Context(), c.Account.ID, now)
 	if err != nil {
 		return err
 	}
@@ -293,17 +299,8 @@ func (s *Server) studioTagging(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	ctx := r.Context()
-	ps, err := s.Store.BrandProducts(ctx, c.Account.ID, 500)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for _, p := range ps {
-		ids = append(ids, p.ID)
-	}
 	now := s.now()
-	cat, err := tagging.LoadCatalog(ctx, s.Store, ids, now)
+	ps, cat, err := s.brandCatalog(r.Context(), c.Account.ID, now)
 	if err != nil {
 		return err
 	}
