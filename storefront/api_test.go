@@ -487,6 +487,39 @@ func TestServeMedia(t *testing.T) {
 	}
 }
 
+// TestMediaOfUnfinishedClips: the outputs of a clip still processing
+// (playable early) are its creator's to preview, no one else's, as the
+// clip itself is.
+func TestMediaOfUnfinishedClips(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var c shopclip.Clip
+	e.upload("alice", "early", fakeMP4(4096)).json(t, &c)
+	attempt := shopclip.NewID(shopclip.PrefixAttempt)
+	if _, err := e.store.StartClipAttempt(ctx, c.ID, attempt); err != nil {
+		t.Fatal(err)
+	}
+	prefix := shopclip.GenerationPrefix(c.ID, attempt)
+	body := "#EXTM3U\n"
+	if err := e.blobs.Put(ctx, prefix+"master.m3u8", strings.NewReader(body), int64(len(body)), blobOpts); err != nil {
+		t.Fatal(err)
+	}
+	pub := &shopclip.Publication{Generation: attempt, OutputPrefix: prefix, Width: 720, Height: 1280,
+		Renditions: []shopclip.Rendition{{Name: "720p", Width: 720, Height: 1280, Bandwidth: 1_000_000}}}
+	if err := e.store.UpdateClipProgress(ctx, c.ID, attempt, 0.3, pub); err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/clips/" + c.ID + "/media/" + attempt + "/master.m3u8"
+	if r := e.do("alice", "GET", path, nil); r.Status != http.StatusOK {
+		t.Fatalf("its creator previews: %d %s", r.Status, r.Body)
+	}
+	for _, who := range []string{"", "bob", "acme"} {
+		if r := e.do(who, "GET", path, nil); r.Status != http.StatusNotFound {
+			t.Errorf("%q reads a processing clip's media: %d, want 404", who, r.Status)
+		}
+	}
+}
+
 func TestFeedPagination(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]bool{}

@@ -408,15 +408,13 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheC
 // generation: playlists from the blob store, with range support; segments,
 // MP4 and poster too, or through a presigned URL when the store is S3.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", shopclip.PrefixClip, "Clip")
+	// As the clip itself: a clip still processing (playable early) or
+	// failed shows to its creator only, who may preview it.
+	c, err := s.visibleClip(r)
 	if err != nil {
 		return err
 	}
 	gen, file := r.PathValue("gen"), r.PathValue("file")
-	c, err := s.Store.Clip(r.Context(), id)
-	if err != nil {
-		return err
-	}
 	if c.Generation == "" || gen != c.Generation || !blob.ValidKey(file) {
 		return notFound("Media", gen+"/"+file)
 	}
