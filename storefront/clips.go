@@ -148,7 +148,13 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 }
 
 // admitted counts a recorded upload and queues its transcode.
+//
+// The clip is recorded: its transcode is queued even when the client hangs
+// up now (the request's context is not the queue's), so that an accepted
+// upload never waits for the reconciler.
 func (s *Server) admitted(ctx context.Context, clip *shopclip.Clip) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	s.metrics.uploads.Add(1)
 	s.metrics.uploadBytes.Add(clip.OriginalSize)
 	if err := s.Queue.EnqueueTranscode(ctx, clip.ID); err != nil {
