@@ -39,7 +39,7 @@ func (q *recordingQueue) EnqueueTranscode(ctx context.Context, _ string) error {
 	q.errs = append(q.errs, ctx.Err())
 	return ctx.Err()
 }
-func (q *recordingQueue) EnqueueTag(context.Context, string) error      { return nil }
+func (q *recordingQueue) EnqueueTag(context.Context, string) error     { return nil }
 func (q *recordingQueue) RetryTranscode(context.Context, string) error { return nil }
 
 // TestUploadQueuedWhenTheClientHangsUp: a client that goes away right
