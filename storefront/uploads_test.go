@@ -111,26 +111,14 @@ func TestTusUploadMakesAClip(t *testing.T) {
 func TestTusResumesAfterADroppedConnection(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	data := fakeMP4(1 << 20)
-	for i := range data[64:] {
-		data[64+i] = byte(i * 7)
-	}
+	data := patterned(1<<20, 7)
 	c := e.tus("alice")
 	loc, err := c.Create(ctx, int64(len(data)), map[string]string{"title": "Cut short"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	half := len(data) / 2
-	req, _ := http.NewRequest("PATCH", loc, io.MultiReader(bytes.NewReader(data[:half]), failingReader{}))
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Authorization", "Bearer "+e.keys["alice"])
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	req.Header.Set("Upload-Offset", "0")
-	req.ContentLength = int64(len(data))
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("the cut PATCH answered %d", resp.StatusCode)
-	}
+	e.cutPatch("alice", loc, data, half)
 	// The server goes on with what arrived after the client has gone; a
 	// HEAD now would stop it early (tusd's lock release), so wait for the
 	// upload's file to settle.
@@ -169,6 +157,32 @@ func (e *env) settled(p string) {
 		}
 	}
 	e.t.Fatalf("%s did not settle (%d bytes)", p, last)
+}
+
+// patterned is a fake MP4 of size bytes whose body is not all zeros (so a
+// misplaced byte shows), the pattern's step mul.
+func patterned(size, mul int) []byte {
+	data := fakeMP4(size)
+	for i := range data[64:] {
+		data[64+i] = byte(i * mul)
+	}
+	return data
+}
+
+// cutPatch sends data from offset 0 as user, the connection dropping after
+// its first at bytes: the request must fail.
+func (e *env) cutPatch(user, loc string, data []byte, at int) {
+	e.t.Helper()
+	req, _ := http.NewRequest("PATCH", loc, io.MultiReader(bytes.NewReader(data[:at]), failingReader{}))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+e.keys[user])
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Offset", "0")
+	req.ContentLength = int64(len(data))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		e.t.Fatalf("the cut PATCH answered %d", resp.StatusCode)
+	}
 }
 
 type failingReader struct{}
@@ -328,25 +342,14 @@ func TestTusOnS3(t *testing.T) {
 	if e.api.Uploads, err = e.api.NewUploads(backend); err != nil {
 		t.Fatal(err)
 	}
-	data := fakeMP4(7 << 20)
-	for i := range data[64:] {
-		data[64+i] = byte(i * 13)
-	}
+	data := patterned(7<<20, 13)
 	c := e.tus("alice")
 	loc, err := c.Create(ctx, int64(len(data)), map[string]string{"title": "From S3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	half := 6 << 20
-	req, _ := http.NewRequest("PATCH", loc, io.MultiReader(bytes.NewReader(data[:half]), failingReader{}))
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Authorization", "Bearer "+e.keys["alice"])
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	req.Header.Set("Upload-Offset", "0")
-	req.ContentLength = int64(len(data))
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-	}
+	e.cutPatch("alice", loc, data, half)
 	// How much the server kept depends on when this HEAD stops the cut
 	// PATCH (tusd's lock release); none of it may be past the cut.
 	off, _, err := c.Offset(ctx, loc)
