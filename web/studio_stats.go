@@ -96,6 +96,27 @@ type statsData struct {
 
 var statsRanges = []int{7, 30, 90}
 
+// narrow makes data the stats of one clip or product (param names it on
+// page): its title, the links back to everything and to other ranges.
+func (d *statsData) narrow(page, param, id, title string) {
+	d.Scope = "“" + title + "”"
+	d.Back = page + "?days=" + strconv.Itoa(d.Days)
+	d.Base = page + "?" + param + "=" + url.QueryEscape(id) + "&"
+}
+
+// ownedBy is the error of reading the caller's own clip or product (what):
+// none when read and owned, not found when missing or another's, and
+// other errors as they are.
+func ownedBy(err error, owned bool, what string) error {
+	switch {
+	case err != nil && shopclip.ErrorCode(err) != shopclip.ENOTFOUND:
+		return err
+	case err != nil || !owned:
+		return shopclip.Errorf(shopclip.ENOTFOUND, "No such %s of yours.", what)
+	}
+	return nil
+}
+
 // statsRange reads ?days= (7, 30 or 90; default 30) and returns the days
 // ending today.
 func (s *Server) statsRange(r *http.Request) (days int, from, to time.Time) {
@@ -180,11 +201,11 @@ func (s *Server) studioStats(w http.ResponseWriter, r *http.Request) error {
 	q := shopclip.StatsQuery{CreatorID: c.Account.ID, From: from, To: to}
 	if id := r.URL.Query().Get("clip"); id != "" {
 		cl, err := s.Store.Clip(ctx, id)
-		if err != nil || cl.CreatorID != c.Account.ID {
-			return shopclip.Errorf(shopclip.ENOTFOUND, "No such clip of yours.")
+		if err := ownedBy(err, cl != nil && cl.CreatorID == c.Account.ID, "clip"); err != nil {
+			return err
 		}
 		q = shopclip.StatsQuery{ClipID: cl.ID, From: from, To: to}
-		data.Scope, data.Back, data.Base = "“"+cl.Title+"”", "/studio/stats?days="+strconv.Itoa(days), "/studio/stats?clip="+url.QueryEscape(cl.ID)+"&"
+		data.narrow("/studio/stats", "clip", cl.ID, cl.Title)
 	}
 	if err := s.daily(ctx, q, &data); err != nil {
 		return err
@@ -224,11 +245,11 @@ func (s *Server) studioSales(w http.ResponseWriter, r *http.Request) error {
 	q := shopclip.StatsQuery{BrandID: c.Account.ID, From: from, To: to}
 	if id := r.URL.Query().Get("product"); id != "" {
 		p, err := s.Store.Product(ctx, id)
-		if err != nil || p.BrandID != c.Account.ID {
-			return shopclip.Errorf(shopclip.ENOTFOUND, "No such product of yours.")
+		if err := ownedBy(err, p != nil && p.BrandID == c.Account.ID, "product"); err != nil {
+			return err
 		}
 		q = shopclip.StatsQuery{ProductID: p.ID, From: from, To: to}
-		data.Scope, data.Back, data.Base = "“"+p.Title+"”", "/studio/sales?days="+strconv.Itoa(days), "/studio/sales?product="+url.QueryEscape(p.ID)+"&"
+		data.narrow("/studio/sales", "product", p.ID, p.Title)
 	}
 	if err := s.daily(ctx, q, &data); err != nil {
 		return err

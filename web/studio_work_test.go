@@ -268,6 +268,18 @@ func TestStudioStats(t *testing.T) {
 	w.call(brand.key, "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session, "product_id": p.ID,
 		"order_id": "order-1", "amount_minor": 3990, "currency": "USD"}, 201, nil)
 
+	// One clip's or product's stats are its owner's only.
+	other := w.member(shopclip.RoleBrand, "Globex")
+	otherCreator := w.member(shopclip.RoleCreator, "Ned")
+	for _, tc := range []struct {
+		m    member
+		path string
+	}{{otherCreator, "/studio/stats?clip=" + clip.ID}, {creator, "/studio/stats?clip=clp_aaaaaaaaaaaaaaaaaaaaaaaaaa"}, {other, "/studio/sales?product=" + p.ID}} {
+		if res := w.getAs(tc.m, tc.path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s as %s: %d, want 404", tc.path, tc.m.Name, res.StatusCode)
+		}
+	}
+
 	totals := func(tb *tab) string {
 		return eval[string](tb, `[...document.querySelectorAll('[data-totals] div')].map(d => d.querySelector('dt').textContent + '=' + d.querySelector('dd').textContent).join('; ')`)
 	}
