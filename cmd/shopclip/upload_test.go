@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,11 @@ func TestUploadCommandResumes(t *testing.T) {
 		t.Fatalf("the first run sent %d bytes before the cut at %d", first, size/2)
 	}
 
+	// The server goes on with what arrived after the client left; a HEAD
+	// before it is done would stop it early (tusd's lock release) and
+	// the second run would rightly send more. Wait for the bytes to land.
+	settle(t, filepath.Join(data, "uploads"))
+
 	// The second run: the rest only, then the clip is followed to ready.
 	out.Reset()
 	errb.Reset()
@@ -135,4 +141,24 @@ func TestUploadCommandResumes(t *testing.T) {
 			t.Errorf("stderr lacks %q", want)
 		}
 	}
+}
+
+// settle waits until the one upload in dir has bytes and stops growing.
+func settle(t *testing.T, dir string) {
+	t.Helper()
+	last := int64(-1)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.info"))
+		if len(files) != 1 {
+			continue
+		}
+		st, err := os.Stat(strings.TrimSuffix(files[0], ".info"))
+		if err == nil && st.Size() > 0 && st.Size() == last {
+			return
+		}
+		if err == nil {
+			last = st.Size()
+		}
+	}
+	t.Fatalf("the cut upload did not settle in %s (%d bytes)", dir, last)
 }
