@@ -7,9 +7,10 @@ package ratelimit
 import (
 	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/shopclip/shopclip/internal/clientip"
 )
 
 // Limiter is a token bucket per key: rate tokens a second up to burst.
@@ -88,19 +89,19 @@ func (l *Limiter) take(key string, n float64) (bool, time.Duration) {
 	return true, 0
 }
 
-// ClientAddr is the address rate limits key on: the connection's peer, and
-// for IPv6 its /64 (one subscriber's network, whose addresses it may rotate
-// at will). A deployment behind a proxy should rate-limit there too.
+// ClientAddr is the address rate limits key on: the request's client
+// (clientip: the connection's peer, or the client a trusted proxy names),
+// and for IPv6 its /64 (one subscriber's network, whose addresses it may
+// rotate at will).
 func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
+	ip := clientip.Of(r)
+	if !ip.IsValid() {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
 		return host
 	}
-	ip = ip.Unmap()
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()
