@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/shopclip/shopclip/internal/clientip"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -46,6 +48,40 @@ type Config struct {
 	Transcode Transcode `yaml:"transcode"`
 	Web       Web       `yaml:"web"`
 	Auth      Auth      `yaml:"auth"`
+	HTTP      HTTP      `yaml:"http"`
+}
+
+// HTTP guards the listener against slow and hostile clients, and says which
+// proxies stand in front of it.
+type HTTP struct {
+	// TrustedProxies are the reverse proxies and load balancers in front
+	// of shopclip, as IP addresses or CIDRs (127.0.0.1, 10.0.0.0/8): from
+	// them, and only them, X-Forwarded-For names the client for rate
+	// limits, sign-in throttling and /metrics. Never list clients'
+	// networks. Default none: the peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MaxConnections caps open connections; more wait to be accepted.
+	// Default 4096.
+	MaxConnections int `yaml:"max_connections"`
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// BodyTimeout bounds reading a small (JSON, form) body whole, and any
+	// request outside the API. Default 30s.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// IdleReadTimeout bounds the wait for an upload's next bytes; the
+	// whole upload may take as long as its bytes keep coming. Default 1m.
+	IdleReadTimeout time.Duration `yaml:"idle_read_timeout"`
+	// IdleWriteTimeout bounds each write of a response (a segment, an MP4,
+	// the live stream) to a client that stops reading. Default 1m.
+	IdleWriteTimeout time.Duration `yaml:"idle_write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long. Default 2m.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// Proxies returns the trusted proxies parsed (Validate has checked them).
+func (h HTTP) Proxies() []netip.Prefix {
+	p, _ := clientip.ParsePrefixes(h.TrustedProxies)
+	return p
 }
 
 // Auth configures sign-up and sign-in.
@@ -205,6 +241,12 @@ func (c *Config) applyDefaults() {
 	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 5)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
 	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, time.Minute)
+	c.HTTP.MaxConnections = cmp.Or(c.HTTP.MaxConnections, 4096)
+	c.HTTP.ReadHeaderTimeout = cmp.Or(c.HTTP.ReadHeaderTimeout, 10*time.Second)
+	c.HTTP.BodyTimeout = cmp.Or(c.HTTP.BodyTimeout, 30*time.Second)
+	c.HTTP.IdleReadTimeout = cmp.Or(c.HTTP.IdleReadTimeout, time.Minute)
+	c.HTTP.IdleWriteTimeout = cmp.Or(c.HTTP.IdleWriteTimeout, time.Minute)
+	c.HTTP.IdleTimeout = cmp.Or(c.HTTP.IdleTimeout, 2*time.Minute)
 	if c.Worker.WorkDir == "" {
 		c.Worker.WorkDir = filepath.Join(c.DataDir, "work")
 	}
@@ -271,6 +313,8 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
 	{"SHOPCLIP_AUTH_OPEN_SIGNUP", "auth.open_signup"},
+	{"SHOPCLIP_HTTP_TRUSTED_PROXIES", "http.trusted_proxies (space-separated addresses or CIDRs)"},
+	{"SHOPCLIP_HTTP_MAX_CONNECTIONS", "http.max_connections"},
 }
 
 // ApplyEnv overrides c with the SHOPCLIP_* variables in env. An unknown
@@ -350,6 +394,10 @@ func (c *Config) set(name, val string) error {
 		var open bool
 		open, err = strconv.ParseBool(val)
 		c.Auth.OpenSignup = &open
+	case "SHOPCLIP_HTTP_TRUSTED_PROXIES":
+		c.HTTP.TrustedProxies = strings.Fields(val)
+	case "SHOPCLIP_HTTP_MAX_CONNECTIONS":
+		c.HTTP.MaxConnections, err = strconv.Atoi(val)
 	}
 	return err
 }
@@ -417,6 +465,23 @@ func (c *Config) Validate() error {
 				u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ;,'\"*") {
 				bad("web.%s %q: want an origin such as https://shop.example.com", origins.key, o)
 			}
+		}
+	}
+	if _, err := clientip.ParsePrefixes(c.HTTP.TrustedProxies); err != nil {
+		bad("http.trusted_proxies %v", err)
+	}
+	if c.HTTP.MaxConnections < 16 {
+		bad("http.max_connections %d: want at least 16", c.HTTP.MaxConnections)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"read_header_timeout", c.HTTP.ReadHeaderTimeout}, {"body_timeout", c.HTTP.BodyTimeout},
+		{"idle_read_timeout", c.HTTP.IdleReadTimeout}, {"idle_write_timeout", c.HTTP.IdleWriteTimeout}, {"idle_timeout", c.HTTP.IdleTimeout},
+	} {
+		if d.v < time.Second || d.v > time.Hour {
+			bad("http.%s %s: want 1s..1h", d.key, d.v)
 		}
 	}
 	if err := c.Transcode.Engine().Validate(); err != nil {

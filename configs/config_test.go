@@ -39,6 +39,10 @@ func TestDefaults(t *testing.T) {
 	if c.Upload.MaxBytes != 1<<30 || c.Worker.MaxRetry != 5 || c.Addr != "127.0.0.1:8080" {
 		t.Errorf("defaults: %+v", c)
 	}
+	if h := c.HTTP; h.MaxConnections != 4096 || h.ReadHeaderTimeout != 10*time.Second || h.BodyTimeout != 30*time.Second ||
+		h.IdleReadTimeout != time.Minute || h.IdleWriteTimeout != time.Minute || h.IdleTimeout != 2*time.Minute || len(h.Proxies()) != 0 {
+		t.Errorf("http defaults: %+v", h)
+	}
 }
 
 func TestStrictDecoding(t *testing.T) {
@@ -70,12 +74,16 @@ func TestEnv(t *testing.T) {
 		"SHOPCLIP_S3_USE_SSL=true",
 		"SHOPCLIP_S3_ENDPOINT=127.0.0.1:9000", "SHOPCLIP_S3_BUCKET=b", "SHOPCLIP_S3_ACCESS_KEY=a", "SHOPCLIP_S3_SECRET_KEY=s",
 		"SHOPCLIP_TEST_REDIS_ADDR=ignored", "PATH=/bin",
+		"SHOPCLIP_HTTP_TRUSTED_PROXIES=127.0.0.1 10.0.0.0/8", "SHOPCLIP_HTTP_MAX_CONNECTIONS=100",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:9999" || c.Worker.ReconcileInterval != 30*time.Second || !c.Blob.S3.UseSSL || !c.Blob.S3.Enabled() {
 		t.Errorf("env not applied: %+v", c)
+	}
+	if p := c.HTTP.Proxies(); len(p) != 2 || p[1].String() != "10.0.0.0/8" || c.HTTP.MaxConnections != 100 {
+		t.Errorf("http env not applied: %+v", c.HTTP)
 	}
 	for _, bad := range []string{"SHOPCLIP_ADRR=x", "SHOPCLIP_S3_USE_SSL=maybe", "SHOPCLIP_WORKER_CONCURRENCY=two"} {
 		if _, err := configs.Load("", []string{bad}); err == nil {
@@ -100,6 +108,10 @@ func TestValidate(t *testing.T) {
 		{"frame ancestor with a path", "web:\n  frame_ancestors: [https://shop.example/x]\n", "web.frame_ancestors"},
 		{"wildcard frame ancestor", "web:\n  frame_ancestors: ['https://*']\n", "web.frame_ancestors"},
 		{"directive in a media origin", "web:\n  media_origins: [\"https://cdn.example; script-src *\"]\n", "web.media_origins"},
+		{"trusted proxy not an address", "http:\n  trusted_proxies: [proxy.internal]\n", "http.trusted_proxies"},
+		{"trusted proxy bad CIDR", "http:\n  trusted_proxies: [10.0.0.0/40]\n", "http.trusted_proxies"},
+		{"too few connections", "http:\n  max_connections: 1\n", "http.max_connections"},
+		{"sub-second timeout", "http:\n  idle_write_timeout: 10ms\n", "http.idle_write_timeout"},
 		{"long signed urls", "blob:\n  s3:\n    endpoint: h:1\n    bucket: b\n    access_key: a\n    secret_key: s\n    signed_url_ttl: 200h\n", "7 days"},
 	}
 	for _, tt := range tests {
