@@ -2,7 +2,6 @@ package storefront
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/clientip"
 )
 
 // metrics holds the counters /metrics exposes in the Prometheus text format.
@@ -50,9 +50,12 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 
 // serveMetrics exposes the counters to scrapers on the same machine and to
 // admins; to anyone else the route does not exist (OWASP API9: no
-// operational inventory on the public listener).
+// operational inventory on the public listener). "The same machine" is
+// clientip.Local: a loopback peer with no forwarding headers, or a trusted
+// proxy naming a loopback client; a forwarding header from a peer not
+// trusted never is.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
-	if !fromLoopback(r) {
+	if !clientip.Local(r) {
 		if a := account(r); a == nil || a.Role != shopclip.RoleAdmin {
 			return shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path)
 		}
@@ -93,15 +96,4 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
 	}
 	return nil
-}
-
-// fromLoopback reports whether r came straight from this machine (no proxy
-// in between, which would add X-Forwarded-For).
-func fromLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

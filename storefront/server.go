@@ -78,6 +78,10 @@ type Server struct {
 	// Now is the clock pop-ups are priced at. Default time.Now.
 	Now func() time.Time
 
+	// Timeouts bound slow clients: how long a request's body may take to
+	// arrive and a response's writes to be taken (deadlines.go).
+	Timeouts Timeouts
+
 	// EventRate and BuyRate bound, per client address, POST /v1/events and
 	// buy clicks a second (bursts of 5x are allowed). Defaults 20 and 5.
 	EventRate, BuyRate float64
@@ -120,6 +124,7 @@ func (s *Server) optURL(path string) string {
 func (s *Server) Handler() http.Handler {
 	s.MaxUploadBytes = s.maxUploadBytes()
 	s.SignedURLTTL = cmp.Or(s.SignedURLTTL, time.Hour)
+	s.Timeouts = s.Timeouts.withDefaults()
 	s.EventRate = cmp.Or(s.EventRate, 20)
 	s.BuyRate = cmp.Or(s.BuyRate, 5)
 	s.eventLimiter = ratelimit.New(s.EventRate, 5*s.EventRate)
@@ -196,6 +201,7 @@ func account(r *http.Request) *shopclip.Account {
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		w, r = s.Timeouts.deadlines(w, r, rt.bodyClass())
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
 		w.Header().Set("X-Content-Type-Options", "nosniff")

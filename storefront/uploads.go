@@ -27,6 +27,7 @@ func (s *Server) NewUploads(backend *upload.Backend) (*upload.Service, error) {
 		Backend:     backend,
 		BasePath:    base,
 		MaxSize:     s.maxUploadBytes(),
+		IdleTimeout: s.Timeouts.withDefaults().IdleRead,
 		Finish:      s.finishUpload,
 		Finished:    s.finishedUpload,
 		ErrorStatus: func(err error) int { return statusOf(shopclip.ErrorCode(err)) },

@@ -13,6 +13,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,6 +61,10 @@ type Service struct {
 	BasePath string
 	// MaxSize bounds one upload.
 	MaxSize int64
+	// IdleTimeout bounds the wait for a PATCH body's next bytes (and a
+	// write of the answer, twice that): a stalled client is cut, one whose
+	// bytes keep coming never is. Default 1 min.
+	IdleTimeout time.Duration
 	// Finish makes the clip of a complete upload and returns its ID. It is
 	// called when the last byte arrives, and again by a HEAD on a complete
 	// upload whose clip it did not make (it failed, or its request went
@@ -93,7 +98,7 @@ func (s *Service) Init() error {
 		Cors:                      &handler.CorsConfig{Disable: true},
 		PreUploadCreateCallback:   s.preCreate,
 		PreFinishResponseCallback: s.preFinish,
-		NetworkTimeout:            time.Minute,
+		NetworkTimeout:            cmp.Or(s.IdleTimeout, time.Minute),
 		// tusd logs every request, with its own slog; ours logs what
 		// matters (internal errors, drops).
 		Logger: expslog.New(expslog.NewTextHandler(io.Discard, nil)),

@@ -220,6 +220,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			MaxUploadBytes: cfg.Upload.MaxBytes,
 			PublicURL:      cfg.PublicURL,
 			SignedURLTTL:   cfg.Blob.S3.SignedURLTTL,
+			Timeouts:       apiTimeouts(cfg.HTTP),
 			Logger:         log.With("component", "api"),
 			Checks: []storefront.Check{
 				{Name: "database", Check: m.store.Ping},
@@ -252,16 +253,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 		handler := web.Mount(api.Handler(), ph)
-		if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		if m.ln, err = listen(cfg); err != nil {
+			return err
 		}
-		m.http = &http.Server{
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-			BaseContext:       func(net.Listener) context.Context { return bg },
-		}
+		m.http = newHTTPServer(cfg.HTTP, handler, log, bg)
 		m.http.RegisterOnShutdown(hub.Close) // live streams end, not hold shutdown
 		m.wg.Go(func() {
 			if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
