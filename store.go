@@ -39,8 +39,10 @@ type Store interface {
 	// FeedClips returns up to limit ready clips published before the cursor
 	// (all when the cursor is zero), newest first.
 	FeedClips(ctx context.Context, after FeedCursor, limit int) ([]*Clip, error)
-	// CreatorClips returns the clips of a creator, newest first.
-	CreatorClips(ctx context.Context, creatorID string, limit int) ([]*Clip, error)
+	// CreatorClips returns a page of a creator's clips, any status, newest
+	// (by CreatedAt, then ID) first; TimeCursor(c.CreatedAt, c.ID) is the
+	// position after clip c.
+	CreatorClips(ctx context.Context, creatorID string, page Page) ([]*Clip, error)
 	// StaleClips returns up to limit clips in one of statuses whose UpdatedAt
 	// is before before, oldest first. The reconciler re-enqueues them.
 	StaleClips(ctx context.Context, statuses []ClipStatus, before time.Time, limit int) ([]*Clip, error)
@@ -70,8 +72,10 @@ type Store interface {
 	// UpdateProduct replaces the mutable fields of the product p.ID (SKU,
 	// title, currency, price, URLs, stock).
 	UpdateProduct(ctx context.Context, p *Product) error
-	// BrandProducts returns a brand's products, newest first.
-	BrandProducts(ctx context.Context, brandID string, limit int) ([]*Product, error)
+	// BrandProducts returns a page of a brand's products, newest (by
+	// CreatedAt, then ID) first; TimeCursor(p.CreatedAt, p.ID) is the
+	// position after product p.
+	BrandProducts(ctx context.Context, brandID string, page Page) ([]*Product, error)
 	// CreateDiscount records d, which must have an ID and a ProductID. A
 	// product holds at most MaxOpenDiscounts discounts that have not ended;
 	// one more is an ECONFLICT.
@@ -85,14 +89,17 @@ type Store interface {
 	ProductPriceHistory(ctx context.Context, productID string, since time.Time) ([]PricePoint, error)
 
 	// CreateTag records t, which must have an ID, a ClipID, a ProductID, a
-	// BrandID and a Status.
+	// BrandID and a Status, within the tag quotas (MaxTagsPerClip,
+	// MaxTagsPerBrandClip, MaxPendingTagsPerBrand): a tag over one is an
+	// ECONFLICT, atomically with the insert.
 	CreateTag(ctx context.Context, t *Tag) error
 	// Tag returns the tag with id.
 	Tag(ctx context.Context, id string) (*Tag, error)
 	// SetTagStatus changes a tag's consent status.
 	SetTagStatus(ctx context.Context, id string, s TagStatus) error
-	// ClipTags returns a clip's tags ordered by StartMS, then ID.
-	ClipTags(ctx context.Context, clipID string) ([]*Tag, error)
+	// ClipTags returns a page of the clip's tags that q selects, ordered by
+	// StartMS, then ID; TagCursor(t) is the position after tag t.
+	ClipTags(ctx context.Context, clipID string, q TagQuery) ([]*Tag, error)
 	// ProductClipIDs returns the IDs of the clips that tag a product.
 	ProductClipIDs(ctx context.Context, productID string) ([]string, error)
 	// AddTagClick counts one click through a tag's buy URL.

@@ -86,3 +86,20 @@ func (t *Tag) Validate(clip *Clip) error {
 
 // MinTagMS is the shortest time a tag may show.
 const MinTagMS = 100
+
+// Tag quotas bound what brands can pile onto clips (each tag is a write, a
+// pop-up to price on every anonymous read, and work for the tag worker). A
+// tag counts while it is pending or active; rejected ones do not. The store
+// enforces them in the transaction that records the tag, so concurrent
+// requests cannot both take the last place; one more is an ECONFLICT.
+const (
+	// MaxTagsPerClip bounds a clip's pending and active tags, all brands
+	// together; it is also the most pop-ups a clip shows.
+	MaxTagsPerClip = 50
+	// MaxTagsPerBrandClip bounds one brand's pending and active tags on one
+	// clip.
+	MaxTagsPerBrandClip = 20
+	// MaxPendingTagsPerBrand bounds a brand's proposals awaiting a
+	// creator's decision, on all clips together.
+	MaxPendingTagsPerBrand = 1000
+)

@@ -14,7 +14,8 @@ import (
 
 // Feed and list sizes.
 const (
-	// MaxListLimit bounds FeedClips, CreatorClips and BrandProducts.
+	// MaxListLimit bounds FeedClips and the Discovery lists; paged lists
+	// are bounded by shopclip.MaxPageSize.
 	MaxListLimit = 100
 	// MaxStaleLimit bounds StaleClips.
 	MaxStaleLimit = 1000
@@ -137,11 +138,19 @@ func (db *DB) FeedClips(ctx context.Context, after shopclip.FeedCursor, limit in
 		string(shopclip.ClipReady), db.ts(after.PublishedAt), db.ts(after.PublishedAt), after.ID, limit)
 }
 
-// CreatorClips returns up to limit (clamped to 1..MaxListLimit) clips of a
-// creator in any status, newest (by CreatedAt) first.
-func (db *DB) CreatorClips(ctx context.Context, creatorID string, limit int) ([]*shopclip.Clip, error) {
-	return db.clips(ctx, "creator clips", `SELECT `+clipColumns+` FROM clips WHERE creator_id = ?
-		ORDER BY created_at DESC, id DESC LIMIT ?`, creatorID, clampLimit(limit, MaxListLimit))
+// CreatorClips returns a page (page.Size() at most) of a creator's clips in
+// any status, newest (by CreatedAt, then ID) first, strictly after
+// page.After (its At and ID): a keyset seek on the clips_creator index.
+func (db *DB) CreatorClips(ctx context.Context, creatorID string, page shopclip.Page) ([]*shopclip.Clip, error) {
+	const op = "creator clips"
+	if page.After.IsZero() {
+		return db.clips(ctx, op, `SELECT `+clipColumns+` FROM clips WHERE creator_id = ?
+			ORDER BY created_at DESC, id DESC LIMIT ?`, creatorID, page.Size())
+	}
+	at := db.ts(page.After.At)
+	return db.clips(ctx, op, `SELECT `+clipColumns+` FROM clips WHERE creator_id = ?
+		AND (created_at < ? OR (created_at = ? AND id < ?))
+		ORDER BY created_at DESC, id DESC LIMIT ?`, creatorID, at, at, page.After.ID, page.Size())
 }
 
 // StaleClips returns up to limit (clamped to 1..MaxStaleLimit) clips in one

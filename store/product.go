@@ -78,11 +78,19 @@ func (db *DB) UpdateProduct(ctx context.Context, p *shopclip.Product) error {
 	return nil
 }
 
-// BrandProducts returns up to limit (clamped to 1..MaxListLimit) products of
-// a brand, newest first.
-func (db *DB) BrandProducts(ctx context.Context, brandID string, limit int) ([]*shopclip.Product, error) {
-	return db.products(ctx, "brand products", `SELECT `+productColumns+` FROM products WHERE brand_id = ?
-		ORDER BY created_at DESC, id DESC LIMIT ?`, brandID, clampLimit(limit, MaxListLimit))
+// BrandProducts returns a page (page.Size() at most) of a brand's products,
+// newest (by CreatedAt, then ID) first, strictly after page.After (its At
+// and ID): a keyset seek on the products_brand index.
+func (db *DB) BrandProducts(ctx context.Context, brandID string, page shopclip.Page) ([]*shopclip.Product, error) {
+	const op = "brand products"
+	if page.After.IsZero() {
+		return db.products(ctx, op, `SELECT `+productColumns+` FROM products WHERE brand_id = ?
+			ORDER BY created_at DESC, id DESC LIMIT ?`, brandID, page.Size())
+	}
+	at := db.ts(page.After.At)
+	return db.products(ctx, op, `SELECT `+productColumns+` FROM products WHERE brand_id = ?
+		AND (created_at < ? OR (created_at = ? AND id < ?))
+		ORDER BY created_at DESC, id DESC LIMIT ?`, brandID, at, at, page.After.ID, page.Size())
 }
 
 // products runs a query listing products.

@@ -2,7 +2,6 @@ package storefront
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/shopclip/shopclip"
@@ -43,11 +42,11 @@ func (s *Server) clipDailyStats(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := shopclip.StatsQuery{ClipID: c.ID}
 	if acct := account(r); !canManageClip(acct, c) {
-		tags, err := s.Store.ClipTags(r.Context(), c.ID)
+		own, err := s.Store.ClipTags(r.Context(), c.ID, shopclip.TagQuery{BrandID: acct.ID, Page: shopclip.Page{Limit: 1}})
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(tags, func(t *shopclip.Tag) bool { return t.BrandID == acct.ID }) {
+		if len(own) == 0 {
 			return notFound("Clip", id) // neither its creator nor tagged in it
 		}
 		q.BrandID = acct.ID

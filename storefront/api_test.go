@@ -102,7 +102,7 @@ func TestUploadRefusals(t *testing.T) {
 	if len(objs) != 0 {
 		t.Errorf("refused uploads left %d originals: %+v", len(objs), objs)
 	}
-	clips, _ := e.store.CreatorClips(context.Background(), e.accounts["alice"].ID, 100)
+	clips, _ := e.store.CreatorClips(context.Background(), e.accounts["alice"].ID, shopclip.Page{})
 	if len(clips) != 0 {
 		t.Errorf("refused uploads left %d clips", len(clips))
 	}

@@ -288,13 +288,20 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.clipJSON(c))
 }
 
-// clipList is a creator's clips.
+// clipList is a page of a creator's clips.
 type clipList struct {
-	Clips []clipJSON `json:"clips"`
+	Clips      []clipJSON `json:"clips"`
+	NextCursor *string    `json:"next_cursor"` // null on the last page
 }
 
+// listMyClips answers a page of the caller's clips, any status, newest
+// first.
 func (s *Server) listMyClips(w http.ResponseWriter, r *http.Request) error {
-	clips, err := s.Store.CreatorClips(r.Context(), account(r).ID, 100)
+	page, err := pageParam(r, shopclip.PrefixClip)
+	if err != nil {
+		return err
+	}
+	clips, err := s.Store.CreatorClips(r.Context(), account(r).ID, page)
 	if err != nil {
 		return err
 	}
@@ -302,7 +309,7 @@ func (s *Server) listMyClips(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range clips {
 		out = append(out, s.clipJSON(c))
 	}
-	return writeJSON(w, http.StatusOK, clipList{Clips: out})
+	return writeJSON(w, http.StatusOK, clipList{Clips: out, NextCursor: nextCursor(page, clips, clipCursor)})
 }
 
 // deleteClip removes a clip (its creator or an admin): the database row

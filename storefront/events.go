@@ -221,13 +221,12 @@ func (s *Server) clipStats(w http.ResponseWriter, r *http.Request) error {
 	// A brand learns the clip's audience only once its card is on it.
 	shown := canManageClip(acct, c)
 	if !shown {
-		tags, err := s.Store.ClipTags(r.Context(), c.ID)
+		live, err := s.Store.ClipTags(r.Context(), c.ID, shopclip.TagQuery{
+			Statuses: []shopclip.TagStatus{shopclip.TagActive}, BrandID: acct.ID, Page: shopclip.Page{Limit: 1}})
 		if err != nil {
 			return err
 		}
-		for _, t := range tags {
-			shown = shown || t.BrandID == acct.ID && t.Status == shopclip.TagActive
-		}
+		shown = len(live) > 0
 	}
 	var views int64
 	if shown {

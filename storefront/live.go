@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 // keep it open and a dead client is found.
 const heartbeat = 20 * time.Second
 
+// maxLiveClips bounds the snapshot GET /v1/clips/live starts with, read a
+// page at a time; a creator with more is told to page GET /v1/clips.
+const maxLiveClips = 10_000
+
 // clipsLive streams the caller's clips as server-sent events: every clip
 // at once ("clip" events), then each clip again whenever it changes, and
 // "deleted" for one that is gone. A reconnecting client (EventSource does
@@ -24,8 +29,14 @@ func (s *Server) clipsLive(w http.ResponseWriter, r *http.Request) error {
 	creator := account(r).ID
 	changed, stop := s.Live.Watch(creator) // before the snapshot: no change falls between
 	defer stop()
-	clips, err := s.Store.CreatorClips(r.Context(), creator, 100)
-	if err != nil {
+	clips, err := shopclip.AllPages(r.Context(), shopclip.MaxPageSize, maxLiveClips,
+		func(ctx context.Context, p shopclip.Page) ([]*shopclip.Clip, error) {
+			return s.Store.CreatorClips(ctx, creator, p)
+		},
+		clipCursor)
+	if shopclip.ErrorCode(err) == shopclip.ECONFLICT {
+		return shopclip.Errorf(shopclip.ECONFLICT, "You have more than %d clips, too many to follow live: page through GET /v1/clips instead.", maxLiveClips)
+	} else if err != nil {
 		return err
 	}
 	rc := http.NewResponseController(w)

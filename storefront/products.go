@@ -22,7 +22,8 @@ type productInput struct {
 
 // productList is a brand's catalog.
 type productList struct {
-	Products []*shopclip.Product `json:"products"`
+	Products   []*shopclip.Product `json:"products"`
+	NextCursor *string             `json:"next_cursor"` // null on the last page
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
@@ -50,15 +51,20 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, p)
 }
 
+// listProducts answers a page of the caller's catalog, newest first.
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.Store.BrandProducts(r.Context(), account(r).ID, 500)
+	page, err := pageParam(r, shopclip.PrefixProduct)
+	if err != nil {
+		return err
+	}
+	ps, err := s.Store.BrandProducts(r.Context(), account(r).ID, page)
 	if err != nil {
 		return err
 	}
 	if ps == nil {
 		ps = []*shopclip.Product{}
 	}
-	return writeJSON(w, http.StatusOK, productList{Products: ps})
+	return writeJSON(w, http.StatusOK, productList{Products: ps, NextCursor: nextCursor(page, ps, productCursor)})
 }
 
 // ownProduct loads the product in the path if the caller's brand owns it

@@ -105,14 +105,14 @@ func (s *Server) routes() []route {
 			Errs: []int{409, 413, 415, 422, 503},
 		}},
 		{"DELETE", "/v1/uploads/{id}", creators, (*Server).deleteUpload, "cancel an upload and drop its bytes", spec{Headers: []param{{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true}}, Out: []reply{{Status: 204}}, Errs: []int{503}}},
-		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status", spec{Out: answers(200, clipList{})}},
+		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status, newest first (cursor pagination)", spec{Query: pageQuery("clips"), Out: answers(200, clipList{}), Errs: []int{400}}},
 		{"GET", "/v1/clips/live", creators, (*Server).clipsLive, "the caller's clips as server-sent events: each at once, then again whenever it changes (\"clip\"), or \"deleted\"", spec{Out: []reply{{Status: 200, Body: "", Type: "text/event-stream"}}, Errs: []int{503}}},
 		{"POST", "/v1/clips/{id}/retry", creators, (*Server).retryClip, "process a failed clip again, when the failure was not the file's (its creator)", spec{Out: answers(202, clipJSON{}), Errs: []int{409, 503}}},
 		{"GET", "/v1/clips/{id}", anyone, (*Server).getClip, "a clip (ready ones to everyone, any status to its creator)", spec{Out: answers(200, clipJSON{})}},
 		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)", spec{Out: []reply{{Status: 204}}}},
 		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4", spec{Out: fileReplies("application/vnd.apple.mpegurl, video/iso.segment, video/mp4, image/jpeg, text/vtt")}},
 		{"GET", "/v1/clips/{id}/share/{file}", anyone, (*Server).serveShare, "the share MP4 with the pop-ups burned in", spec{Out: fileReplies("video/mp4")}},
-		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now", spec{Out: answers(200, popupList{})}},
+		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now: the clip's active tags, at most 50, by start", spec{Out: answers(200, popupList{})}},
 		{"GET", "/v1/clips/{id}/overlays.vtt", anyone, (*Server).overlaysVTT, "the pop-up timeline as WebVTT metadata", spec{Out: []reply{{Status: 200, Body: "", Type: "text/vtt"}, {Status: 304}}}},
 		{"GET", "/v1/feed", anyone, (*Server).feed, "ready clips, newest first (cursor pagination)", spec{
 			Query: []param{{Name: "cursor", Type: "", Doc: "next_cursor of the previous page; none for the first"}, {Name: "limit", Type: 0, Doc: "clips per page, 1 to 100 (default 20)"}},
@@ -132,7 +132,7 @@ func (s *Server) routes() []route {
 		}},
 
 		{"POST", "/v1/products", brands, (*Server).createProduct, "add a product to the caller's catalog", spec{Body: productInput{}, Out: answers(201, shopclip.Product{})}},
-		{"GET", "/v1/products", brands, (*Server).listProducts, "the caller's catalog", spec{Out: answers(200, productList{})}},
+		{"GET", "/v1/products", brands, (*Server).listProducts, "the caller's catalog, newest first (cursor pagination)", spec{Query: pageQuery("products"), Out: answers(200, productList{}), Errs: []int{400}}},
 		{"GET", "/v1/products/{id}", brands, (*Server).getProduct, "a product (its brand)", spec{Out: answers(200, shopclip.Product{})}},
 		{"PATCH", "/v1/products/{id}", brands, (*Server).patchProduct, "change a product (its brand); re-labels its clips", spec{Body: productPatch{}, Out: answers(200, shopclip.Product{}), Errs: []int{409}}},
 		{"POST", "/v1/products/{id}/discounts", brands, (*Server).createDiscount, "add a discount (its brand); re-labels its clips", spec{Body: discountInput{}, Out: answers(201, shopclip.Discount{})}},
@@ -141,9 +141,9 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/products/{id}/image", brands, (*Server).deleteProductImage, "remove the product's picture and image_url (its brand); re-labels its clips", spec{Out: []reply{{Status: 204}}}},
 		{"GET", "/v1/products/{id}/image/{file}", anyone, (*Server).serveProductImage, "an uploaded product picture, as image_url links it (immutable)", spec{Out: []reply{{Status: 200, Body: rawBytes{}, Type: "image/jpeg"}, {Status: 206, Body: rawBytes{}, Type: "image/jpeg"}, {Status: 304}}}},
 
-		{"POST", "/v1/clips/{id}/tags", brands, (*Server).createTag, "tag a product into a clip", spec{Body: tagInput{}, Out: answers(202, shopclip.Tag{}), Errs: []int{409}}},
-		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags (all to its creator, own to a brand)", spec{Out: answers(200, tagList{})}},
-		{"POST", "/v1/clips/{id}/tags/{tag_id}/approve", creators, (*Server).approveTag, "approve a tag (the clip's creator)", spec{Body: approveInput{}, BodyOptional: true, Out: answers(200, shopclip.Tag{})}},
+		{"POST", "/v1/clips/{id}/tags", brands, (*Server).createTag, "tag a product into a clip (409 over a tag quota: 50 pending or active tags a clip, 20 a brand on one clip, 1000 pending a brand)", spec{Body: tagInput{}, Out: answers(202, shopclip.Tag{}), Errs: []int{409}}},
+		{"GET", "/v1/clips/{id}/tags", members, (*Server).listTags, "a clip's tags by start (all to its creator, own to a brand; cursor pagination)", spec{Query: pageQuery("tags"), Out: answers(200, tagList{}), Errs: []int{400}}},
+		{"POST", "/v1/clips/{id}/tags/{tag_id}/approve", creators, (*Server).approveTag, "approve a tag (the clip's creator; 409 when a rejected tag would exceed a tag quota)", spec{Body: approveInput{}, BodyOptional: true, Out: answers(200, shopclip.Tag{}), Errs: []int{409}}},
 		{"POST", "/v1/clips/{id}/tags/{tag_id}/reject", creators, (*Server).rejectTag, "reject a tag (the clip's creator)", spec{Out: answers(200, shopclip.Tag{})}},
 		{"GET", "/v1/buy/{tag_id}", anyone, (*Server).buy, "302 to the product's store; counts the click (?session= for attribution)", spec{
 			Query: []param{{Name: "session", Type: "", Doc: "the player's session ID, to deduplicate the click and attribute purchases"}},

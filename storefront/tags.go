@@ -20,9 +20,10 @@ type tagInput struct {
 	Y         *float64 `json:"y" openapi:"required"`
 }
 
-// tagList is a clip's tags.
+// tagList is a page of a clip's tags.
 type tagList struct {
-	Tags []*shopclip.Tag `json:"tags"`
+	Tags       []*shopclip.Tag `json:"tags"`
+	NextCursor *string         `json:"next_cursor"` // null on the last page
 }
 
 // approveInput is the optional body of an approval.
@@ -95,25 +96,29 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusAccepted, t)
 }
 
-// listTags shows a clip's tags: all of them to its creator and admins, a
-// brand's own to that brand.
+// listTags shows a page of a clip's tags in clip order (by start): all of
+// them to its creator and admins, a brand's own to that brand.
 func (s *Server) listTags(w http.ResponseWriter, r *http.Request) error {
 	clip, err := s.visibleClip(r)
 	if err != nil {
 		return err
 	}
-	tags, err := s.Store.ClipTags(r.Context(), clip.ID)
+	page, err := pageParam(r, shopclip.PrefixTag)
 	if err != nil {
 		return err
 	}
-	acct := account(r)
-	out := []*shopclip.Tag{}
-	for _, t := range tags {
-		if canManageClip(acct, clip) || t.BrandID == acct.ID {
-			out = append(out, t)
-		}
+	q := shopclip.TagQuery{Page: page}
+	if acct := account(r); !canManageClip(acct, clip) {
+		q.BrandID = acct.ID
 	}
-	return writeJSON(w, http.StatusOK, tagList{Tags: out})
+	tags, err := s.Store.ClipTags(r.Context(), clip.ID, q)
+	if err != nil {
+		return err
+	}
+	if tags == nil {
+		tags = []*shopclip.Tag{}
+	}
+	return writeJSON(w, http.StatusOK, tagList{Tags: tags, NextCursor: nextCursor(page, tags, shopclip.TagCursor)})
 }
 
 // approveTag activates a tag; with {"always": true} the creator also

@@ -121,9 +121,12 @@ func vttTime(ms int64) string {
 	return fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, ms%1000)
 }
 
-// BuildTimeline computes a clip's pop-up timeline at now from the store.
+// BuildTimeline computes a clip's pop-up timeline at now from the store: it
+// reads only the clip's active tags, the first MaxTagsPerClip by start (no
+// clip holds more; pending and rejected ones never leave the database), and
+// the products they show.
 func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, now time.Time, buyURL func(*shopclip.Tag) string) (*Timeline, error) {
-	tags, err := st.ClipTags(ctx, clip.ID)
+	tags, err := st.ClipTags(ctx, clip.ID, activeTags())
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +141,12 @@ func BuildTimeline(ctx context.Context, st shopclip.Store, clip *shopclip.Clip, 
 		return nil, err
 	}
 	return &Timeline{ClipID: clip.ID, GeneratedAt: now.UTC(), Popups: Popups(tags, cat, now, buyURL), NextChange: NextChange(cat, now)}, nil
+}
+
+// activeTags selects the tags viewers see: the active ones, at most
+// MaxTagsPerClip, in clip order.
+func activeTags() shopclip.TagQuery {
+	return shopclip.TagQuery{Statuses: []shopclip.TagStatus{shopclip.TagActive}, Page: shopclip.Page{Limit: shopclip.MaxTagsPerClip}}
 }
 
 // LoadCatalog reads the products named by productIDs (repeats are fine),

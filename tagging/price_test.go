@@ -261,7 +261,7 @@ type historyStore struct {
 	loaded         int
 }
 
-func (s *historyStore) ClipTags(context.Context, string) ([]*shopclip.Tag, error) {
+func (s *historyStore) ClipTags(context.Context, string, shopclip.TagQuery) ([]*shopclip.Tag, error) {
 	return []*shopclip.Tag{{ID: "tag_a", ClipID: "clp_x", ProductID: s.product.ID, Status: shopclip.TagActive}}, nil
 }
 

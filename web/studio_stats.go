@@ -210,7 +210,7 @@ func (s *Server) studioStats(w http.ResponseWriter, r *http.Request) error {
 	if err := s.daily(ctx, q, &data); err != nil {
 		return err
 	}
-	clips, err := s.Store.CreatorClips(ctx, c.Account.ID, 100)
+	clips, err := s.allClips(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *Server) studioSales(w http.ResponseWriter, r *http.Request) error {
 	if err := s.daily(ctx, q, &data); err != nil {
 		return err
 	}
-	ps, err := s.Store.BrandProducts(ctx, c.Account.ID, 500)
+	ps, err := s.allProducts(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func (s *Server) studioClips(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	clips, err := s.Store.CreatorClips(r.Context(), c.Account.ID, 100)
+	clips, err := s.allClips(r.Context(), c.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) studioConsent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	clips, err := s.Store.CreatorClips(ctx, c.Account.ID, 100)
+	clips, err := s.allClips(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *Server) studioConsent(w http.ResponseWriter, r *http.Request) error {
 	var tags []*shopclip.Tag
 	clipOf := map[string]*shopclip.Clip{}
 	for _, cl := range clips {
-		ts, err := s.Store.ClipTags(ctx, cl.ID)
+		ts, err := s.allTags(ctx, cl.ID)
 		if err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ type catalogData struct {
 
 // brandCatalog reads a brand's products with what prices them at now.
 func (s *Server) brandCatalog(ctx context.Context, brandID string, now time.Time) ([]*shopclip.Product, tagging.Catalog, error) {
-	ps, err := s.Store.BrandProducts(ctx, brandID, 500)
+	ps, err := s.allProducts(ctx, brandID)
 	if err != nil {
 		return nil, tagging.Catalog{}, err
 	}

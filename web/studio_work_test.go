@@ -428,7 +428,7 @@ func TestStudioUploadQueue(t *testing.T) {
 	tb.waitJS("the other uploading", otherItem+` && `+otherItem+`.dataset.state === 'uploading' && Number(`+otherItem+`.dataset.progress) > 0`, 20*time.Second)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-queue] li[data-upload="other.mp4"] button.danger`)))
 	tb.waitJS("the other gone", `!`+otherItem, 10*time.Second)
-	clips, err := w.db.CreatorClips(context.Background(), creator.ID, 10)
+	clips, err := w.db.CreatorClips(context.Background(), creator.ID, shopclip.Page{Limit: 10})
 	if err != nil || len(clips) != 1 {
 		t.Fatalf("clips after a cancel: %d, %v", len(clips), err)
 	}

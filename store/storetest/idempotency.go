@@ -56,7 +56,7 @@ func testIdempotentRepeat(t *testing.T, e *env, id shopclip.Idempotency) {
 	if found.ID != first.ID {
 		t.Errorf("ClipByIdempotencyKey = %s, want %s", found.ID, first.ID)
 	}
-	clips, err := e.s.CreatorClips(e.ctx, a.ID, 10)
+	clips, err := e.s.CreatorClips(e.ctx, a.ID, shopclip.Page{Limit: 10})
 	ok(t, "creator clips", err)
 	if len(clips) != 1 {
 		t.Errorf("%d clips after a repeat, want 1", len(clips))
@@ -114,7 +114,7 @@ func testIdempotencyRace(t *testing.T, e *env, id shopclip.Idempotency) {
 	if creators != 1 {
 		t.Errorf("%d racing uploads say they made the clip, want 1", creators)
 	}
-	clips, err := e.s.CreatorClips(e.ctx, a.ID, 100)
+	clips, err := e.s.CreatorClips(e.ctx, a.ID, shopclip.Page{Limit: 100})
 	ok(t, "creator clips", err)
 	if len(clips) != 1 {
 		t.Errorf("%d clips after %d racing uploads with one key, want 1", len(clips), n)
@@ -131,7 +131,7 @@ func testIdempotencyBadKeys(t *testing.T, e *env, id shopclip.Idempotency) {
 		_, _, err := id.CreateClipOnce(e.ctx, newUpload(a.ID, "x"), k)
 		wantCode(t, "key "+k, err, shopclip.EINVALID)
 	}
-	clips, _ := e.s.CreatorClips(e.ctx, a.ID, 10)
+	clips, _ := e.s.CreatorClips(e.ctx, a.ID, shopclip.Page{Limit: 10})
 	if len(clips) != 0 {
 		t.Errorf("bad keys made %d clips", len(clips))
 	}

@@ -65,6 +65,12 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		{"DeleteClipCascadesTags", testDeleteClip},
 		{"Products", testProducts},
 		{"BrandProducts", testBrandProducts},
+		{"CreatorClipsPages", testCreatorClipsPages},
+		{"BrandProductsPages", testBrandProductsPages},
+		{"ClipTagsQuery", testClipTagsQuery},
+		{"TagQuotas", testTagQuotas},
+		{"PendingTagQuota", testPendingTagQuota},
+		{"ConcurrentTagQuota", testConcurrentTagQuota},
 		{"Discounts", testDiscounts},
 		{"Tags", testTags},
 		{"TagStatus", testTagStatus},
@@ -710,23 +716,23 @@ func testCreatorClips(t *testing.T, e *env) {
 	b1 := e.clip(t, b.ID, "b1")
 	a2 := e.ready(t, a.ID, "a2", Start)
 	a3 := e.clip(t, a.ID, "a3")
-	got, err := e.s.CreatorClips(e.ctx, a.ID, 10)
+	got, err := e.s.CreatorClips(e.ctx, a.ID, shopclip.Page{Limit: 10})
 	ok(t, "creator clips", err)
 	if want := []string{a3.ID, a2.ID, a1.ID}; !slices.Equal(ids(got), want) {
 		t.Errorf("creator clips = %v, want %v (newest first)", ids(got), want)
 	}
 	same(t, "creator clip", got[1], a2)
-	got, err = e.s.CreatorClips(e.ctx, a.ID, 2)
+	got, err = e.s.CreatorClips(e.ctx, a.ID, shopclip.Page{Limit: 2})
 	ok(t, "creator clips", err)
 	if want := []string{a3.ID, a2.ID}; !slices.Equal(ids(got), want) {
 		t.Errorf("creator clips limit 2 = %v, want %v", ids(got), want)
 	}
-	got, err = e.s.CreatorClips(e.ctx, b.ID, 10)
+	got, err = e.s.CreatorClips(e.ctx, b.ID, shopclip.Page{Limit: 10})
 	ok(t, "creator clips", err)
 	if want := []string{b1.ID}; !slices.Equal(ids(got), want) {
 		t.Errorf("creator clips of b = %v, want %v", ids(got), want)
 	}
-	got, err = e.s.CreatorClips(e.ctx, shopclip.NewID(shopclip.PrefixAccount), 10)
+	got, err = e.s.CreatorClips(e.ctx, shopclip.NewID(shopclip.PrefixAccount), shopclip.Page{Limit: 10})
 	ok(t, "creator clips", err)
 	if len(got) != 0 {
 		t.Errorf("clips of an unknown creator = %v, want none", ids(got))
@@ -800,7 +806,7 @@ func testDeleteClip(t *testing.T, e *env) {
 		_, err := e.s.Tag(e.ctx, id)
 		wantCode(t, "tag of deleted clip", err, shopclip.ENOTFOUND)
 	}
-	tags, err := e.s.ClipTags(e.ctx, doomed.ID)
+	tags, err := e.s.ClipTags(e.ctx, doomed.ID, shopclip.TagQuery{})
 	ok(t, "clip tags", err)
 	if len(tags) != 0 {
 		t.Errorf("tags of deleted clip = %v", tagIDs(tags))
@@ -870,7 +876,7 @@ func testBrandProducts(t *testing.T, e *env) {
 	q1 := e.product(t, b.ID, "q1")
 	p2 := e.product(t, a.ID, "p2")
 	p3 := e.product(t, a.ID, "p3")
-	got, err := e.s.BrandProducts(e.ctx, a.ID, 10)
+	got, err := e.s.BrandProducts(e.ctx, a.ID, shopclip.Page{Limit: 10})
 	ok(t, "brand products", err)
 	var gotIDs []string
 	for _, p := range got {
@@ -880,12 +886,12 @@ func testBrandProducts(t *testing.T, e *env) {
 		t.Errorf("brand products = %v, want %v (newest first)", gotIDs, want)
 	}
 	same(t, "listed product", got[0], p3)
-	got, err = e.s.BrandProducts(e.ctx, a.ID, 1)
+	got, err = e.s.BrandProducts(e.ctx, a.ID, shopclip.Page{Limit: 1})
 	ok(t, "brand products", err)
 	if len(got) != 1 || got[0].ID != p3.ID {
 		t.Errorf("brand products with limit 1: %d products", len(got))
 	}
-	got, err = e.s.BrandProducts(e.ctx, b.ID, 10)
+	got, err = e.s.BrandProducts(e.ctx, b.ID, shopclip.Page{Limit: 10})
 	ok(t, "brand products", err)
 	if len(got) != 1 || got[0].ID != q1.ID {
 		t.Errorf("products of b: %d products", len(got))
@@ -967,7 +973,7 @@ func testTags(t *testing.T, e *env) {
 	if second < first {
 		first, second = second, first
 	}
-	list, err := e.s.ClipTags(e.ctx, c.ID)
+	list, err := e.s.ClipTags(e.ctx, c.ID, shopclip.TagQuery{})
 	ok(t, "clip tags", err)
 	if want := []string{t4.ID, first, second, tg.ID}; !slices.Equal(tagIDs(list), want) {
 		t.Errorf("clip tags = %v, want %v", tagIDs(list), want)
@@ -993,7 +999,7 @@ func testTags(t *testing.T, e *env) {
 	}
 	_, err = e.s.Tag(e.ctx, shopclip.NewID(shopclip.PrefixTag))
 	wantCode(t, "missing tag", err, shopclip.ENOTFOUND)
-	list, err = e.s.ClipTags(e.ctx, shopclip.NewID(shopclip.PrefixClip))
+	list, err = e.s.ClipTags(e.ctx, shopclip.NewID(shopclip.PrefixClip), shopclip.TagQuery{})
 	ok(t, "tags of unknown clip", err)
 	if len(list) != 0 {
 		t.Errorf("tags of unknown clip: %v", tagIDs(list))
@@ -1130,7 +1136,7 @@ func testConcurrentMixed(t *testing.T, e *env) {
 				check("tag status", e.s.SetTagStatus(e.ctx, tg.ID, shopclip.TagActive))
 				_, err = e.s.FeedClips(e.ctx, shopclip.FeedCursor{}, 20)
 				check("feed", err)
-				_, err = e.s.ClipTags(e.ctx, shared.ID)
+				_, err = e.s.ClipTags(e.ctx, shared.ID, shopclip.TagQuery{})
 				check("clip tags", err)
 				_, err = e.s.StaleClips(e.ctx, []shopclip.ClipStatus{shopclip.ClipProcessing}, time.Now(), 10)
 				check("stale", err)
@@ -1153,7 +1159,7 @@ func testConcurrentMixed(t *testing.T, e *env) {
 	if got.Clicks != workers*rounds {
 		t.Errorf("shared tag clicks = %d, want %d", got.Clicks, workers*rounds)
 	}
-	clips, err := e.s.CreatorClips(e.ctx, cr.ID, 100)
+	clips, err := e.s.CreatorClips(e.ctx, cr.ID, shopclip.Page{Limit: 100})
 	ok(t, "creator clips", err)
 	if len(clips) != 100 {
 		t.Errorf("creator has %d clips listed, want 100 (the limit)", len(clips))
