@@ -62,6 +62,13 @@ func TestPostgresIdempotency(t *testing.T) {
 	})
 }
 
+func TestPostgresUploadQuotas(t *testing.T) {
+	storetest.RunUploadQuotas(t, func(t *testing.T) (shopclip.Store, shopclip.UploadQuotas) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 func TestPostgresAnalytics(t *testing.T) {
 	storetest.RunAnalytics(t, func(t *testing.T) (shopclip.Store, shopclip.Analytics) {
 		db := openPostgres(t)

@@ -63,6 +63,13 @@ func TestSQLiteIdempotency(t *testing.T) {
 	})
 }
 
+func TestSQLiteUploadQuotas(t *testing.T) {
+	storetest.RunUploadQuotas(t, func(t *testing.T) (shopclip.Store, shopclip.UploadQuotas) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
 func TestSQLiteAnalytics(t *testing.T) {
 	storetest.RunAnalytics(t, func(t *testing.T) (shopclip.Store, shopclip.Analytics) {
 		db := openSQLite(t)
