@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // env is a storefront served by httptest over a real SQLite store, a local
 // blob directory and asynq on a real Redis.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	auth      *auth.Service
 	srv       *httptest.Server
 	api       *storefront.Server
@@ -47,7 +47,7 @@ type env struct {
 	accounts  map[string]*shopclip.Account
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shopclip.db"))
@@ -136,7 +136,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
