@@ -100,20 +100,6 @@ func (c *Client) EnqueueTranscode(ctx context.Context, clipID string) error {
 	return nil
 }
 
-// EnqueueTag enqueues the recomputation of a clip's pop-ups. Every change to
-// a clip's tags, or to a product or discount it shows, enqueues one.
-func (c *Client) EnqueueTag(ctx context.Context, clipID string) error {
-	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
-	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload),
-		asynq.Queue(QueueTag),
-		asynq.MaxRetry(10),
-		asynq.Timeout(5*time.Minute))
-	if err != nil {
-		return unavailable("enqueue tag", err)
-	}
-	return nil
-}
-
 // EnqueueTagAt schedules the recomputation of a clip's pop-ups at a moment,
 // such as when a discount starts or ends. Scheduling the same clip and
 // moment twice is a no-op.
