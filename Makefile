@@ -41,6 +41,10 @@ bench-share: test-deps ## share render benchmark: shopclip share vs the same bur
 bench-web: test-deps ## web benchmark: navigation to first frame and first pop-up of /watch vs a bare hls.js page, headless Chromium (ROUNDS=7)
 	ROUNDS=$(or $(ROUNDS),7) $(GO) test ./web -run '^$$' -bench BenchmarkWatchPage -benchtime 1x -timeout 20m
 
+.PHONY: fuzz
+fuzz: test-deps ## run every fuzz target for FUZZTIME each (default 1m); FUZZ=regexp runs only the targets it matches
+	FUZZTIME=$(or $(FUZZTIME),1m) scripts/fuzz.sh $(FUZZ)
+
 .PHONY: fmt
 fmt: ## gofmt every file
 	gofmt -w $$(git ls-files '*.go')

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/shopclip/shopclip/internal/clientip"
@@ -120,12 +121,31 @@ func FuzzResolve(f *testing.F) {
 		if !in.Client.IsValid() {
 			t.Fatalf("%q: no client", xff)
 		}
-		if in.Forwarded && !in.Client.IsLoopback() && !rs.Trusted[1].Contains(in.Client) {
-			return // an untrusted client, as wanted
+		trusted := rs.Trusted[0].Contains(in.Client) || rs.Trusted[1].Contains(in.Client)
+		switch {
+		case in.Forwarded && !trusted:
+			// An untrusted client, named by the trusted hops: as wanted.
+		case trusted:
+			// The peer, or every hop read was a trusted proxy.
+		default:
+			t.Fatalf("%q: client %s is neither a forwarded untrusted client nor trusted", xff, in.Client)
 		}
-		// Otherwise every hop read was trusted: the client is one.
-		if !rs.Trusted[0].Contains(in.Client) && !rs.Trusted[1].Contains(in.Client) {
-			t.Fatalf("%q: client %s neither untrusted-forwarded nor trusted", xff, in.Client)
+		if in.Forwarded && !hopsOf(xff)[in.Client] {
+			t.Fatalf("%q: client %s is not one of the hops", xff, in.Client)
 		}
 	})
+}
+
+// hopsOf is every address X-Forwarded-For lists, with or without a port.
+func hopsOf(xff string) map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	for _, h := range strings.Split(xff, ",") {
+		h = strings.TrimSpace(h)
+		if a, err := netip.ParseAddr(h); err == nil {
+			out[a.Unmap()] = true
+		} else if ap, err := netip.ParseAddrPort(h); err == nil {
+			out[ap.Addr().Unmap()] = true
+		}
+	}
+	return out
 }
