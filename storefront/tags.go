@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -43,6 +44,13 @@ type popupList struct {
 	// them again. Absent when none is scheduled.
 	NextChangeAt *time.Time `json:"next_change_at,omitempty"`
 }
+
+// tagQuotaDoc documents the tag quotas in the route table.
+var tagQuotaDoc = fmt.Sprintf("(409 over a tag quota: %d pending or active tags a clip, %d a brand on one clip, %d pending a brand)",
+	shopclip.MaxTagsPerClip, shopclip.MaxTagsPerBrandClip, shopclip.MaxPendingTagsPerBrand)
+
+// maxPopupsDoc is the most pop-ups a clip shows, for the route table.
+var maxPopupsDoc = fmt.Sprint(shopclip.MaxTagsPerClip)
 
 // createTag places one of the caller's products into a clip. A brand's tag on
 // a creator's clip is pending until the creator approves it.
