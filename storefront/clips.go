@@ -74,6 +74,18 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > s.MaxUploadBytes+formOverhead {
 		return s.tooLarge()
 	}
+	// One of the account's (and the process's) uploads at once, and room
+	// in its quotas, before a byte of the body is read.
+	leave, err := s.enterUpload(acct)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	hold, err := s.holdUpload(r.Context(), acct.ID, s.holdSize(r))
+	if err != nil {
+		return err
+	}
+	defer s.releaseHold(r.Context(), hold) // the clip, recorded, counts instead
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes+formOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {

@@ -54,7 +54,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	if status >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, status, errorBody{shopclip.Error{Code: code, Message: shopclip.ErrorMessage(err)}})

@@ -21,6 +21,8 @@ type metrics struct {
 	uploads     atomic.Int64
 	uploadBytes atomic.Int64
 	clicks      atomic.Int64
+	// uploadsInFlight counts the uploads receiving bytes (a gauge).
+	uploadsInFlight atomic.Int64
 }
 
 type reqKey struct {
@@ -95,5 +97,6 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	} {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", c.name, c.help, c.name, c.name, c.v)
 	}
+	fmt.Fprintf(w, "# HELP shopclip_uploads_in_flight Uploads receiving bytes in this process.\n# TYPE shopclip_uploads_in_flight gauge\nshopclip_uploads_in_flight %d\n", m.uploadsInFlight.Load())
 	return nil
 }

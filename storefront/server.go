@@ -69,6 +69,19 @@ type Server struct {
 	Checks []Check
 	// MaxUploadBytes bounds one upload. Default 1 GiB.
 	MaxUploadBytes int64
+	// Quotas counts what accounts' uploads hold, for UploadQuota; without
+	// it (or with a zero UploadQuota) no quota is checked.
+	Quotas shopclip.UploadQuotas
+	// UploadQuota bounds each account's stored bytes and uploads a day.
+	UploadQuota UploadQuota
+	// MaxConcurrentUploads bounds the uploads receiving bytes at once in
+	// this process (POST /v1/clips bodies and tus PATCHes): past it, 503
+	// with Retry-After. Default 64.
+	MaxConcurrentUploads int
+	// MaxConcurrentUploadsPerAccount bounds one account's uploads
+	// receiving bytes at once in this process: past it, 429 with
+	// Retry-After. Default 4.
+	MaxConcurrentUploadsPerAccount int
 	// PublicURL, when set, makes returned URLs absolute.
 	PublicURL string
 	// SignedURLTTL is the life of presigned segment URLs when the blob
@@ -90,6 +103,7 @@ type Server struct {
 	openAPIJSON  []byte // the OpenAPI document, built by Handler
 	eventLimiter *ratelimit.Limiter
 	buyLimiter   *ratelimit.Limiter
+	uploadGate   *ratelimit.Gate
 }
 
 func (s *Server) now() time.Time {
@@ -129,6 +143,9 @@ func (s *Server) Handler() http.Handler {
 	s.BuyRate = cmp.Or(s.BuyRate, 5)
 	s.eventLimiter = ratelimit.New(s.EventRate, 5*s.EventRate)
 	s.buyLimiter = ratelimit.New(s.BuyRate, 5*s.BuyRate)
+	s.MaxConcurrentUploads = cmp.Or(s.MaxConcurrentUploads, defaultMaxConcurrentUploads)
+	s.MaxConcurrentUploadsPerAccount = cmp.Or(s.MaxConcurrentUploadsPerAccount, defaultMaxConcurrentUploadsPerAccount)
+	s.uploadGate = ratelimit.NewGate(s.MaxConcurrentUploadsPerAccount, s.MaxConcurrentUploads)
 	if s.Auth == nil {
 		s.Auth = &auth.Service{Store: s.Store}
 		s.Auth.Init()
@@ -218,6 +235,8 @@ func (s *Server) wrap(rt route) http.Handler {
 		if err != nil {
 			if wait, ok := auth.RetryAfter(err); ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			} else if wait, ok := retryAfter(err); ok {
+				setRetryAfter(w, wait)
 			}
 			writeError(w, r, err, s.logger())
 		}

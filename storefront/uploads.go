@@ -31,6 +31,8 @@ func (s *Server) NewUploads(backend *upload.Backend) (*upload.Service, error) {
 		Finish:      s.finishUpload,
 		Finished:    s.finishedUpload,
 		ErrorStatus: func(err error) int { return statusOf(shopclip.ErrorCode(err)) },
+		Admit:       s.admitUpload,
+		Release:     s.releaseHold,
 		Logger:      s.logger().With("component", "uploads"),
 	}
 	return u, u.Init()
@@ -141,6 +143,13 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request) error {
 	if err := s.uploadsReady(); err != nil {
 		return err
 	}
+	// The bytes in flight take a place, not the upload: an idle one holds
+	// none.
+	leave, err := s.enterUpload(account(r))
+	if err != nil {
+		return err
+	}
+	defer leave()
 	s.Uploads.Patch(w, r, account(r).ID, r.PathValue("id"))
 	return nil
 }

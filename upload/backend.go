@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,16 +51,41 @@ type S3Config struct {
 	UseSSL    bool
 	// Prefix is put before every object's key. Default "uploads/".
 	Prefix string
+	// PartSize is the size of the S3 parts an upload is cut into, each
+	// written to a temporary file before it is sent. Default 16 MiB (S3's
+	// least is 5 MiB); larger uploads get larger parts so as to stay
+	// within S3's 10 000.
+	PartSize int64
+	// BufferedParts is how many parts of one PATCH wait on disk while
+	// another is sent: with the one sent, an upload's disk use is at most
+	// (BufferedParts+1)·PartSize. Default 2.
+	BufferedParts int64
+	// ConcurrentParts bounds the parts sent to S3 at once, across every
+	// upload of the backend. Default 8.
+	ConcurrentParts int
+	// TempDir holds the parts on their way; default the system's.
+	TempDir string
 }
 
-// S3 assembles uploads as S3 multipart uploads (5 MiB parts at least,
-// buffered on local disk until full) in a bucket, for API servers that
+// S3 part buffering defaults (tusd's own are 50 MiB parts and 20 buffered:
+// a gigabyte of disk per upload).
+const (
+	defaultS3PartSize        = 16 << 20
+	defaultS3BufferedParts   = 2
+	defaultS3ConcurrentParts = 8
+)
+
+// S3 assembles uploads as S3 multipart uploads (parts of S3Config.PartSize,
+// buffered on local disk until full, a bounded number at once) in a bucket, for API servers that
 // share no disk. Locks are in memory: a load balancer in front of several
 // API servers must send one upload's requests to one server (by upload
 // path), or a client's retried PATCH may race its first.
 func S3(cfg S3Config) (*Backend, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("upload: S3 needs an endpoint and a bucket")
+	}
+	if cfg.PartSize != 0 && cfg.PartSize < 5<<20 {
+		return nil, errors.New("upload: S3 parts are 5 MiB at least")
 	}
 	scheme := "http://"
 	if cfg.UseSSL {
@@ -76,6 +102,10 @@ func S3(cfg S3Config) (*Backend, error) {
 	})
 	store := s3store.New(cfg.Bucket, client)
 	store.ObjectPrefix = strings.TrimSuffix(cmpOr(cfg.Prefix, "uploads/"), "/")
+	store.PreferredPartSize = cmp.Or(cfg.PartSize, defaultS3PartSize)
+	store.MaxBufferedParts = cmp.Or(cfg.BufferedParts, defaultS3BufferedParts)
+	store.TemporaryDirectory = cfg.TempDir
+	store.SetConcurrentPartUploads(cmp.Or(cfg.ConcurrentParts, defaultS3ConcurrentParts))
 	c := handler.NewStoreComposer()
 	store.UseIn(c)
 	memorylocker.New().UseIn(c)

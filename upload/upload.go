@@ -41,6 +41,7 @@ const (
 	MetaFiletype = "filetype"
 	MetaTitle    = "title"
 	metaOwner    = "shopclip_owner"
+	metaHold     = "shopclip_hold"
 )
 
 // Upload is a complete upload, handed to Service.Finish.
@@ -76,7 +77,16 @@ type Service struct {
 	Finished func(ctx context.Context, owner, uploadID string) (clipID string, size int64, err error)
 	// ErrorStatus maps an error of Finish to its HTTP status.
 	ErrorStatus func(error) int
-	Logger      *slog.Logger
+	// Admit, when set, is asked before an upload of size bytes is created
+	// for owner: its error refuses the creation (a quota), and the hold it
+	// returns is kept with the upload and handed to Release when the
+	// upload ends (made its clip, was refused for what it is, or was
+	// cancelled). An error with a RetryAfter() time.Duration method
+	// answers with a Retry-After header.
+	Admit func(ctx context.Context, owner string, size int64) (hold string, err error)
+	// Release, when set, is told that the upload a hold was for has ended.
+	Release func(ctx context.Context, hold string)
+	Logger  *slog.Logger
 
 	h *handler.UnroutedHandler
 }
@@ -172,11 +182,39 @@ func (s *Service) Patch(w http.ResponseWriter, r *http.Request, owner, id string
 
 // Delete cancels owner's upload id and drops what it holds.
 func (s *Service) Delete(w http.ResponseWriter, r *http.Request, owner, id string) {
-	if _, err := s.owned(r.Context(), owner, id); err != nil {
+	info, err := s.owned(r.Context(), owner, id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.serve(w, atID(r, id), http.HandlerFunc(s.h.DelFile))
+	sw := &statusWriter{ResponseWriter: w}
+	s.serve(sw, atID(r, id), http.HandlerFunc(s.h.DelFile))
+	if sw.code == http.StatusNoContent {
+		s.release(r.Context(), info)
+	}
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// release hands the hold of the upload info describes to Release.
+func (s *Service) release(ctx context.Context, info handler.FileInfo) {
+	if hold := info.MetaData[metaHold]; hold != "" && s.Release != nil {
+		s.Release(context.WithoutCancel(ctx), hold)
+	}
 }
 
 // serve runs h behind tusd's protocol checks (Tus-Resumable, OPTIONS). The
@@ -293,10 +331,17 @@ func (s *Service) apiError(err error) handler.Error {
 		s.logger().Error("upload", "err", err)
 	}
 	body, _ := json.Marshal(map[string]shopclip.Error{"error": {Code: code, Message: msg}})
+	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
+	var later interface{ RetryAfter() time.Duration }
+	if errors.As(err, &later) {
+		header["Retry-After"] = strconv.Itoa(max(1, int(later.RetryAfter().Round(time.Second)/time.Second)))
+	} else if status == http.StatusServiceUnavailable {
+		header["Retry-After"] = "5"
+	}
 	return handler.Error{ErrorCode: code, Message: msg, HTTPResponse: handler.HTTPResponse{
 		StatusCode: status,
 		Body:       string(body) + "\n",
-		Header:     handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
+		Header:     header,
 	}}
 }
 
@@ -334,6 +379,17 @@ func (s *Service) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	meta := handler.MetaData{metaOwner: owner, MetaTitle: title, MetaFilename: filename}
 	if ft := up.MetaData[MetaFiletype]; ft != "" {
 		meta[MetaFiletype] = ft
+	}
+	if s.Admit != nil {
+		// Last: a refusal above holds nothing. (A creation that fails
+		// after this leaves its hold to go stale.)
+		hold, err := s.Admit(ev.Context, owner, up.Size)
+		if err != nil {
+			return fail(err)
+		}
+		if hold != "" {
+			meta[metaHold] = hold
+		}
 	}
 	return handler.HTTPResponse{}, handler.FileInfoChanges{MetaData: meta}, nil
 }
@@ -381,10 +437,12 @@ func (s *Service) finish(ctx context.Context, info handler.FileInfo) (string, er
 	if err != nil {
 		if status := s.ErrorStatus(err); status >= 400 && status < 500 {
 			s.drop(ctx, info.ID)
+			s.release(ctx, info)
 		}
 		return "", err
 	}
 	s.drop(ctx, info.ID)
+	s.release(ctx, info)
 	return clipID, nil
 }
 
