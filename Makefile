@@ -45,6 +45,10 @@ bench-web: test-deps ## web benchmark: navigation to first frame and first pop-u
 fuzz: test-deps ## run every fuzz target for FUZZTIME each (default 1m); FUZZ=regexp runs only the targets it matches
 	FUZZTIME=$(or $(FUZZTIME),1m) scripts/fuzz.sh $(FUZZ)
 
+.PHONY: chaos
+chaos: test-deps ## fault drill: serve, 3 workers, PostgreSQL, MinIO, Redis under kills, pauses, outages and toxics for CHAOS_SECONDS (600), then the ledger's table
+	CHAOS_SECONDS=$(or $(CHAOS_SECONDS),600) $(GO) test ./internal/chaos -run '^TestChaosDrill$$' -count=1 -v -timeout 45m
+
 .PHONY: fmt
 fmt: ## gofmt every file
 	gofmt -w $$(git ls-files '*.go')
