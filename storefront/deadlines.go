@@ -43,16 +43,26 @@ const (
 	// uploadBody: bytes of a file, read with Timeouts.IdleRead between
 	// reads.
 	uploadBody
+	// tusBody: a tus PATCH, whose handler (tusd) moves the read deadline
+	// itself, by the same IdleRead (NewUploads), and cuts reads short
+	// with it when it stops an upload.
+	tusBody
 )
 
-// bodyClass derives from the route's spec: a form or raw bytes are
-// uploads, anything else a small body.
+// bodyClass derives from the route's spec: a tus PATCH's bytes, other raw
+// bytes or a form are uploads, anything else a small body.
 func (rt route) bodyClass() bodyClass {
-	if rt.Spec.Raw != "" || rt.Spec.Form != nil {
+	switch {
+	case rt.Spec.Raw == tusContentType:
+		return tusBody
+	case rt.Spec.Raw != "" || rt.Spec.Form != nil:
 		return uploadBody
 	}
 	return smallBody
 }
+
+// tusContentType is the media type of a tus PATCH's body.
+const tusContentType = "application/offset+octet-stream"
 
 // deadlines sets the connection's deadlines for serving r on a route of
 // class c, and returns w and r wrapped to move them as bytes flow:
@@ -61,17 +71,16 @@ func (rt route) bodyClass() bodyClass {
 //     still being written, a long MP4 or the live stream);
 //   - a small body must arrive whole within Body;
 //   - an upload's body may take as long as it takes, but no read waits
-//     longer than IdleRead;
+//     longer than IdleRead (a tus PATCH's handler sees to it itself);
 //   - no write of the response waits longer than IdleWrite.
-//
-// The tus handler sets its own idle deadlines, with the same IdleRead
-// (NewUploads).
 func (t Timeouts) deadlines(w http.ResponseWriter, r *http.Request, c bodyClass) (http.ResponseWriter, *http.Request) {
 	rc := http.NewResponseController(w)
 	now := time.Now()
 	switch {
 	case r.Body == nil || r.Body == http.NoBody:
 		rc.SetReadDeadline(time.Time{})
+	case c == tusBody:
+		rc.SetReadDeadline(now.Add(t.IdleRead))
 	case c == uploadBody:
 		rc.SetReadDeadline(now.Add(t.IdleRead))
 		r2 := *r
