@@ -177,6 +177,42 @@ func (s S3) Enabled() bool { return s.Endpoint != "" }
 type Upload struct {
 	// MaxBytes is the largest accepted upload. Default 1 GiB.
 	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxConcurrent bounds the uploads receiving bytes at once in one API
+	// process (simple upload bodies and resumable PATCHes); past it, 503
+	// with Retry-After. Default 64.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxConcurrentPerAccount bounds one account's uploads receiving bytes
+	// at once in one API process; past it, 429 with Retry-After. Default 4.
+	MaxConcurrentPerAccount int `yaml:"max_concurrent_per_account"`
+	// MaxBytesPerAccount bounds the bytes an account's uploads hold (the
+	// originals of its clips and its unfinished uploads); past it, 413.
+	// Default 50 GiB; 0 means no bound.
+	MaxBytesPerAccount *int64 `yaml:"max_bytes_per_account"`
+	// MaxUploadsPerDay bounds the uploads an account starts in a UTC day;
+	// past it, 429 until midnight UTC. Default 200; 0 means no bound.
+	MaxUploadsPerDay *int `yaml:"max_uploads_per_day"`
+}
+
+// Quota defaults.
+const (
+	DefaultMaxBytesPerAccount = 50 << 30
+	DefaultMaxUploadsPerDay   = 200
+)
+
+// BytesPerAccount is MaxBytesPerAccount with its default; 0 is no bound.
+func (u Upload) BytesPerAccount() int64 {
+	if u.MaxBytesPerAccount == nil {
+		return DefaultMaxBytesPerAccount
+	}
+	return *u.MaxBytesPerAccount
+}
+
+// UploadsPerDay is MaxUploadsPerDay with its default; 0 is no bound.
+func (u Upload) UploadsPerDay() int {
+	if u.MaxUploadsPerDay == nil {
+		return DefaultMaxUploadsPerDay
+	}
+	return *u.MaxUploadsPerDay
 }
 
 // Worker tunes the transcode and tag workers.
@@ -237,6 +273,8 @@ func (c *Config) applyDefaults() {
 		c.Blob.S3.Region = "us-east-1"
 	}
 	c.Upload.MaxBytes = cmp.Or(c.Upload.MaxBytes, 1<<30)
+	c.Upload.MaxConcurrent = cmp.Or(c.Upload.MaxConcurrent, 64)
+	c.Upload.MaxConcurrentPerAccount = cmp.Or(c.Upload.MaxConcurrentPerAccount, 4)
 	c.Worker.Concurrency = cmp.Or(c.Worker.Concurrency, 2)
 	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 5)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
@@ -305,6 +343,10 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_S3_USE_SSL", "blob.s3.use_ssl"},
 	{"SHOPCLIP_S3_SIGNED_URL_TTL", "blob.s3.signed_url_ttl"},
 	{"SHOPCLIP_UPLOAD_MAX_BYTES", "upload.max_bytes"},
+	{"SHOPCLIP_UPLOAD_MAX_CONCURRENT", "upload.max_concurrent"},
+	{"SHOPCLIP_UPLOAD_MAX_CONCURRENT_PER_ACCOUNT", "upload.max_concurrent_per_account"},
+	{"SHOPCLIP_UPLOAD_MAX_BYTES_PER_ACCOUNT", "upload.max_bytes_per_account"},
+	{"SHOPCLIP_UPLOAD_MAX_UPLOADS_PER_DAY", "upload.max_uploads_per_day"},
 	{"SHOPCLIP_WORKER_CONCURRENCY", "worker.concurrency"},
 	{"SHOPCLIP_WORKER_MAX_RETRY", "worker.max_retry"},
 	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
@@ -376,6 +418,18 @@ func (c *Config) set(name, val string) error {
 		c.Blob.S3.SignedURLTTL, err = time.ParseDuration(val)
 	case "SHOPCLIP_UPLOAD_MAX_BYTES":
 		c.Upload.MaxBytes, err = strconv.ParseInt(val, 10, 64)
+	case "SHOPCLIP_UPLOAD_MAX_CONCURRENT":
+		c.Upload.MaxConcurrent, err = strconv.Atoi(val)
+	case "SHOPCLIP_UPLOAD_MAX_CONCURRENT_PER_ACCOUNT":
+		c.Upload.MaxConcurrentPerAccount, err = strconv.Atoi(val)
+	case "SHOPCLIP_UPLOAD_MAX_BYTES_PER_ACCOUNT":
+		var n int64
+		n, err = strconv.ParseInt(val, 10, 64)
+		c.Upload.MaxBytesPerAccount = &n
+	case "SHOPCLIP_UPLOAD_MAX_UPLOADS_PER_DAY":
+		var n int
+		n, err = strconv.Atoi(val)
+		c.Upload.MaxUploadsPerDay = &n
 	case "SHOPCLIP_WORKER_CONCURRENCY":
 		c.Worker.Concurrency, err = strconv.Atoi(val)
 	case "SHOPCLIP_WORKER_MAX_RETRY":
@@ -442,6 +496,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Upload.MaxBytes < 1<<20 {
 		bad("upload.max_bytes %d: want at least 1 MiB", c.Upload.MaxBytes)
+	}
+	if c.Upload.MaxConcurrent < 1 {
+		bad("upload.max_concurrent %d: want at least 1", c.Upload.MaxConcurrent)
+	}
+	if n := c.Upload.MaxConcurrentPerAccount; n < 1 || n > c.Upload.MaxConcurrent {
+		bad("upload.max_concurrent_per_account %d: want 1..upload.max_concurrent (%d)", n, c.Upload.MaxConcurrent)
+	}
+	if n := c.Upload.BytesPerAccount(); n < 0 {
+		bad("upload.max_bytes_per_account %d: want 0 (no bound) or more", n)
+	}
+	if n := c.Upload.UploadsPerDay(); n < 0 {
+		bad("upload.max_uploads_per_day %d: want 0 (no bound) or more", n)
 	}
 	if c.Worker.Concurrency < 1 || c.Worker.Concurrency > 64 {
 		bad("worker.concurrency %d: want 1..64", c.Worker.Concurrency)

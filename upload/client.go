@@ -43,6 +43,8 @@ func (c *Client) http() *http.Client {
 type Error struct {
 	Status        int
 	Code, Message string
+	// RetryAfter is the server's Retry-After, when it sent one.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -137,20 +139,27 @@ func (c *Client) Send(ctx context.Context, location string, src io.ReadSeeker, s
 			}
 		}
 		var refused *Error
-		if ctx.Err() != nil || errors.As(err, &refused) && !refused.Temporary() {
-			return "", err
+		if ctx.Err() != nil || errors.As(err, &refused) && (!refused.Temporary() || refused.RetryAfter > maxRetryAfter) {
+			return "", err // a refusal for good, or for longer than a wait (a daily quota)
 		}
 		lastErr = err
 		if attempt >= retries {
 			return "", fmt.Errorf("upload: gave up after %d attempts: %w", attempt+1, lastErr)
 		}
+		wait := backoff(attempt)
+		if refused != nil {
+			wait = max(wait, refused.RetryAfter) // the server is busy: as long as it asks
+		}
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
-		case <-time.After(backoff(attempt)):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// maxRetryAfter is the longest Retry-After Send waits out.
+const maxRetryAfter = time.Minute
 
 func backoff(attempt int) time.Duration {
 	return min(time.Duration(1<<attempt)*250*time.Millisecond, 10*time.Second)
@@ -224,6 +233,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // refusal reads an error response.
 func refusal(resp *http.Response) error {
 	e := &Error{Status: resp.StatusCode}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var body struct {
 		Error struct{ Code, Message string }

@@ -227,6 +227,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 				{Name: "blobs", Check: m.blobs.Ping},
 				{Name: "redis", Check: func(ctx context.Context) error { return checkRedisDurability(ctx, m.rdb, nil) }},
 			},
+			Quotas:      m.store,
+			UploadQuota: storefront.UploadQuota{MaxBytes: cfg.Upload.BytesPerAccount(), MaxPerDay: cfg.Upload.UploadsPerDay()},
+			// Per process: n API processes admit n times as many at once.
+			MaxConcurrentUploads:           cfg.Upload.MaxConcurrent,
+			MaxConcurrentUploadsPerAccount: cfg.Upload.MaxConcurrentPerAccount,
 		}
 		backend, err := uploadBackend(cfg)
 		if err != nil {
