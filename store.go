@@ -112,8 +112,10 @@ type Store interface {
 	RevokeBrand(ctx context.Context, creatorID, brandID string) error
 	// BrandApproved reports whether a creator approved a brand for good.
 	BrandApproved(ctx context.Context, creatorID, brandID string) (bool, error)
-	// ApprovedBrands lists the brands a creator approved for good.
-	ApprovedBrands(ctx context.Context, creatorID string) ([]string, error)
+	// ApprovedBrands returns a page of the brands a creator approved for
+	// good, in the order of approval (then by brand ID); a.Cursor() is the
+	// position after approval a.
+	ApprovedBrands(ctx context.Context, creatorID string, page Page) ([]BrandApproval, error)
 
 	// RecordEvent records e unless an event with the same dedupeKey exists
 	// ("" never deduplicates); it returns the stored event and whether e was

@@ -103,3 +103,13 @@ const (
 	// creator's decision, on all clips together.
 	MaxPendingTagsPerBrand = 1000
 )
+
+// BrandApproval is a creator's standing approval of a brand: the brand's
+// tags on the creator's clips are active at once.
+type BrandApproval struct {
+	BrandID    string
+	ApprovedAt time.Time
+}
+
+// Cursor is the position just after a in a creator's approvals.
+func (a BrandApproval) Cursor() Cursor { return Cursor{At: a.ApprovedAt, ID: a.BrandID} }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/shopclip/shopclip"
 )
 
 // ApproveBrand records a creator's standing approval of a brand: the brand's
@@ -42,25 +44,33 @@ func (db *DB) BrandApproved(ctx context.Context, creatorID, brandID string) (boo
 	return true, nil
 }
 
-// ApprovedBrands returns the brands a creator approved for good, in the order
-// of approval.
-func (db *DB) ApprovedBrands(ctx context.Context, creatorID string) ([]string, error) {
+// ApprovedBrands returns a page (page.Size() at most) of the brands a
+// creator approved for good, in the order of approval, then by brand ID,
+// strictly after page.After (its At and ID).
+func (db *DB) ApprovedBrands(ctx context.Context, creatorID string, page shopclip.Page) ([]shopclip.BrandApproval, error) {
 	const op = "approved brands"
-	rows, err := db.query(ctx, `SELECT brand_id FROM brand_approvals WHERE creator_id = ? ORDER BY created_at, brand_id`, creatorID)
+	where, args := `creator_id = ?`, []any{creatorID}
+	if !page.After.IsZero() {
+		at := db.ts(page.After.At)
+		where += ` AND (created_at > ? OR (created_at = ? AND brand_id > ?))`
+		args = append(args, at, at, page.After.ID)
+	}
+	rows, err := db.query(ctx, `SELECT brand_id, created_at FROM brand_approvals WHERE `+where+`
+		ORDER BY created_at, brand_id LIMIT ?`, append(args, page.Size())...)
 	if err != nil {
 		return nil, db.fail(op, "Approval", err)
 	}
 	defer rows.Close()
-	var ids []string
+	var as []shopclip.BrandApproval
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var a shopclip.BrandApproval
+		if err := rows.Scan(&a.BrandID, timeDest{&a.ApprovedAt}); err != nil {
 			return nil, db.fail(op, "Approval", fmt.Errorf("scan: %w", err))
 		}
-		ids = append(ids, id)
+		as = append(as, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, db.fail(op, "Approval", err)
 	}
-	return ids, nil
+	return as, nil
 }

@@ -12,9 +12,10 @@ type brandRef struct {
 	Name string `json:"name"`
 }
 
-// brandList is the brands a creator approved for good.
+// brandList is a page of the brands a creator approved for good.
 type brandList struct {
-	Brands []brandRef `json:"brands"`
+	Brands     []brandRef `json:"brands"`
+	NextCursor *string    `json:"next_cursor"` // null on the last page
 }
 
 // brandApproval is a POST /v1/me/approved-brands body.
@@ -22,21 +23,26 @@ type brandApproval struct {
 	BrandID string `json:"brand_id" openapi:"required"`
 }
 
-// listApprovedBrands lists the brands the caller approved for good.
+// listApprovedBrands lists a page of the brands the caller approved for
+// good, in the order of approval.
 func (s *Server) listApprovedBrands(w http.ResponseWriter, r *http.Request) error {
-	ids, err := s.Store.ApprovedBrands(r.Context(), account(r).ID)
+	page, err := pageParam(r, shopclip.PrefixAccount)
+	if err != nil {
+		return err
+	}
+	approvals, err := s.Store.ApprovedBrands(r.Context(), account(r).ID, page)
 	if err != nil {
 		return err
 	}
 	out := []brandRef{}
-	for _, id := range ids {
-		a, err := s.Store.Account(r.Context(), id)
+	for _, ap := range approvals {
+		a, err := s.Store.Account(r.Context(), ap.BrandID)
 		if err != nil {
 			return err
 		}
 		out = append(out, brandRef{a.ID, a.Name})
 	}
-	return writeJSON(w, http.StatusOK, brandList{Brands: out})
+	return writeJSON(w, http.StatusOK, brandList{Brands: out, NextCursor: nextCursor(page, approvals, shopclip.BrandApproval.Cursor)})
 }
 
 // approveBrand makes the caller's approval of a brand standing: the brand's

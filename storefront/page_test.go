@@ -24,12 +24,13 @@ type page struct {
 	Clips      []struct{ ID string } `json:"clips"`
 	Products   []struct{ ID string } `json:"products"`
 	Tags       []struct{ ID string } `json:"tags"`
+	Brands     []struct{ ID string } `json:"brands"`
 	NextCursor *string               `json:"next_cursor"`
 }
 
 func (p page) ids() []string {
 	var out []string
-	for _, l := range [][]struct{ ID string }{p.Clips, p.Products, p.Tags} {
+	for _, l := range [][]struct{ ID string }{p.Clips, p.Products, p.Tags, p.Brands} {
 		for _, it := range l {
 			out = append(out, it.ID)
 		}
@@ -157,6 +158,32 @@ func TestListsPaginate(t *testing.T) {
 		onceEach(t, "clips", got, clips, nil)
 		if want := newestFirst(clips, 5); !slices.Equal(got, want) {
 			t.Errorf("clips not newest first (%d listed, want %d)", len(got), len(want))
+		}
+	})
+	t.Run("approved brands", func(t *testing.T) {
+		var approved []string
+		for i := range n {
+			if i%5 == 0 {
+				tick()
+			}
+			b := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: fmt.Sprint("brand ", i), Role: shopclip.RoleBrand}
+			if err := e.store.CreateAccount(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.store.ApproveBrand(ctx, e.accounts["bob"].ID, b.ID); err != nil {
+				t.Fatal(err)
+			}
+			approved = append(approved, b.ID)
+		}
+		got := e.walkPages("bob", "/v1/me/approved-brands", 37, 20, nil)
+		// Oldest first: the earlier group first, by ID within a group.
+		want := slices.Clone(approved)
+		for i := 0; i < len(want); i += 5 {
+			slices.Sort(want[i:min(i+5, len(want))])
+		}
+		if !slices.Equal(got, want) {
+			onceEach(t, "approved brands", got, want, nil)
+			t.Errorf("approved brands not in the order of approval (%d listed, want %d)", len(got), len(want))
 		}
 	})
 	t.Run("tags", func(t *testing.T) {

@@ -151,7 +151,7 @@ func (s *Server) routes() []route {
 			Errs:  []int{429},
 		}},
 
-		{"GET", "/v1/me/approved-brands", creators, (*Server).listApprovedBrands, "brands the caller approved for good", spec{Out: answers(200, brandList{})}},
+		{"GET", "/v1/me/approved-brands", creators, (*Server).listApprovedBrands, "brands the caller approved for good, in the order of approval (cursor pagination)", spec{Query: pageQuery("brands"), Out: answers(200, brandList{}), Errs: []int{400}}},
 		{"POST", "/v1/me/approved-brands", creators, (*Server).approveBrand, "approve a brand for good: its future tags are active at once", spec{Body: brandApproval{}, Out: answers(201, brandRef{})}},
 		{"DELETE", "/v1/me/approved-brands/{brand_id}", creators, (*Server).revokeBrand, "withdraw a standing approval", spec{Out: []reply{{Status: 204}}}},
 

@@ -38,3 +38,21 @@ func (s *Server) allTags(ctx context.Context, clipID string) ([]*shopclip.Tag, e
 		},
 		shopclip.TagCursor)
 }
+
+// approvedBrands returns the IDs of every brand a creator approved for good,
+// in the order of approval.
+func (s *Server) approvedBrands(ctx context.Context, creatorID string) ([]string, error) {
+	as, err := shopclip.AllPages(ctx, shopclip.MaxPageSize, maxStudioList,
+		func(ctx context.Context, p shopclip.Page) ([]shopclip.BrandApproval, error) {
+			return s.Store.ApprovedBrands(ctx, creatorID, p)
+		},
+		shopclip.BrandApproval.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(as))
+	for _, a := range as {
+		ids = append(ids, a.BrandID)
+	}
+	return ids, nil
+}

@@ -144,7 +144,7 @@ func (s *Server) studioConsent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	approved, err := s.Store.ApprovedBrands(ctx, c.Account.ID)
+	approved, err := s.approvedBrands(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}

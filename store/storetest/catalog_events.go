@@ -120,10 +120,14 @@ func testBrandApprovals(t *testing.T, e *env) {
 	if !approved(a.ID) || !approved(b.ID) {
 		t.Error("approvals not recorded")
 	}
-	list, err := e.s.ApprovedBrands(e.ctx, cr.ID)
+	list, err := e.s.ApprovedBrands(e.ctx, cr.ID, shopclip.Page{})
 	ok(t, "list", err)
-	if !slices.Equal(list, []string{a.ID, b.ID}) {
-		t.Errorf("approved brands = %v, want [a b] in order", list)
+	var brands []string
+	for _, ap := range list {
+		brands = append(brands, ap.BrandID)
+	}
+	if !slices.Equal(brands, []string{a.ID, b.ID}) {
+		t.Errorf("approved brands = %v, want [a b] in order", brands)
 	}
 	ok(t, "revoke a", e.s.RevokeBrand(e.ctx, cr.ID, a.ID))
 	ok(t, "revoke a again", e.s.RevokeBrand(e.ctx, cr.ID, a.ID))

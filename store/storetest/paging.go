@@ -124,6 +124,48 @@ func testBrandProductsPages(t *testing.T, e *env) {
 	}
 }
 
+// testApprovedBrandsPages walks 250 standing approvals (several in one
+// moment) in pages of 40: each once, in the order of approval, then by
+// brand ID; another creator's are not listed.
+func testApprovedBrandsPages(t *testing.T, e *env) {
+	cr, other := e.account(t, shopclip.RoleCreator, "creator"), e.account(t, shopclip.RoleCreator, "other")
+	type approval struct {
+		id string
+		at time.Time
+	}
+	var want []approval
+	for i := range 250 {
+		if i%6 == 0 {
+			e.freeze(Start.Add(time.Duration(i) * time.Minute))
+		}
+		b := e.account(t, shopclip.RoleBrand, fmt.Sprint("b", i))
+		at := e.clock.Peek()
+		ok(t, "approve", e.s.ApproveBrand(e.ctx, cr.ID, b.ID))
+		want = append(want, approval{b.ID, at})
+		if i%50 == 0 {
+			ok(t, "another's approval", e.s.ApproveBrand(e.ctx, other.ID, b.ID))
+		}
+	}
+	slices.SortFunc(want, func(x, y approval) int {
+		if c := x.at.Compare(y.at); c != 0 {
+			return c
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	var wantIDs []string
+	for _, a := range want {
+		wantIDs = append(wantIDs, a.id)
+	}
+	got := walk(t, "approved brands", 40, 20,
+		func(p shopclip.Page) ([]shopclip.BrandApproval, error) { return e.s.ApprovedBrands(e.ctx, cr.ID, p) },
+		func(a shopclip.BrandApproval) string { return a.BrandID },
+		shopclip.BrandApproval.Cursor, nil)
+	if !slices.Equal(got, wantIDs) {
+		t.Errorf("walked %d approvals, want %d, each once, in the order of approval", len(got), len(wantIDs))
+		reportDiff(t, got, wantIDs)
+	}
+}
+
 // testClipTagsQuery: filters by status and brand happen in the query, and
 // pages by (StartMS, ID) list each tag once.
 func testClipTagsQuery(t *testing.T, e *env) {

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) shopclip.Store) {
 		{"CreatorClipsPages", testCreatorClipsPages},
 		{"BrandProductsPages", testBrandProductsPages},
 		{"ClipTagsQuery", testClipTagsQuery},
+		{"ApprovedBrandsPages", testApprovedBrandsPages},
 		{"TagQuotas", testTagQuotas},
 		{"PendingTagQuota", testPendingTagQuota},
 		{"ConcurrentTagQuota", testConcurrentTagQuota},
