@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/storefront"
 )
 
 // uploadWithKey posts an upload as user with an Idempotency-Key.
@@ -59,6 +60,7 @@ func TestUploadIdempotencyKey(t *testing.T) {
 func TestUploadIdempotencyRace(t *testing.T) {
 	e := newEnv(t)
 	const n = 6
+	e.limitUploads(n, 64, storefront.UploadQuota{}) // all at once: more than an account's default
 	var wg sync.WaitGroup
 	ids := make([]string, n)
 	for i := range n {

@@ -333,7 +333,9 @@ func TestTusOnS3(t *testing.T) {
 	if err := bs.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	backend, err := upload.S3(upload.S3Config{Endpoint: m.Endpoint, Region: "us-east-1", Bucket: m.Bucket, AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+	// 5 MiB parts (S3's least; the default is 16 MiB), one buffered.
+	backend, err := upload.S3(upload.S3Config{Endpoint: m.Endpoint, Region: "us-east-1", Bucket: m.Bucket, AccessKey: m.AccessKey, SecretKey: m.SecretKey,
+		PartSize: 5 << 20, BufferedParts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
