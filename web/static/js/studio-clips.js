@@ -38,6 +38,16 @@ function errorText(err) {
   return 'The connection was lost. It will go on when the network is back; or retry.';
 }
 
+// busyFor returns the seconds a busy server (429 or 503: too many uploads
+// at once) asks to wait before going on, or 0. A long wait (a daily
+// quota) is not a busy server: its message is shown instead.
+function busyFor(err) {
+  const res = err && err.originalResponse;
+  if (!res || (res.getStatus() !== 429 && res.getStatus() !== 503)) return 0;
+  const secs = parseInt(res.getHeader('Retry-After'), 10);
+  return secs > 0 && secs <= 120 ? secs : 0;
+}
+
 class Item {
   constructor(file) {
     this.file = file;
@@ -76,6 +86,19 @@ class Item {
     );
   }
 
+  // failed goes on after the wait a busy server asks for (at most 30 times
+  // in a row), and otherwise shows why the upload stopped.
+  failed(err) {
+    const wait = busyFor(err);
+    if (wait && (this.waits || 0) < 30) {
+      this.waits = (this.waits || 0) + 1;
+      this.info.textContent = `${errorText(err)} Going on in ${duration(wait)}…`;
+      this.later = setTimeout(() => this.start(), wait * 1000);
+      return;
+    }
+    this.fail(errorText(err));
+  }
+
   fail(message) {
     this.reason.hidden = false;
     this.reason.textContent = message;
@@ -95,6 +118,7 @@ class Item {
         retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
         removeFingerprintOnSuccess: true,
         onShouldRetry: (err) => {
+          if (busyFor(err)) return false; // waited out in onError, as long as asked
           const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
           return status === 0 || status === 409 || status === 423 || status === 429 || status >= 500;
         },
@@ -103,7 +127,7 @@ class Item {
           const id = res.getHeader('Shopclip-Clip-Id');
           if (id) this.clipID = id;
         },
-        onError: (err) => this.fail(errorText(err)),
+        onError: (err) => this.failed(err),
         onSuccess: () => this.done(),
       });
       const previous = await this.upload.findPreviousUploads();
@@ -118,6 +142,7 @@ class Item {
   }
 
   progress(sent, total) {
+    this.waits = 0;
     this.bar.value = total ? sent / total : 0;
     const now = performance.now();
     this.samples.push([now, sent]);
@@ -131,12 +156,14 @@ class Item {
   }
 
   pause() {
+    clearTimeout(this.later);
     this.upload.abort();
     this.samples = [];
     this.setState('paused', [['Resume', () => this.start()], ['Cancel', () => this.cancel(), 'danger']]);
   }
 
   async cancel() {
+    clearTimeout(this.later);
     this.setState('cancelled', []);
     try {
       await this.upload.abort(true);
@@ -147,6 +174,7 @@ class Item {
   }
 
   remove(terminate) {
+    clearTimeout(this.later);
     if (terminate && this.upload && this.upload.url) this.upload.abort(true).catch(() => {});
     uploads.delete(this);
     this.li.remove();
