@@ -79,10 +79,11 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/me/sessions", members, (*Server).listSessions, "the caller's signed-in browsers", spec{Out: answers(200, sessionList{}), Errs: []int{503}}},
 		{"DELETE", "/v1/me/sessions/{id}", members, (*Server).endSession, "sign one browser out", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
 
-		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title)", spec{
+		{"POST", "/v1/clips", creators, (*Server).createClip, "upload a clip (multipart: file, title); 413 past the upload limit or the account's storage quota, 429 with Retry-After past the account's uploads at once or a day, 503 with Retry-After when the server has as many uploads as it takes", spec{
 			Headers: []param{{Name: "Idempotency-Key", Type: "", Doc: "a key of the client's (a UUID): a repeat of the upload with it makes no second clip and answers with the first (Idempotent-Replayed: true)"}},
 			Form:    []param{{Name: "file", Type: rawBytes{}, Doc: "the video: MP4, MOV, WebM, MKV, AVI, MPEG-TS or MPEG-PS (.mpg)", Required: true}, {Name: "title", Type: "", Doc: "the clip's title; the file's name when left out"}},
 			Out:     answers(202, clipJSON{}),
+			Errs:    []int{413, 415, 429, 503},
 		}},
 		{"OPTIONS", "/v1/uploads/{$}", anyone, (*Server).uploadOptions, "tus discovery: the protocol's version, extensions and Tus-Max-Size", spec{Out: []reply{{Status: 200}}, Errs: []int{503}}},
 		{"POST", "/v1/uploads/{$}", creators, (*Server).createUpload, "start a resumable upload (tus 1.0 creation); its Location is where to PATCH the bytes", spec{
@@ -92,7 +93,7 @@ func (s *Server) routes() []route {
 				{Name: "Upload-Metadata", Type: "", Doc: "comma-separated \"key base64(value)\" pairs: filename, filetype (video/…), title (the file's name when left out)"},
 			},
 			Out:  []reply{{Status: 201}},
-			Errs: []int{413, 415, 503},
+			Errs: []int{413, 415, 429, 503},
 		}},
 		{"HEAD", "/v1/uploads/{id}", creators, (*Server).headUpload, "how much of an upload the server has (Upload-Offset); once finished, its clip (Shopclip-Clip-Id)", spec{Out: []reply{{Status: 200}}, Errs: []int{503}}},
 		{"PATCH", "/v1/uploads/{id}", creators, (*Server).patchUpload, "append bytes at Upload-Offset (409 when it is not the server's); the last PATCH makes the clip and answers with Shopclip-Clip-Id", spec{
@@ -102,7 +103,7 @@ func (s *Server) routes() []route {
 			},
 			Raw:  "application/offset+octet-stream",
 			Out:  []reply{{Status: 204}},
-			Errs: []int{409, 413, 415, 422, 503},
+			Errs: []int{409, 413, 415, 422, 429, 503},
 		}},
 		{"DELETE", "/v1/uploads/{id}", creators, (*Server).deleteUpload, "cancel an upload and drop its bytes", spec{Headers: []param{{Name: "Tus-Resumable", Type: "", Doc: "1.0.0", Required: true}}, Out: []reply{{Status: 204}}, Errs: []int{503}}},
 		{"GET", "/v1/clips", creators, (*Server).listMyClips, "the caller's clips, any status, newest first (cursor pagination)", spec{Query: pageQuery("clips"), Out: answers(200, clipList{}), Errs: []int{400}}},
