@@ -117,6 +117,22 @@ type Transcode struct {
 	MaxFrameRate float64       `yaml:"max_frame_rate"`
 	AudioBitrate int64         `yaml:"audio_bitrate"`
 	MaxDuration  time.Duration `yaml:"max_duration"`
+	// Sandbox is "on" (the default) or "off". Off runs the transcode
+	// child without its sandbox (namespaces, a root holding only the
+	// job's files, seccomp): for development only, on a machine without
+	// user namespaces. Never in production: the child decodes untrusted
+	// files.
+	Sandbox string `yaml:"sandbox"`
+	// SandboxUID and SandboxGID are the host ids the child runs as when
+	// the worker runs as root. Default 65534 (nobody); better a uid
+	// nothing else uses.
+	SandboxUID int `yaml:"sandbox_uid"`
+	SandboxGID int `yaml:"sandbox_gid"`
+}
+
+// Isolation returns the transcode child's sandbox settings.
+func (t Transcode) Isolation() transcode.Sandbox {
+	return transcode.Sandbox{Off: t.Sandbox == "off", UID: t.SandboxUID, GID: t.SandboxGID}
 }
 
 // Rung is one rendition of the ladder.
@@ -552,6 +568,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Transcode.Engine().Validate(); err != nil {
 		bad("transcode: %v", err)
+	}
+	if s := c.Transcode.Sandbox; s != "" && s != "on" && s != "off" {
+		bad("transcode.sandbox %q: want on or off", s)
+	}
+	if c.Transcode.SandboxUID < 0 || c.Transcode.SandboxGID < 0 || (c.Transcode.SandboxUID == 0) != (c.Transcode.SandboxGID == 0) {
+		bad("transcode.sandbox_uid %d, sandbox_gid %d: want both positive, or both unset", c.Transcode.SandboxUID, c.Transcode.SandboxGID)
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/transcode"
 )
 
 func TestExamplesParse(t *testing.T) {
@@ -141,5 +142,40 @@ func TestTranscodeSection(t *testing.T) {
 	os.WriteFile(path, []byte("transcode:\n  crf: 99\n"), 0o600)
 	if _, err := configs.Load(path, nil); err == nil || !strings.Contains(err.Error(), "transcode") {
 		t.Errorf("crf 99: %v", err)
+	}
+}
+
+func TestTranscodeSandbox(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		want       transcode.Sandbox
+		err        string
+	}{
+		{"default", "", transcode.Sandbox{}, ""},
+		{"on", "transcode:\n  sandbox: on\n", transcode.Sandbox{}, ""},
+		{"off", "transcode:\n  sandbox: off\n", transcode.Sandbox{Off: true}, ""},
+		{"uid", "transcode:\n  sandbox_uid: 990\n  sandbox_gid: 990\n", transcode.Sandbox{UID: 990, GID: 990}, ""},
+		{"typo", "transcode:\n  sandbox: of\n", transcode.Sandbox{}, "transcode.sandbox"},
+		{"uid alone", "transcode:\n  sandbox_uid: 990\n", transcode.Sandbox{}, "sandbox_uid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := configs.Load(path, nil)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("Load error = %v, want one mentioning %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Transcode.Isolation(); got != tt.want {
+				t.Errorf("Isolation() = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

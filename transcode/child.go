@@ -14,16 +14,21 @@ import (
 
 // The child-process protocol. Runner starts
 //
-//	<Command...> --in ABS --out ABS --events-fd 3 --config JSON --limit-as N --limit-cpu S --limit-fsize N --limit-nofile N
+//	<Command...> --in ABS --out ABS --events-fd 3 --config JSON --limit-as N --limit-cpu S --limit-fsize N --limit-nofile N --limit-nproc N
+//	    --sandbox MODE --sandbox-mntns INO --sandbox-rw OUT --sandbox-ro IN
 //
-// with a clean environment, cwd = the out dir, its own process group and
-// fd 3 the write end of the events pipe. The child (ffmpeg.ChildMain, behind
+// with an empty environment, cwd = the out dir, its own process group, fd 3
+// the write end of the events pipe and its namespaces (see Sandbox; the
+// child builds the rest of its sandbox from the --sandbox flags before its
+// Go code runs). The child (ffmpeg.ChildMain, behind
 // `shopclip transcode`) applies the rlimits to itself first, then runs the
 // engine, writes events as JSON lines to the events fd, and prints exactly
 // one JSON document on stdout: the Report, or {"error":{"code","message"}}.
 // It exits with ExitOK, ExitMedia (a media error: the upload is unusable) or
 // ExitInternal (anything else). Runner treats death by signal as a crash
-// (EMEDIACRASH), except the resource-limit ones (EMEDIALIMIT).
+// (EMEDIACRASH), except the resource-limit ones (EMEDIALIMIT); an exit
+// status of 128+N is death by signal N (how the sandbox's init, PID 1 of
+// the child's namespace, reports the child it runs).
 //
 // With --share SPEC (Runner.Share) the child makes a share render instead:
 // --out names the MP4 file to write, SPEC is a ShareSpec JSON file whose
@@ -53,6 +58,10 @@ type ChildRequest struct {
 	// LogLevel is the child's slog level: "debug", "info", "warn" (default)
 	// or "error".
 	LogLevel string
+	// Sandbox is the --sandbox mode the child was started with ("userns"
+	// or "UID:GID"; see Sandbox), empty when unconfined. Runner adds the
+	// --sandbox flags itself: Args never writes them.
+	Sandbox string
 }
 
 // Rlimits are the setrlimit(2) values a child applies to itself. Zero means
@@ -62,6 +71,7 @@ type Rlimits struct {
 	CPUSeconds   int64 // RLIMIT_CPU soft limit; the hard limit is 5 s more
 	FileSize     int64 // RLIMIT_FSIZE, bytes
 	OpenFiles    int64 // RLIMIT_NOFILE
+	Processes    int64 // RLIMIT_NPROC
 }
 
 // Args returns the command-line flags that encode r.
@@ -86,13 +96,15 @@ func (r ChildRequest) Args() ([]string, error) {
 	add("limit-cpu", r.Rlimits.CPUSeconds)
 	add("limit-fsize", r.Rlimits.FileSize)
 	add("limit-nofile", r.Rlimits.OpenFiles)
+	add("limit-nproc", r.Rlimits.Processes)
 	if r.LogLevel != "" {
 		args = append(args, "--log-level", r.LogLevel)
 	}
 	return args, nil
 }
 
-// ParseChildArgs parses the flags of the child (and of `shopclip transcode`).
+// ParseChildArgs parses the flags of the child (and of `shopclip transcode`),
+// the --sandbox ones included (only Sandbox is kept).
 // Relative --in, --out and --share are made absolute, for people running
 // the command by hand. With --share, --out is the output file (Output);
 // without, the out dir (OutDir). Usage errors are written to output.
@@ -116,6 +128,14 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	fs.Int64Var(&r.Rlimits.CPUSeconds, "limit-cpu", 0, "RLIMIT_CPU in `seconds` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.FileSize, "limit-fsize", 0, "RLIMIT_FSIZE in `bytes` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.OpenFiles, "limit-nofile", 0, "RLIMIT_NOFILE (0: inherit)")
+	fs.Int64Var(&r.Rlimits.Processes, "limit-nproc", 0, "RLIMIT_NPROC (0: inherit)")
+	// The sandbox flags are read by the child before its Go code runs
+	// (transcode/ffmpeg); here they are recorded so the child can check
+	// its sandbox was set up.
+	fs.StringVar(&r.Sandbox, "sandbox", "", "set up the sandbox: `userns` or UID:GID (Runner only)")
+	fs.Func("sandbox-mntns", "the parent's mount namespace `inode` (Runner only)", func(string) error { return nil })
+	fs.Func("sandbox-ro", "a `path` the sandboxed child may read (Runner only; repeatable)", func(string) error { return nil })
+	fs.Func("sandbox-rw", "a `path` the sandboxed child may write (Runner only; repeatable)", func(string) error { return nil })
 	fs.StringVar(&r.LogLevel, "log-level", "warn", "log `level` on stderr: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return r, err
@@ -152,7 +172,7 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	if err := r.Config.Validate(); err != nil {
 		return r, err
 	}
-	if r.Rlimits.AddressSpace < 0 || r.Rlimits.CPUSeconds < 0 || r.Rlimits.FileSize < 0 || r.Rlimits.OpenFiles < 0 {
+	if r.Rlimits.AddressSpace < 0 || r.Rlimits.CPUSeconds < 0 || r.Rlimits.FileSize < 0 || r.Rlimits.OpenFiles < 0 || r.Rlimits.Processes < 0 {
 		return r, errors.New("transcode: negative limit")
 	}
 	switch r.LogLevel {

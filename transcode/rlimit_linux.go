@@ -3,6 +3,8 @@ package transcode
 import (
 	"fmt"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Apply sets the limits on the calling process (setrlimit(2) on itself) and
@@ -31,6 +33,11 @@ func (l Rlimits) Apply() error {
 	}
 	if l.FileSize > 0 {
 		if err := set("RLIMIT_FSIZE", syscall.RLIMIT_FSIZE, uint64(l.FileSize), uint64(l.FileSize)); err != nil {
+			return err
+		}
+	}
+	if l.Processes > 0 {
+		if err := set("RLIMIT_NPROC", unix.RLIMIT_NPROC, uint64(l.Processes), uint64(l.Processes)); err != nil {
 			return err
 		}
 	}

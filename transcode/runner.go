@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,12 +25,12 @@ import (
 
 // Runner runs transcodes, each in a child process: the same binary
 // re-executed (`shopclip transcode`), so a crash inside FFmpeg ends that job
-// and never the caller. The child gets a clean environment, the out dir as
+// and never the caller. The child gets an empty environment, the out dir as
 // cwd, its own process group (killed as a whole on cancel or deadline), its
-// own empty network namespace when the kernel allows it, and rlimits it
-// applies to itself before it opens the input. See ChildRequest for the
-// protocol. A Runner is safe for concurrent use; its fields must not change
-// while jobs run.
+// sandbox (see Sandbox: namespaces, a root holding only the job's files, no
+// capabilities, seccomp) and rlimits it applies to itself before it opens
+// the input. See ChildRequest for the protocol. A Runner is safe for
+// concurrent use; its fields must not change while jobs run.
 type Runner struct {
 	// Command is the argv prefix of the child; the protocol flags are
 	// appended. nil means [os.Executable(), "transcode"].
@@ -43,9 +42,8 @@ type Runner struct {
 	Logger *slog.Logger
 	// Limits bound each child.
 	Limits Limits
-
-	netnsOnce sync.Once
-	netnsOff  atomic.Bool // CLONE_NEWNET was refused once; do not try again
+	// Sandbox isolates each child; the zero value is the full sandbox.
+	Sandbox Sandbox
 }
 
 // Limits bound a child process. Zero fields mean their defaults, sized for a
@@ -62,6 +60,12 @@ type Limits struct {
 	FileSize int64
 	// OpenFiles is RLIMIT_NOFILE: 256.
 	OpenFiles int64
+	// Processes is RLIMIT_NPROC, the threads and processes the child may
+	// have at once, counted in its own user namespace: 256 (a transcode
+	// peaks near 40: the Go runtime's threads, the decoder's and three
+	// x264 encoders' pools). -1 means unlimited (only with the sandbox
+	// off, the count is otherwise the worker's uid's).
+	Processes int64
 	// WallFloor and WallPerSecond size the wall-clock deadline: WallFloor
 	// until the child reports the clip's duration, then WallFloor +
 	// WallPerSecond × duration (the longest accepted duration when the file
@@ -77,6 +81,7 @@ func (l Limits) WithDefaults() Limits {
 	l.CPUTime = cmp.Or(l.CPUTime, 30*time.Minute)
 	l.FileSize = cmp.Or(l.FileSize, 2<<30)
 	l.OpenFiles = cmp.Or(l.OpenFiles, 256)
+	l.Processes = cmp.Or(l.Processes, 256)
 	l.WallFloor = cmp.Or(l.WallFloor, 60*time.Second)
 	l.WallPerSecond = cmp.Or(l.WallPerSecond, 10)
 	return l
@@ -89,6 +94,7 @@ func (l Limits) rlimits() Rlimits {
 		CPUSeconds:   pos(seconds(l.CPUTime)),
 		FileSize:     pos(l.FileSize),
 		OpenFiles:    pos(l.OpenFiles),
+		Processes:    pos(l.Processes),
 	}
 }
 
@@ -104,12 +110,6 @@ type Job struct {
 	OutDir  string
 	OnEvent func(Event)
 }
-
-// childEnv is the environment allowlist: nothing else of the parent's
-// environment (credentials, service addresses) reaches the child. TZ is
-// always set empty (UTC): the child's log times are the parent's business,
-// and this way it reads no time zone file.
-var childEnv = []string{"PATH", "LANG", "LC_ALL", "LC_CTYPE"}
 
 // Run transcodes one job in a child process and waits for it.
 //
@@ -153,7 +153,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := r.runChild(ctx, log, args, out, limits.WallPerSecond, job.OnEvent)
+	run, err := r.runChild(ctx, log, args, out, mounts{rw: []string{out}, ro: []string{in}}, limits.WallPerSecond, job.OnEvent)
 	if err != nil {
 		return nil, err
 	}
@@ -190,20 +190,25 @@ func (c *finishedChild) logFailure(ctx context.Context, log *slog.Logger, msg st
 	log.Log(ctx, level, msg, attrs...)
 }
 
-// runChild starts the child with the protocol flags args and dir as its
-// cwd, forwards its events to onEvent (which may be nil; see Job.OnEvent for
+// runChild starts the child with the protocol flags args, dir as its cwd
+// and the job's files m (when sandboxed), forwards its events to onEvent (which may be nil; see Job.OnEvent for
 // the checks), and waits for it. The wall-clock deadline is
 // Limits.WallFloor until the child's probe event, then WallFloor +
 // perSecond × the duration it states. When the child is killed at its
 // deadline (EMEDIALIMIT) or because ctx ended (wrapping ctx.Err()), or it
 // cannot be started or waited for, runChild returns an error; otherwise the
 // finished child, whatever its exit status.
-func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, dir string, perSecond float64, onEvent func(Event)) (*finishedChild, error) {
+func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, dir string, m mounts, perSecond float64, onEvent func(Event)) (*finishedChild, error) {
 	limits := r.Limits.WithDefaults()
 	argv, err := r.command()
 	if err != nil {
 		return nil, err
 	}
+	sandbox, err := r.Sandbox.sandboxArgs(m)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args[:len(args):len(args)], sandbox...)
 	evR, evW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("transcode: events pipe: %w", err)
@@ -356,44 +361,25 @@ func checkEventPath(outDir string, ev Event) error {
 	return nil
 }
 
-// start starts the child; it retries without a network namespace when the
-// kernel refuses one (no privileges), logging that once.
+// start starts the child in its sandbox (see Sandbox) with an empty
+// environment: nothing of the parent's (credentials, service addresses)
+// reaches it. When the kernel refuses the sandbox's namespaces the error
+// says so; there is no fallback.
 func (r *Runner) start(argv, args []string, dir string, stdout, stderr io.Writer, events *os.File) (*exec.Cmd, error) {
-	env := make([]string, 0, len(childEnv)+1)
-	env = append(env, "TZ=")
-	for _, k := range childEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
+	cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], args...)...)
+	cmd.Env = []string{}
+	cmd.Dir = dir
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	cmd.ExtraFiles = []*os.File{events}
+	// Stop waiting for the child's output 5 s after it exits, in case a
+	// descendant of it still holds a pipe open.
+	cmd.WaitDelay = 5 * time.Second
+	cmd.SysProcAttr = r.Sandbox.sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, r.Sandbox.startError(argv[0], err)
 	}
-	for {
-		newnet := !r.netnsOff.Load()
-		cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], args...)...)
-		cmd.Env = env
-		cmd.Dir = dir
-		cmd.Stdout = stdout
-		cmd.Stderr = stderr
-		cmd.ExtraFiles = []*os.File{events}
-		// Stop waiting for the child's output 5 s after it exits, in case a
-		// descendant of it still holds a pipe open.
-		cmd.WaitDelay = 5 * time.Second
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if newnet {
-			cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
-		}
-		err := cmd.Start()
-		if err == nil {
-			return cmd, nil
-		}
-		if newnet && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
-			r.netnsOnce.Do(func() {
-				r.logger().Warn("transcode: cannot give the child its own network namespace; running it with the host network", "error", err)
-			})
-			r.netnsOff.Store(true)
-			continue
-		}
-		return nil, fmt.Errorf("transcode: start child %q: %w", argv[0], err)
-	}
+	return cmd, nil
 }
 
 // interpret maps a finished transcode child to a report or an error.
@@ -404,8 +390,8 @@ func interpret(state *os.ProcessState, stdout []byte, stderrTail string) (*Repor
 // decodeChild maps a finished child to its JSON report (a Report or a
 // ShareReport, whose error errorOf returns) or an error.
 func decodeChild[T any](state *os.ProcessState, stdout []byte, stderrTail string, errorOf func(*T) *shopclip.Error) (*T, error) {
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		switch sig := ws.Signal(); sig {
+	if sig, ok := childSignal(state); ok {
+		switch sig {
 		case syscall.SIGXCPU:
 			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video used more CPU time than allowed and was stopped.")
 		case syscall.SIGXFSZ:

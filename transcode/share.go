@@ -217,7 +217,14 @@ func (r *Runner) Share(ctx context.Context, dir, in, out string, spec ShareSpec)
 	if err != nil {
 		return nil, err
 	}
-	run, err := r.runChild(ctx, log, args, dir, shareWallShare*limits.WallPerSecond, nil)
+	// The child writes its output in the job dir; what it reads is
+	// read-only (the input and the images may be hard links into the blob
+	// store).
+	m := mounts{rw: []string{dir}, ro: []string{inPath, specFile}}
+	for _, img := range spec.images() {
+		m.ro = append(m.ro, filepath.Join(dir, img))
+	}
+	run, err := r.runChild(ctx, log, args, dir, m, shareWallShare*limits.WallPerSecond, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +235,19 @@ func (r *Runner) Share(ctx context.Context, dir, in, out string, spec ShareSpec)
 	}
 	log.Info("share render done", "elapsed", run.elapsed, "overlays", len(spec.Overlays), "bytes", rep.Bytes)
 	return rep, nil
+}
+
+// images returns the distinct image names of the spec's overlays.
+func (s ShareSpec) images() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, o := range s.Overlays {
+		if !seen[o.Image] {
+			seen[o.Image] = true
+			names = append(names, o.Image)
+		}
+	}
+	return names
 }
 
 // checkCards checks every image the spec names with CheckCard.

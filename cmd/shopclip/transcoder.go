@@ -138,6 +138,7 @@ func (m *Main) transcoder() (runnerTranscoder, error) {
 	}
 	return runnerTranscoder{&transcode.Runner{
 		Command: m.TranscodeCommand,
+		Sandbox: m.Config.Transcode.Isolation(),
 		Config:  cfg,
 		Logger:  m.logger().With("component", "transcode"),
 	}}, nil

@@ -20,8 +20,8 @@ import (
 )
 
 // testHookBeforeTranscode, when set (by tests only), runs in ChildMain after
-// the rlimits are applied and before the engine starts.
-var testHookBeforeTranscode func()
+// the rlimits and the sandbox are in place and before the engine starts.
+var testHookBeforeTranscode func(transcode.ChildRequest)
 
 // ChildMain is the child side of the transcode protocol (see
 // transcode.ChildRequest) and the body of `shopclip transcode`: it parses
@@ -34,9 +34,13 @@ var testHookBeforeTranscode func()
 // ExitInternal.
 //
 // It sets the process's traceback mode to "crash", so a fatal signal inside
-// FFmpeg kills the process by a signal the parent recognizes as a crash.
+// FFmpeg kills the process by a signal the parent recognizes as a crash,
+// and its local time zone to UTC.
 func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	debug.SetTraceback("crash")
+	// Log times in UTC, without looking for a time zone file: the child's
+	// environment is empty (no TZ) and its sandbox has no such file.
+	time.Local = time.UTC
 	out := &reportWriter{w: stdout}
 
 	req, err := transcode.ParseChildArgs(args, stderr)
@@ -51,8 +55,12 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	SetLogger(log)
 
-	// Limits first: nothing of the input has been read yet.
+	// Limits and the sandbox's seccomp filter first: nothing of the input
+	// has been read yet.
 	if err := req.Rlimits.Apply(); err != nil {
+		return out.fail(err)
+	}
+	if err := installSandbox(req.Sandbox); err != nil {
 		return out.fail(err)
 	}
 	if err := CheckLibraries(); err != nil {
@@ -79,7 +87,7 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		events = newEventWriter(f, log)
 	}
 	if testHookBeforeTranscode != nil {
-		testHookBeforeTranscode()
+		testHookBeforeTranscode(req)
 	}
 	if req.Share != "" {
 		rep, err := burnInChild(ctx, req, events.send)

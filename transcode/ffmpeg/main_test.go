@@ -33,7 +33,11 @@ func TestMain(m *testing.M) {
 		case "crashchild":
 			// A NULL dereference inside FFmpeg's C code, after the rlimits
 			// are applied, as a hostile file might cause.
-			testHookBeforeTranscode = func() { _ = new(astiav.FilterGraph).Configure() }
+			testHookBeforeTranscode = func(transcode.ChildRequest) { _ = new(astiav.FilterGraph).Configure() }
+			os.Exit(ChildMain(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
+		case "probechild", "floodchild", "startchild":
+			// The sandbox's tests: escape attempts from inside (sandbox_test.go).
+			testHookBeforeTranscode = sandboxProbe(os.Args[1])
 			os.Exit(ChildMain(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
