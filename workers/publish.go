@@ -141,7 +141,7 @@ func (p *publisher) publish(ctx context.Context, a announcement) error {
 	if a.body != nil {
 		err = p.h.putBytes(ctx, a.body, p.prefix+a.rel)
 	} else {
-		err = p.h.putFile(ctx, filepath.Join(p.outDir, filepath.FromSlash(a.rel)), p.prefix+a.rel)
+		err = p.h.putFile(ctx, p.outDir, a.rel, p.prefix+a.rel)
 	}
 	if err != nil {
 		return err

@@ -244,7 +244,7 @@ func (h *Handlers) renderShare(ctx context.Context, clip *shopclip.Clip, plan *s
 	if err != nil {
 		return fmt.Errorf("workers: share: render: %w", err)
 	}
-	return h.putFile(ctx, filepath.Join(dir, out), plan.key)
+	return h.putFile(ctx, dir, out, plan.key)
 }
 
 // maxCardPicturePixels bounds a product picture read for a card: the

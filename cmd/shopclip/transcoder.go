@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/shopclip/shopclip"
@@ -70,7 +68,7 @@ func (t runnerTranscoder) Transcode(ctx context.Context, job workers.TranscodeJo
 // segment whose own event is still in the pipe, and a playlist must never be
 // published ahead of its segments.
 func playlistSnapshot(outDir, rel string, announced map[string]bool) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(rel)))
+	b, err := transcode.ReadOutput(outDir, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +95,7 @@ func playlistSnapshot(outDir, rel string, announced map[string]bool) ([]byte, er
 // outDir) announces.
 func playable(outDir, rel string, probe *transcode.Probe) (workers.Playable, error) {
 	var p workers.Playable
-	b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(rel)))
+	b, err := transcode.ReadOutput(outDir, rel)
 	if err != nil {
 		return p, err
 	}
@@ -138,8 +136,8 @@ func (m *Main) transcoder() (runnerTranscoder, error) {
 	}
 	return runnerTranscoder{&transcode.Runner{
 		Command: m.TranscodeCommand,
-		Sandbox: m.Config.Transcode.Isolation(),
 		Config:  cfg,
 		Logger:  m.logger().With("component", "transcode"),
+		Sandbox: m.Config.Transcode.Isolation(),
 	}}, nil
 }
