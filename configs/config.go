@@ -117,6 +117,11 @@ type Transcode struct {
 	MaxFrameRate float64       `yaml:"max_frame_rate"`
 	AudioBitrate int64         `yaml:"audio_bitrate"`
 	MaxDuration  time.Duration `yaml:"max_duration"`
+	// RetryWindow is how long a clip's transcode keeps retrying failures
+	// that are not the file's (storage, database or queue down, a full
+	// disk) before the clip fails; the creator can retry it then. Default
+	// 1h.
+	RetryWindow time.Duration `yaml:"retry_window"`
 	// Sandbox is "on" (the default) or "off". Off runs the transcode
 	// child without its sandbox (namespaces, a root holding only the
 	// job's files, seccomp): for development only, on a machine without
@@ -236,9 +241,9 @@ type Worker struct {
 	// Concurrency is how many tasks one worker process runs at once.
 	// Default 2 (transcodes use every core on their own).
 	Concurrency int `yaml:"concurrency"`
-	// MaxRetry is how many times a failed transcode is retried before the
-	// clip is marked failed. Default 5; at least 3 (a worker crash uses up a
-	// retry, asynq #1015).
+	// MaxRetry caps the retries of one transcode task. Default 100: the
+	// retry window (transcode.retry_window) usually ends them first. At
+	// least 3 (a worker crash uses up a retry, asynq #1015).
 	MaxRetry int `yaml:"max_retry"`
 	// MaxCrashes is how many crashes of the transcoder on one clip end it as
 	// failed for good. Default 3.
@@ -292,7 +297,8 @@ func (c *Config) applyDefaults() {
 	c.Upload.MaxConcurrent = cmp.Or(c.Upload.MaxConcurrent, 64)
 	c.Upload.MaxConcurrentPerAccount = cmp.Or(c.Upload.MaxConcurrentPerAccount, 4)
 	c.Worker.Concurrency = cmp.Or(c.Worker.Concurrency, 2)
-	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 5)
+	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 100)
+	c.Transcode.RetryWindow = cmp.Or(c.Transcode.RetryWindow, time.Hour)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
 	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, time.Minute)
 	c.HTTP.MaxConnections = cmp.Or(c.HTTP.MaxConnections, 4096)
@@ -367,6 +373,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_MAX_RETRY", "worker.max_retry"},
 	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
+	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
@@ -454,6 +461,8 @@ func (c *Config) set(name, val string) error {
 		c.Worker.MaxCrashes, err = strconv.Atoi(val)
 	case "SHOPCLIP_WORKER_RECONCILE_INTERVAL":
 		c.Worker.ReconcileInterval, err = time.ParseDuration(val)
+	case "SHOPCLIP_TRANSCODE_RETRY_WINDOW":
+		c.Transcode.RetryWindow, err = time.ParseDuration(val)
 	case "SHOPCLIP_WORKER_WORK_DIR":
 		c.Worker.WorkDir = val
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
@@ -533,6 +542,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.MaxCrashes < 1 || c.Worker.MaxCrashes > c.Worker.MaxRetry+1 {
 		bad("worker.max_crashes %d: want 1..max_retry+1", c.Worker.MaxCrashes)
+	}
+	if c.Transcode.RetryWindow < time.Minute || c.Transcode.RetryWindow > 7*24*time.Hour {
+		bad("transcode.retry_window %s: want 1m to 168h", c.Transcode.RetryWindow)
 	}
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)

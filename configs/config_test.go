@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 	if got, want := c.Blob.Dir, "/tmp/x/blobs"; got != want {
 		t.Errorf("Blob.Dir = %q, want %q", got, want)
 	}
-	if c.Upload.MaxBytes != 1<<30 || c.Worker.MaxRetry != 5 || c.Addr != "127.0.0.1:8080" {
+	if c.Upload.MaxBytes != 1<<30 || c.Worker.MaxRetry != 100 || c.Transcode.RetryWindow != time.Hour || c.Addr != "127.0.0.1:8080" {
 		t.Errorf("defaults: %+v", c)
 	}
 	if h := c.HTTP; h.MaxConnections != 4096 || h.ReadHeaderTimeout != 10*time.Second || h.BodyTimeout != 30*time.Second ||
@@ -72,6 +72,7 @@ func TestEnv(t *testing.T) {
 	c, err := configs.Load("", []string{
 		"SHOPCLIP_ADDR=127.0.0.1:9999",
 		"SHOPCLIP_WORKER_RECONCILE_INTERVAL=30s",
+		"SHOPCLIP_TRANSCODE_RETRY_WINDOW=2h",
 		"SHOPCLIP_S3_USE_SSL=true",
 		"SHOPCLIP_S3_ENDPOINT=127.0.0.1:9000", "SHOPCLIP_S3_BUCKET=b", "SHOPCLIP_S3_ACCESS_KEY=a", "SHOPCLIP_S3_SECRET_KEY=s",
 		"SHOPCLIP_TEST_REDIS_ADDR=ignored", "PATH=/bin",
@@ -80,7 +81,7 @@ func TestEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:9999" || c.Worker.ReconcileInterval != 30*time.Second || !c.Blob.S3.UseSSL || !c.Blob.S3.Enabled() {
+	if c.Addr != "127.0.0.1:9999" || c.Worker.ReconcileInterval != 30*time.Second || c.Transcode.RetryWindow != 2*time.Hour || !c.Blob.S3.UseSSL || !c.Blob.S3.Enabled() {
 		t.Errorf("env not applied: %+v", c)
 	}
 	if p := c.HTTP.Proxies(); len(p) != 2 || p[1].String() != "10.0.0.0/8" || c.HTTP.MaxConnections != 100 {
@@ -104,6 +105,7 @@ func TestValidate(t *testing.T) {
 		{"partial s3", "blob:\n  s3:\n    endpoint: 127.0.0.1:9000\n", "bucket"},
 		{"scheme in endpoint", "blob:\n  s3:\n    endpoint: http://x:9000\n    bucket: b\n    access_key: a\n    secret_key: s\n", "without a scheme"},
 		{"too few retries", "worker:\n  max_retry: 1\n", "max_retry"},
+		{"retry window too short", "transcode:\n  retry_window: 10s\n", "retry_window"},
 		{"tiny upload limit", "upload:\n  max_bytes: 10\n", "max_bytes"},
 		{"public url with path", "public_url: https://x.example/app\n", "public_url"},
 		{"frame ancestor with a path", "web:\n  frame_ancestors: [https://shop.example/x]\n", "web.frame_ancestors"},

@@ -322,8 +322,8 @@ wait:
 		return nil, fmt.Errorf("transcode: child stopped: %w", ctx.Err())
 	case "deadline":
 		log.Warn("transcode child killed at its deadline", "deadline", deadline, "elapsed", elapsed)
-		return nil, shopclip.Errorf(shopclip.EMEDIALIMIT,
-			"Processing the video took longer than its time limit (%s) and was stopped.", humanDuration(deadline))
+		return nil, Loaded(shopclip.Errorf(shopclip.EMEDIALIMIT,
+			"Processing the video took longer than its time limit (%s) and was stopped.", humanDuration(deadline)))
 	}
 	if state == nil {
 		return nil, fmt.Errorf("transcode: wait for child: %w", waitErr)
@@ -398,8 +398,9 @@ func decodeChild[T any](state *os.ProcessState, stdout []byte, stderrTail string
 			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video wrote a file larger than allowed and was stopped.")
 		case syscall.SIGKILL:
 			// Not ours (we return earlier when we kill): the hard CPU limit or
-			// the kernel's OOM killer.
-			return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video hit a CPU or memory limit and was stopped.")
+			// the kernel's OOM killer, which may have picked the child because
+			// the machine ran short, not because of the file.
+			return nil, Loaded(shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video hit a CPU or memory limit and was stopped."))
 		default:
 			if outOfMemory(stderrTail) {
 				return nil, shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video needed more memory than allowed and was stopped.")

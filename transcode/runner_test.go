@@ -349,16 +349,20 @@ func TestRunnerOutcomes(t *testing.T) {
 		code     string // shopclip.ErrorCode of the error
 		contains string
 		report   bool // a report comes back with the error
+		// underLoad: the verdict may be the machine's fault (UnderLoad).
+		underLoad bool
 	}{
-		{"media", shopclip.EMEDIADECODE, "No picture", true},
-		{"internal", shopclip.EINTERNAL, "out dir not writable", true},
-		{"media-exit1", shopclip.EINTERNAL, "inconsistent", true},
-		{"garbage", shopclip.EINTERNAL, "no report", false},
-		{"two-docs", shopclip.EINTERNAL, "more than one", false},
-		{"crash", shopclip.EMEDIACRASH, "crashed", false},
-		{"oom", shopclip.EMEDIALIMIT, "memory", false},
-		{"oom-long", shopclip.EMEDIALIMIT, "memory", false},
-		{"sigkill", shopclip.EMEDIALIMIT, "limit", false},
+		{"media", shopclip.EMEDIADECODE, "No picture", true, false},
+		{"internal", shopclip.EINTERNAL, "out dir not writable", true, false},
+		{"media-exit1", shopclip.EINTERNAL, "inconsistent", true, false},
+		{"garbage", shopclip.EINTERNAL, "no report", false, false},
+		{"two-docs", shopclip.EINTERNAL, "more than one", false, false},
+		{"crash", shopclip.EMEDIACRASH, "crashed", false, false},
+		{"oom", shopclip.EMEDIALIMIT, "memory", false, false},
+		{"oom-long", shopclip.EMEDIALIMIT, "memory", false, false},
+		// Killed by something other than its own limits: the kernel's OOM
+		// killer on a machine short of memory.
+		{"sigkill", shopclip.EMEDIALIMIT, "limit", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -374,6 +378,9 @@ func TestRunnerOutcomes(t *testing.T) {
 			}
 			if (rep != nil) != tt.report {
 				t.Errorf("report = %+v, want one: %v", rep, tt.report)
+			}
+			if got := UnderLoad(err); got != tt.underLoad {
+				t.Errorf("UnderLoad(%v) = %v, want %v", err, got, tt.underLoad)
 			}
 		})
 	}
@@ -450,6 +457,9 @@ func TestRunnerDeadlineKillsGroup(t *testing.T) {
 	}
 	if !strings.Contains(shopclip.ErrorMessage(err), "time limit") {
 		t.Errorf("message %q does not say it took too long", shopclip.ErrorMessage(err))
+	}
+	if !UnderLoad(err) {
+		t.Errorf("a wall-clock deadline is not a verdict on the file alone: UnderLoad(%v) = false", err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "grandchild.pid"))
 	if err != nil {

@@ -36,6 +36,10 @@ const (
 // ClipPayload is the payload of every clip task.
 type ClipPayload struct {
 	ClipID string `json:"clip_id"`
+	// Since is when the transcode was asked for (Unix milliseconds): the
+	// start of its retry window. Absent from other tasks, and from
+	// transcodes enqueued before it existed (their retries are counted).
+	Since int64 `json:"since,omitempty"`
 }
 
 // Client enqueues tasks.
@@ -48,7 +52,8 @@ type Client struct {
 
 // ClientConfig tunes a Client. Zero values mean the defaults.
 type ClientConfig struct {
-	// MaxRetry bounds transcode retries. Default 5.
+	// MaxRetry caps the retries of one transcode task. Default 100: the
+	// retry window (Handlers.RetryWindow) is what usually ends them.
 	MaxRetry int
 	// TranscodeTimeout bounds one transcode attempt. Default 1h.
 	TranscodeTimeout time.Duration
@@ -57,7 +62,7 @@ type ClientConfig struct {
 // NewClient returns a Client on the Redis described by opt.
 func NewClient(opt asynq.RedisConnOpt, cfg ClientConfig) *Client {
 	if cfg.MaxRetry == 0 {
-		cfg.MaxRetry = 5
+		cfg.MaxRetry = 100
 	}
 	if cfg.TranscodeTimeout == 0 {
 		cfg.TranscodeTimeout = time.Hour
@@ -86,7 +91,7 @@ func TranscodeTaskID(clipID string) string { return "transcode:" + clipID }
 // EnqueueTranscode enqueues the transcode of a clip. Enqueuing a clip that
 // already has a live transcode task succeeds without adding another.
 func (c *Client) EnqueueTranscode(ctx context.Context, clipID string) error {
-	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	payload, _ := json.Marshal(ClipPayload{ClipID: clipID, Since: time.Now().UnixMilli()})
 	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTranscode, payload),
 		asynq.TaskID(TranscodeTaskID(clipID)),
 		asynq.Queue(QueueTranscode),
@@ -128,7 +133,7 @@ func (c *Client) EnqueueShare(ctx context.Context, clipID string, delay time.Dur
 	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeShare, payload),
 		asynq.Queue(QueueShare),
 		asynq.ProcessIn(delay),
-		asynq.MaxRetry(5),
+		asynq.MaxRetry(25), // about an hour with RetryDelay: a storage outage loses no render
 		asynq.Timeout(30*time.Minute))
 	if err != nil {
 		return unavailable("enqueue share", err)
@@ -139,6 +144,14 @@ func (c *Client) EnqueueShare(ctx context.Context, clipID string, delay time.Dur
 func unavailable(op string, err error) error {
 	return fmt.Errorf("workers: %s: %w (%w)", op, err,
 		shopclip.Errorf(shopclip.EUNAVAILABLE, "The job queue is unavailable; try again shortly."))
+}
+
+// since is when the transcode was asked for; zero when unknown.
+func (p ClipPayload) since() time.Time {
+	if p.Since <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(p.Since)
 }
 
 func parsePayload(t *asynq.Task) (ClipPayload, error) {

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/transcode"
 )
 
 // Transcoder turns one local upload into the output layout of package
@@ -74,8 +76,15 @@ type Handlers struct {
 	// WorkDir holds one directory per running transcode, removed after it.
 	WorkDir string
 	// MaxCrashes is how many transcoder crashes on one clip end it as
-	// failed for good. Default 3.
+	// failed for good. Default 3. A child stopped at its time limit or
+	// killed by the kernel counts as a crash: under load it may be the
+	// machine's fault, not the file's.
 	MaxCrashes int
+	// RetryWindow is how long a transcode keeps retrying errors that are
+	// not the file's (storage, database, queue, disk), counted from when
+	// it was asked for. Default DefaultRetryWindow. The task's MaxRetry
+	// is a backstop.
+	RetryWindow time.Duration
 	// BuyURL builds a tag's buy URL for the stored timeline. Default
 	// shopclip.BuyPath.
 	BuyURL func(tagID string) string
@@ -133,7 +142,7 @@ func (h *Handlers) HandleTranscode(ctx context.Context, t *asynq.Task) error {
 	log.Info("transcode: started", "attempts", clip.Attempts)
 	start := time.Now()
 	if err := h.transcode(ctx, clip, attempt, log); err != nil {
-		return h.failOrRetry(ctx, clip, attempt, err, log)
+		return h.failOrRetry(ctx, clip, attempt, p.since(), err, log)
 	}
 	log.Info("transcode: published", "seconds", time.Since(start).Seconds())
 	h.sweepGenerations(clip.ID, attempt, log)
@@ -317,6 +326,12 @@ func (h *Handlers) upload(ctx context.Context, dir, prefix string, skip func(rel
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
+		if !d.Type().IsRegular() {
+			// A link, FIFO or device: the engine writes none, so the child
+			// misbehaved on this file (counted as a crash).
+			return fmt.Errorf("workers: output %s is not a regular file (%s): %w", rel, d.Type(),
+				shopclip.Errorf(shopclip.EMEDIACRASH, "The video processor misbehaved on this file."))
+		}
 		files = append(files, filepath.ToSlash(rel))
 		return nil
 	})
@@ -333,15 +348,19 @@ func (h *Handlers) upload(ctx context.Context, dir, prefix string, skip func(rel
 		if skip(rel) {
 			continue
 		}
-		if err := h.putFile(ctx, filepath.Join(dir, rel), prefix+rel); err != nil {
+		if err := h.putFile(ctx, dir, rel, prefix+rel); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (h *Handlers) putFile(ctx context.Context, path, key string) error {
-	f, err := os.Open(path)
+// putFile uploads the regular file rel of dir, a directory the sandboxed
+// child wrote, to key. No symbolic link is followed on the way
+// (transcode.OpenOutput): a hostile child cannot make the worker upload its
+// secrets or another job's files.
+func (h *Handlers) putFile(ctx context.Context, dir, rel, key string) error {
+	f, err := transcode.OpenOutput(dir, rel)
 	if err != nil {
 		return fmt.Errorf("workers: upload %s: %w", key, err)
 	}
@@ -398,8 +417,15 @@ func (h *Handlers) deletePrefix(prefix string, log *slog.Logger) {
 	}
 }
 
-// failOrRetry decides what a failed attempt means for its clip.
-func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt string, err error, log *slog.Logger) error {
+// DefaultRetryWindow is Handlers.RetryWindow's default: an outage of
+// storage, the database or the queue shorter than this fails no clip.
+const DefaultRetryWindow = time.Hour
+
+// failOrRetry decides what a failed attempt means for its clip. The file's
+// faults end it at once; crashes (and kills at a limit) are retried up to
+// MaxCrashes; anything else is ours, and retried until the retry window
+// since the transcode was asked for (since; zero when unknown) has passed.
+func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt string, since time.Time, err error, log *slog.Logger) error {
 	if errors.Is(err, errLostOwnership) {
 		return nil // the owner of the clip is responsible for it now
 	}
@@ -411,16 +437,15 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 	code := shopclip.ErrorCode(err)
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	maxCrashes := h.MaxCrashes
-	if maxCrashes == 0 {
-		maxCrashes = 3
-	}
+	maxCrashes := cmp.Or(h.MaxCrashes, 3)
+	window := cmp.Or(h.RetryWindow, DefaultRetryWindow)
 	var final *shopclip.Error
 	switch {
-	case code == shopclip.EMEDIACRASH:
+	case code == shopclip.EMEDIACRASH || transcode.UnderLoad(err):
 		// Crashes are counted apart from other failures: a clip that
 		// crashes the transcoder every time is poison, one that crashed
-		// once among transient errors may not be.
+		// once among transient errors may not be. So are kills at a time
+		// or memory limit, which a busy machine can cause.
 		crashes, cerr := h.Store.RecordClipCrash(ctx, clip.ID, attempt)
 		if c := shopclip.ErrorCode(cerr); c == shopclip.ECONFLICT || c == shopclip.ENOTFOUND {
 			return nil
@@ -428,16 +453,22 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 			return fmt.Errorf("workers: record crash: %w (after %w)", cerr, err)
 		}
 		if crashes < maxCrashes && retried < maxRetry {
-			log.Warn("transcode: transcoder crashed; will retry", "err", err, "crashes", crashes)
+			log.Warn("transcode: transcoder crashed or was stopped; will retry", "err", err, "crashes", crashes)
 			return err
 		}
-		final = shopclip.Errorf(code, "The transcoder crashed on this file %d times; it is probably corrupt or uses a feature we do not support.", crashes)
+		if code == shopclip.EMEDIACRASH {
+			final = shopclip.Errorf(code, "The transcoder crashed on this file %d times; it is probably corrupt or uses a feature we do not support.", crashes)
+		} else {
+			final = shopclip.Errorf(code, "%s (%d times)", strings.TrimSuffix(shopclip.ErrorMessage(err), "."), crashes)
+		}
 	case shopclip.IsMediaError(code):
 		final = &shopclip.Error{Code: code, Message: shopclip.ErrorMessage(err)}
-	case retried >= maxRetry:
-		final = shopclip.Errorf(shopclip.EINTERNAL, "We could not process this clip after %d attempts. The upload is kept; contact the operator.", retried+1)
+	case retried >= maxRetry || !since.IsZero() && h.now().Sub(since) >= window:
+		final = shopclip.Errorf(shopclip.EINTERNAL,
+			"We could not process this clip because of a problem on our side that lasted over %s (%d attempts). The upload is kept: retry it later, or contact the operator.",
+			humanWindow(h.now().Sub(since), window, since.IsZero()), retried+1)
 	default:
-		log.Warn("transcode: failed; will retry", "err", err, "retried", retried, "max_retry", maxRetry)
+		log.Warn("transcode: failed; will retry", "err", err, "retried", retried, "max_retry", maxRetry, "retry_window", window)
 		return err
 	}
 	log.Info("transcode: clip failed", "code", final.Code, "reason", final.Message, "err", err)
@@ -449,6 +480,15 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 	}
 	h.sweepGenerations(clip.ID, "", log)
 	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+}
+
+// humanWindow names how long a transcode has been retried, in whole
+// minutes (or the window when its start is unknown).
+func humanWindow(elapsed, window time.Duration, unknown bool) string {
+	if unknown || elapsed < window {
+		elapsed = window
+	}
+	return elapsed.Round(time.Minute).String()
 }
 
 func fileExists(path string) bool {

@@ -20,6 +20,7 @@ import (
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/store"
+	"github.com/shopclip/shopclip/transcode"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -456,6 +457,116 @@ func TestTransientErrorIsRetried(t *testing.T) {
 	got := h.waitTerminal(c.ID, 30*time.Second)
 	if got.Status != shopclip.ClipReady || got.Attempts != 2 {
 		t.Errorf("clip = status %s, attempts %d; want ready after 2", got.Status, got.Attempts)
+	}
+}
+
+// TestOutageIsRetriedForTheWindow: failures that are not the file's (the
+// store, the database, the queue down) are retried past the old five
+// retries for as long as the retry window lasts, never counted as crashes,
+// and the clip fails only when the window has passed, saying why.
+func TestOutageIsRetriedForTheWindow(t *testing.T) {
+	outage := errors.New("object store: connection refused")
+	t.Run("shorter than the window", func(t *testing.T) {
+		tc := &scriptedTranscoder{fail: func(n int) error {
+			if n <= 8 {
+				return outage
+			}
+			return nil
+		}}
+		h := newHarness(t, tc)
+		h.queue = workers.NewClient(h.opt, workers.ClientConfig{}) // the default MaxRetry
+		t.Cleanup(func() { h.queue.Close() })
+		h.serve(1)
+		c := h.newClip("fine, storage flaky")
+		if err := h.queue.EnqueueTranscode(context.Background(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		got := h.waitTerminal(c.ID, 60*time.Second)
+		if got.Status != shopclip.ClipReady || got.Attempts != 9 || got.Crashes != 0 {
+			t.Errorf("clip = status %s, attempts %d, crashes %d (error %+v); want ready after 9 attempts, no crash",
+				got.Status, got.Attempts, got.Crashes, got.Error)
+		}
+	})
+	t.Run("longer than the window", func(t *testing.T) {
+		// The clock jumps two hours at the third failure.
+		var skew atomic.Int64
+		tc := &scriptedTranscoder{fail: func(n int) error {
+			if n == 3 {
+				skew.Store(int64(2 * time.Hour))
+			}
+			return outage
+		}}
+		h := newHarness(t, tc)
+		h.queue = workers.NewClient(h.opt, workers.ClientConfig{})
+		t.Cleanup(func() { h.queue.Close() })
+		h.handle.RetryWindow = time.Hour
+		h.handle.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		h.serve(1)
+		c := h.newClip("fine, storage down")
+		if err := h.queue.EnqueueTranscode(context.Background(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		got := h.waitTerminal(c.ID, 60*time.Second)
+		if got.Status != shopclip.ClipFailed || got.Error == nil || got.Error.Code != shopclip.EINTERNAL ||
+			!strings.Contains(got.Error.Message, "problem on our side") || !strings.Contains(got.Error.Message, "3 attempts") {
+			t.Errorf("clip = status %s (error %+v); want failed EINTERNAL after 3 attempts, saying it was ours", got.Status, got.Error)
+		}
+		if got.Crashes != 0 {
+			t.Errorf("an outage counted %d crashes against the file", got.Crashes)
+		}
+		if _, err := h.blobs.Stat(context.Background(), c.OriginalKey); err != nil {
+			t.Errorf("the original must be kept for a retry: %v", err)
+		}
+	})
+}
+
+// TestLimitUnderLoadIsRetried: a child stopped at its time limit, or killed
+// by the kernel, may have been slow or picked because the machine was
+// busy: it is retried like a crash (up to MaxCrashes) before the clip fails
+// with the limit's reason.
+func TestLimitUnderLoadIsRetried(t *testing.T) {
+	limit := shopclip.Errorf(shopclip.EMEDIALIMIT, "Processing the video took longer than its time limit (10m) and was stopped.")
+	for _, tt := range []struct {
+		name      string
+		failUntil int // calls that fail
+		status    shopclip.ClipStatus
+		calls     int32
+	}{
+		{"once, then fine", 1, shopclip.ClipReady, 2},
+		{"every time", 100, shopclip.ClipFailed, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := &scriptedTranscoder{fail: func(n int) error {
+				if n <= tt.failUntil {
+					return fmt.Errorf("child: %w", transcode.Loaded(limit))
+				}
+				return nil
+			}}
+			h := newHarness(t, tc)
+			h.serve(1)
+			c := h.newClip("heavy")
+			if err := h.queue.EnqueueTranscode(context.Background(), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			got := h.waitTerminal(c.ID, 60*time.Second)
+			if got.Status != tt.status || tc.calls.Load() != tt.calls {
+				t.Fatalf("clip = status %s after %d calls (error %+v); want %s after %d", got.Status, tc.calls.Load(), got.Error, tt.status, tt.calls)
+			}
+			if tt.status == shopclip.ClipFailed && (got.Error.Code != shopclip.EMEDIALIMIT || !strings.Contains(got.Error.Message, "time limit") || !strings.Contains(got.Error.Message, "3 times")) {
+				t.Errorf("error = %+v; want the limit's reason, 3 times", got.Error)
+			}
+		})
+	}
+	// A limit that is the file's own (its size, its duration) is not retried.
+	tc := &scriptedTranscoder{fail: func(int) error {
+		return shopclip.Errorf(shopclip.EMEDIALIMIT, "This video is longer than 3 minutes.")
+	}}
+	h := newHarness(t, tc)
+	h.serve(1)
+	c := h.newClip("long")
+	h.queue.EnqueueTranscode(context.Background(), c.ID)
+	if got := h.waitTerminal(c.ID, 30*time.Second); got.Status != shopclip.ClipFailed || tc.calls.Load() != 1 {
+		t.Errorf("a file's own limit: status %s after %d calls; want failed after 1", got.Status, tc.calls.Load())
 	}
 }
 

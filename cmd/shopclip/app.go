@@ -176,16 +176,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			log.Warn("no CJK font for the product cards of share MP4s; CJK titles will show as boxes (install fonts-droid-fallback)")
 		}
 		h := &workers.Handlers{
-			Store:      notifying,
-			Blobs:      m.blobs,
-			Transcoder: tc,
-			Tags:       m.queue,
-			Sharer:     tc,
-			Shares:     m.queue,
-			WorkDir:    cfg.Worker.WorkDir,
-			MaxCrashes: cfg.Worker.MaxCrashes,
-			BuyURL:     func(id string) string { return publicURL(cfg, "/v1/buy/"+id) },
-			Logger:     log.With("component", "worker"),
+			Store:       notifying,
+			Blobs:       m.blobs,
+			Transcoder:  tc,
+			Tags:        m.queue,
+			Sharer:      tc,
+			Shares:      m.queue,
+			WorkDir:     cfg.Worker.WorkDir,
+			MaxCrashes:  cfg.Worker.MaxCrashes,
+			RetryWindow: cfg.Transcode.RetryWindow,
+			BuyURL:      func(id string) string { return publicURL(cfg, "/v1/buy/"+id) },
+			Logger:      log.With("component", "worker"),
 		}
 		m.worker = workers.NewServer(redisOpt, workers.ServerConfig{Concurrency: cfg.Worker.Concurrency, Logger: log}, h)
 		if err := m.worker.Start(); err != nil {
