@@ -33,6 +33,12 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// List returns the objects whose keys start with prefix, sorted by key.
 	List(ctx context.Context, prefix string) ([]Info, error)
+	// ListPage returns one page of List(prefix): at most limit objects
+	// (1..MaxListPage; more is clamped, less is EINVALID) whose keys sort
+	// strictly after after ("" for the first page), sorted by key. Passing
+	// the last key of a page as after gives the next; an empty page is the
+	// end. A walk of any size so holds one page at a time.
+	ListPage(ctx context.Context, prefix, after string, limit int) ([]Info, error)
 	// DeletePrefix removes every object whose key starts with prefix, which
 	// must end with "/".
 	DeletePrefix(ctx context.Context, prefix string) error
@@ -43,6 +49,9 @@ type Store interface {
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
 }
+
+// MaxListPage bounds a ListPage (S3 answers at most 1000 keys a request).
+const MaxListPage = 1000
 
 // PutOptions tune Put.
 type PutOptions struct {

@@ -1,6 +1,10 @@
 package blob
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shopclip/shopclip"
+)
 
 // ValidListPrefix reports whether prefix is acceptable to Store.List. Unlike
 // ValidPrefix it may end in the middle of a key segment ("clips/a" lists
@@ -24,4 +28,13 @@ func ValidListPrefix(prefix string) bool {
 		}
 	}
 	return true
+}
+
+// PageLimit checks and clamps ListPage's limit: EINVALID below 1,
+// MaxListPage above it.
+func PageLimit(limit int) (int, error) {
+	if limit < 1 {
+		return 0, shopclip.Errorf(shopclip.EINVALID, "blob: list page limit %d: want at least 1", limit)
+	}
+	return min(limit, MaxListPage), nil
 }

@@ -64,6 +64,8 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"NotFound", testNotFound},
 		{"List", testList},
 		{"ListInvalidPrefix", testListInvalidPrefix},
+		{"ListPage", testListPage},
+		{"ListPageInvalid", testListPageInvalid},
 		{"DeletePrefix", testDeletePrefix},
 		{"DeletePrefixInvalid", testDeletePrefixInvalid},
 		{"IfNotExists", testIfNotExists},
@@ -546,6 +548,87 @@ func testListInvalidPrefix(t *testing.T, s blob.Store) {
 	for _, p := range []string{"../", "/x", "a//", "a/../", "./", "a\\b", "a b", strings.Repeat("a", 513)} {
 		_, err := s.List(t.Context(), p)
 		wantCode(t, fmt.Sprintf("List(%q)", p), err, shopclip.EINVALID)
+	}
+}
+
+// testListPage walks List's cases a page at a time, with every page size
+// up to past the whole listing, and starts from keys between and inside
+// "directories": the pages together must be List, in order.
+func testListPage(t *testing.T, s blob.Store) {
+	all := []string{"a.x", "a/b", "a/c/d", "a/c/e", "ab", "clips/abc/x.m4s", "clips/abd", "clips/b/y", "z"}
+	for i, k := range all {
+		put(t, s, k, pattern(10+i, byte(i)), blob.PutOptions{})
+	}
+	for _, prefix := range []string{"", "a", "a/", "a/c/", "clips/", "clips/a", "nothing/", "zz"} {
+		want, err := s.List(t.Context(), prefix)
+		if err != nil {
+			t.Fatalf("List(%q): %v", prefix, err)
+		}
+		for limit := 1; limit <= len(all)+1; limit++ {
+			got := []string{}
+			after := ""
+			for range len(all) + 2 { // bounded: one page more than keys
+				page, err := s.ListPage(t.Context(), prefix, after, limit)
+				if err != nil {
+					t.Fatalf("ListPage(%q, %q, %d): %v", prefix, after, limit, err)
+				}
+				if len(page) > limit {
+					t.Fatalf("ListPage(%q, %q, %d): %d objects", prefix, after, limit, len(page))
+				}
+				if len(page) == 0 {
+					break
+				}
+				for _, info := range page {
+					if info.ModTime.IsZero() || info.Size == 0 {
+						t.Errorf("ListPage(%q, %q, %d): %+v lacks its size or ModTime", prefix, after, limit, info)
+					}
+				}
+				got = append(got, keys(page)...)
+				after = page[len(page)-1].Key
+			}
+			if !slices.Equal(got, keys(want)) {
+				t.Errorf("ListPage(%q) by %d: got %q, want %q", prefix, limit, got, keys(want))
+			}
+		}
+	}
+	for _, c := range []struct {
+		prefix, after string
+		want          []string
+	}{
+		{"", "a", []string{"a.x", "a/b", "a/c/d"}},
+		{"", "a/", []string{"a/b", "a/c/d", "a/c/e"}},
+		{"", "a/c", []string{"a/c/d", "a/c/e", "ab"}},
+		{"", "a/c/d", []string{"a/c/e", "ab", "clips/abc/x.m4s"}},
+		{"", "a/zz", []string{"ab", "clips/abc/x.m4s", "clips/abd"}},
+		{"", "a0", []string{"ab", "clips/abc/x.m4s", "clips/abd"}},
+		{"clips/", "clips/abc/", []string{"clips/abc/x.m4s", "clips/abd", "clips/b/y"}},
+		{"clips/", "clips/abc/x.m4s", []string{"clips/abd", "clips/b/y"}},
+		{"clips/", "y", []string{}},
+		{"a/", "", []string{"a/b", "a/c/d", "a/c/e"}},
+	} {
+		page, err := s.ListPage(t.Context(), c.prefix, c.after, 3)
+		if err != nil {
+			t.Fatalf("ListPage(%q, %q, 3): %v", c.prefix, c.after, err)
+		}
+		if got := keys(page); !slices.Equal(got, c.want) {
+			t.Errorf("ListPage(%q, %q, 3): got %q, want %q", c.prefix, c.after, got, c.want)
+		}
+	}
+	// A limit past MaxListPage is clamped, not refused.
+	page, err := s.ListPage(t.Context(), "", "", blob.MaxListPage+1)
+	if err != nil || len(page) != len(all) {
+		t.Errorf("ListPage with limit %d: %d objects, %v; want %d", blob.MaxListPage+1, len(page), err, len(all))
+	}
+}
+
+func testListPageInvalid(t *testing.T, s blob.Store) {
+	for _, p := range []string{"../", "/x", "a//", "a b", strings.Repeat("a", 513)} {
+		_, err := s.ListPage(t.Context(), p, "", 10)
+		wantCode(t, fmt.Sprintf("ListPage(%q)", p), err, shopclip.EINVALID)
+	}
+	for _, limit := range []int{0, -1} {
+		_, err := s.ListPage(t.Context(), "", "", limit)
+		wantCode(t, fmt.Sprintf("ListPage limit %d", limit), err, shopclip.EINVALID)
 	}
 }
 

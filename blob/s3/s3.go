@@ -552,3 +552,53 @@ func (r *sizedReader) checkEnd() {
 	}
 	r.err = fmt.Errorf("read: %w", io.ErrNoProgress)
 }
+
+// ListPage implements blob.Store with one ListObjectsV2 request (MaxKeys
+// limit, StartAfter after), or a few when the server answers short pages or
+// keys that are not ours.
+func (s *Store) ListPage(ctx context.Context, prefix, after string, limit int) ([]blob.Info, error) {
+	if !blob.ValidListPrefix(prefix) {
+		return nil, fmt.Errorf("s3: list page: %w", shopclip.Errorf(shopclip.EINVALID, "blob: invalid prefix %q", prefix))
+	}
+	limit, err := blob.PageLimit(limit)
+	if err != nil {
+		return nil, fmt.Errorf("s3: list page: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("s3: list page %q: %w", prefix, blob.CtxError(err))
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts := minio.ListObjectsOptions{Prefix: s.name(prefix), Recursive: true, MaxKeys: limit}
+	if after != "" {
+		opts.StartAfter = s.name(after)
+	}
+	infos := []blob.Info{}
+	var lerr error
+	full := false
+	// Drained to its end, see List; cancelled once the page is full.
+	for oi := range s.client.ListObjects(lctx, s.bucket, opts) {
+		if lerr != nil || full {
+			continue
+		}
+		if oi.Err != nil {
+			lerr = oi.Err
+			cancel()
+			continue
+		}
+		info := s.info(oi)
+		if !blob.ValidKey(info.Key) || info.Key <= after {
+			continue
+		}
+		infos = append(infos, info)
+		if len(infos) == limit {
+			full = true
+			cancel()
+		}
+	}
+	if lerr != nil {
+		return nil, fmt.Errorf("s3: list page %q: %w", prefix, s.translate(ctx, lerr))
+	}
+	slices.SortFunc(infos, func(a, b blob.Info) int { return strings.Compare(a.Key, b.Key) })
+	return infos, nil
+}
