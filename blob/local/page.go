@@ -67,7 +67,7 @@ func (s *Store) ListPage(ctx context.Context, prefix, after string, limit int) (
 			case d.IsDir():
 				list = append(list, entry{key, key + "/", d})
 			case d.Type().IsRegular():
-				list = append(list, entry{key, key + "/", d})
+				list = append(list, entry{key, key, d})
 			}
 		}
 		ents = nil
