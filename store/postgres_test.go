@@ -48,6 +48,13 @@ func TestPostgresIdentity(t *testing.T) {
 	})
 }
 
+func TestPostgresClipLookup(t *testing.T) {
+	storetest.RunClipLookup(t, func(t *testing.T) (shopclip.Store, shopclip.ClipLookup) {
+		db := openPostgres(t)
+		return db, db
+	})
+}
+
 func TestPostgresReprocessing(t *testing.T) {
 	storetest.RunReprocessing(t, func(t *testing.T) (shopclip.Store, shopclip.Reprocessing) {
 		db := openPostgres(t)

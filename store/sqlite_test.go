@@ -49,6 +49,13 @@ func TestSQLiteIdentity(t *testing.T) {
 	})
 }
 
+func TestSQLiteClipLookup(t *testing.T) {
+	storetest.RunClipLookup(t, func(t *testing.T) (shopclip.Store, shopclip.ClipLookup) {
+		db := openSQLite(t)
+		return db, db
+	})
+}
+
 func TestSQLiteReprocessing(t *testing.T) {
 	storetest.RunReprocessing(t, func(t *testing.T) (shopclip.Store, shopclip.Reprocessing) {
 		db := openSQLite(t)
