@@ -39,6 +39,13 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// StartupTimeout bounds how long a process waits at startup for a
+	// PostgreSQL, Redis or object store it cannot reach yet (refused,
+	// timed out, name not found): it retries with backoff, logging what it
+	// waits for, and past the timeout exits non-zero. Default 5m; 0s waits
+	// for ever. Misconfiguration (a malformed URL, bad credentials) fails
+	// at once.
+	StartupTimeout *time.Duration `yaml:"startup_timeout"`
 
 	Database  Database  `yaml:"database"`
 	Redis     Redis     `yaml:"redis"`
@@ -248,7 +255,8 @@ type Worker struct {
 	// MaxCrashes is how many crashes of the transcoder on one clip end it as
 	// failed for good. Default 3.
 	MaxCrashes int `yaml:"max_crashes"`
-	// ReconcileInterval is how often stuck clips are re-enqueued. Default 1m.
+	// ReconcileInterval is how often stuck clips are re-enqueued. Default
+	// 15s: an upload recorded while the queue was down waits no longer.
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// WorkDir holds transcode job directories. Default DataDir/work.
 	WorkDir string `yaml:"work_dir"`
@@ -300,7 +308,7 @@ func (c *Config) applyDefaults() {
 	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 100)
 	c.Transcode.RetryWindow = cmp.Or(c.Transcode.RetryWindow, time.Hour)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
-	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, time.Minute)
+	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, 15*time.Second)
 	c.HTTP.MaxConnections = cmp.Or(c.HTTP.MaxConnections, 4096)
 	c.HTTP.ReadHeaderTimeout = cmp.Or(c.HTTP.ReadHeaderTimeout, 10*time.Second)
 	c.HTTP.BodyTimeout = cmp.Or(c.HTTP.BodyTimeout, 30*time.Second)
@@ -348,12 +356,24 @@ func Parse(b []byte) (Config, error) {
 	return c, nil
 }
 
+// DefaultStartupTimeout is StartupTimeout's default.
+const DefaultStartupTimeout = 5 * time.Minute
+
+// StartupWait is StartupTimeout with its default; 0 is no bound.
+func (c *Config) StartupWait() time.Duration {
+	if c.StartupTimeout == nil {
+		return DefaultStartupTimeout
+	}
+	return *c.StartupTimeout
+}
+
 // Env lists the environment variables ApplyEnv reads, with what they set.
 var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_ADDR", "addr"},
 	{"SHOPCLIP_DATA", "data_dir"},
 	{"SHOPCLIP_PUBLIC_URL", "public_url"},
 	{"SHOPCLIP_LOG_LEVEL", "log_level"},
+	{"SHOPCLIP_STARTUP_TIMEOUT", "startup_timeout (0s: wait for ever)"},
 	{"SHOPCLIP_DATABASE_URL", "database.url"},
 	{"SHOPCLIP_REDIS_URL", "redis.url"},
 	{"SHOPCLIP_BLOB_DIR", "blob.dir"},
@@ -419,6 +439,10 @@ func (c *Config) set(name, val string) error {
 		c.PublicURL = val
 	case "SHOPCLIP_LOG_LEVEL":
 		c.LogLevel = val
+	case "SHOPCLIP_STARTUP_TIMEOUT":
+		var d time.Duration
+		d, err = time.ParseDuration(val)
+		c.StartupTimeout = &d
 	case "SHOPCLIP_DATABASE_URL":
 		c.Database.URL = val
 	case "SHOPCLIP_REDIS_URL":
@@ -498,6 +522,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if d := c.StartupWait(); d < 0 || (d > 0 && d < time.Second) {
+		bad("startup_timeout %s: want 0s (wait for ever) or at least 1s", d)
 	}
 	if c.Redis.URL != "" {
 		u, err := url.Parse(c.Redis.URL)

@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -19,11 +20,15 @@ type Reconciler struct {
 	Store     shopclip.Store
 	Queue     *Client
 	Inspector *asynq.Inspector
-	// StaleAfter is how long a clip may sit uploaded or processing without
-	// an update before it is re-enqueued. Default 2m.
+	// StaleAfter is how long a clip may sit processing without an update
+	// before its task is looked for. Default 2m.
 	StaleAfter time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// UploadedAfter is how long a clip may sit uploaded before its task is
+	// looked for: the API enqueues it on upload, so a clip still uploaded
+	// after this has no task when the queue was down then. Default 10s.
+	UploadedAfter time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Run reconciles every interval until ctx ends.
@@ -48,14 +53,15 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 	if r.Now != nil {
 		now = r.Now
 	}
-	stale := r.StaleAfter
-	if stale == 0 {
-		stale = 2 * time.Minute
-	}
-	clips, err := r.Store.StaleClips(ctx, []shopclip.ClipStatus{shopclip.ClipUploaded, shopclip.ClipProcessing}, now().Add(-stale), 1000)
+	uploaded, err := r.Store.StaleClips(ctx, []shopclip.ClipStatus{shopclip.ClipUploaded}, now().Add(-cmp.Or(r.UploadedAfter, 10*time.Second)), 1000)
 	if err != nil {
 		return 0, err
 	}
+	processing, err := r.Store.StaleClips(ctx, []shopclip.ClipStatus{shopclip.ClipProcessing}, now().Add(-cmp.Or(r.StaleAfter, 2*time.Minute)), 1000)
+	if err != nil {
+		return 0, err
+	}
+	clips := append(uploaded, processing...)
 	n := 0
 	for _, c := range clips {
 		if ctx.Err() != nil {

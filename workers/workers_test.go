@@ -24,7 +24,13 @@ import (
 	"github.com/shopclip/shopclip/workers"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(envHold); spec != "" {
+		holdTask(spec)
+		return
+	}
+	testenv.Main(m)
+}
 
 // scriptedTranscoder stands in for the FFmpeg child process in these tests
 // of the handlers' bookkeeping: it writes a small output layout, or fails as
@@ -636,6 +642,27 @@ func TestReconcilerReenqueuesStuckClips(t *testing.T) {
 	h.serve(1)
 	if got := h.waitTerminal(c.ID, 30*time.Second); got.Status != shopclip.ClipReady {
 		t.Errorf("status %s", got.Status)
+	}
+}
+
+// TestReconcilerTakesUpLostUploadsSoon: a clip recorded while the queue
+// was down is enqueued once it has been uploaded for UploadedAfter (10 s by
+// default), long before a processing clip counts as stale (2 min).
+func TestReconcilerTakesUpLostUploadsSoon(t *testing.T) {
+	h := newHarness(t, &scriptedTranscoder{})
+	c := h.newClip("recorded while Redis was down")
+	var skew atomic.Int64
+	rec := &workers.Reconciler{Store: h.store, Queue: h.queue, Inspector: h.insp,
+		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }}
+	if n, err := rec.ReconcileOnce(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a fresh upload: ReconcileOnce = %d, %v; want 0 (the API is enqueuing it)", n, err)
+	}
+	skew.Store(int64(11 * time.Second))
+	if n, err := rec.ReconcileOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("uploaded for 11 s: ReconcileOnce = %d, %v; want 1", n, err)
+	}
+	if _, err := h.insp.GetTaskInfo(workers.QueueTranscode, workers.TranscodeTaskID(c.ID)); err != nil {
+		t.Errorf("no transcode task after the reconciler: %v", err)
 	}
 }
 

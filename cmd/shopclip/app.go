@@ -117,17 +117,30 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.rdb = redisOpt.MakeRedisClient().(redis.UniversalClient)
-	if err := checkRedisDurability(ctx, m.rdb, log); err != nil {
+	// Services down at startup are waited for, up to startup_timeout.
+	starting := newStartup(cfg.StartupWait(), log)
+	if err := starting.wait(ctx, "redis", redactURL(redisURL), func(ctx context.Context) error {
+		return checkRedisDurability(ctx, m.rdb, log)
+	}); err != nil {
 		return err
 	}
 
 	if m.Mode != ModeUp && (!cfg.UsesPostgres() || !cfg.Blob.S3.Enabled()) {
 		log.Warn("shopclip "+string(m.Mode)+" is using a SQLite file or a local blob directory: every serve and worker process must then run on this machine with the same data directory; across machines use SHOPCLIP_DATABASE_URL (PostgreSQL) and SHOPCLIP_S3_* (MinIO/S3)",
-			"database", cfg.Database.URL, "s3", cfg.Blob.S3.Enabled())
+			"database", redactURL(cfg.Database.URL), "s3", cfg.Blob.S3.Enabled())
 	}
 
 	// Metadata.
-	if m.store, err = store.Open(ctx, cfg.Database.URL); err != nil {
+	openStore := func(ctx context.Context) (err error) {
+		m.store, err = store.Open(ctx, cfg.Database.URL)
+		return err
+	}
+	if cfg.UsesPostgres() {
+		err = starting.wait(ctx, "database", redactURL(cfg.Database.URL), openStore)
+	} else {
+		err = openStore(ctx) // a SQLite file: nothing to wait for
+	}
+	if err != nil {
 		return err
 	}
 
@@ -137,7 +150,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := st.EnsureBucket(ctx); err != nil {
+		if err := starting.wait(ctx, "object storage", s3Address(s.Endpoint, s.Bucket, s.UseSSL), st.EnsureBucket); err != nil {
 			return err
 		}
 		m.blobs = st
@@ -188,6 +201,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			BuyURL:      func(id string) string { return publicURL(cfg, "/v1/buy/"+id) },
 			Logger:      log.With("component", "worker"),
 		}
+		leases := &workers.Leases{Redis: m.rdb, Logger: log.With("component", "leases")}
+		if m.redisd != nil {
+			// This Redis is ours alone: its active tasks are those the last
+			// run was stopped in the middle of. They resume now, not when
+			// their leases lapse.
+			if n, err := leases.ReleaseAll(ctx); err != nil {
+				return err
+			} else if n > 0 {
+				log.Info("resuming the jobs the last run was stopped in", "tasks", n)
+			}
+		}
+		m.wg.Go(func() { leases.Run(bg, workers.LeaseRecoveryInterval) })
 		m.worker = workers.NewServer(redisOpt, workers.ServerConfig{Concurrency: cfg.Worker.Concurrency, Logger: log}, h)
 		if err := m.worker.Start(); err != nil {
 			return err

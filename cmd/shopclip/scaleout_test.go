@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,7 +28,15 @@ type proc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *strings.Builder
+	mu   sync.Mutex
+	out  *strings.Builder // what it printed so far
+}
+
+// output returns what the process printed so far.
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
 }
 
 func startProc(t *testing.T, env []string, args ...string) *proc {
@@ -57,6 +66,9 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 	go func() {
 		for l := range lines {
 			t.Logf("[%s] %s", args[0], l)
+			p.mu.Lock()
+			p.out.WriteString(l + "\n")
+			p.mu.Unlock()
 		}
 		cmd.Wait()
 		close(p.done)
@@ -238,6 +250,51 @@ func TestUpStopsCleanlyAndKeepsClips(t *testing.T) {
 	c.json(key, "GET", "/v1/clips/"+id, nil, 200, &got)
 	if got.Status != "ready" {
 		t.Errorf("after restart the clip is %s", got.Status)
+	}
+	if err := up2.stop(syscall.SIGINT); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestUpResumesAfterKill: `shopclip up` killed with SIGKILL in the middle
+// of a transcode resumes it as soon as it is started again: its Redis is its
+// own, so the interrupted task is given back at start rather than after its
+// lease lapses (about a minute and a half with asynq alone). The figure is
+// logged, not asserted.
+func TestUpResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("transcodes the 30 s reference clip")
+	}
+	data := t.TempDir()
+	port, _ := testenv.FreePort()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	up := startProc(t, nil, "up", "--addr", addr, "--data", data)
+	waitHTTP(t, "http://"+addr+"/readyz", 60*time.Second)
+	key := cli(t, "account", "create", "--role", "creator", "--name", "alice", "--data", data)
+	c := client{t, "http://" + addr}
+	id := c.upload(key, filepath.Join(testenv.BenchDir(t), "bbb_vertical_1080x1920_30s.mp4"), "interrupted")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var got clipJSON
+		c.json(key, "GET", "/v1/clips/"+id, nil, 200, &got)
+		if got.Status == "processing" {
+			break
+		} else if got.Status != "uploaded" || time.Now().After(deadline) {
+			t.Fatalf("clip %s is %s; want it processing", id, got.Status)
+		}
+	}
+	time.Sleep(2 * time.Second) // into the transcode
+	up.stop(syscall.SIGKILL)
+
+	restart := time.Now()
+	up2 := startProc(t, nil, "up", "--addr", addr, "--data", data)
+	waitHTTP(t, "http://"+addr+"/readyz", 60*time.Second)
+	got := c.waitClip(key, id, 5*time.Minute)
+	t.Logf("ready %.1f s after the restart", time.Since(restart).Seconds())
+	if got.Status != "ready" {
+		t.Errorf("after the restart the clip is %s (%+v)", got.Status, got.Error)
+	}
+	if out := up2.output(); !strings.Contains(out, "resuming the jobs the last run was stopped in") {
+		t.Errorf("the restarted up did not take back the interrupted task at start:\n%s", out)
 	}
 	if err := up2.stop(syscall.SIGINT); err != nil {
 		t.Error(err)
