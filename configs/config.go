@@ -56,6 +56,20 @@ type Config struct {
 	Web       Web       `yaml:"web"`
 	Auth      Auth      `yaml:"auth"`
 	HTTP      HTTP      `yaml:"http"`
+	Janitor   Janitor   `yaml:"janitor"`
+}
+
+// Janitor tunes the removal of orphans (package janitor), run by every
+// worker process.
+type Janitor struct {
+	// Grace is how old an orphan must be before it is removed: an
+	// original with no clip, a deleted clip's outputs, a generation never
+	// published, a replaced share, a dead worker's job directory. Default
+	// 1h; at least 10m (no upload, publish or share download takes longer
+	// to be recorded or finished).
+	Grace time.Duration `yaml:"grace"`
+	// Interval is how often the janitor passes. Default 10m.
+	Interval time.Duration `yaml:"interval"`
 }
 
 // HTTP guards the listener against slow and hostile clients, and says which
@@ -309,6 +323,8 @@ func (c *Config) applyDefaults() {
 	c.Transcode.RetryWindow = cmp.Or(c.Transcode.RetryWindow, time.Hour)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
 	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, 15*time.Second)
+	c.Janitor.Grace = cmp.Or(c.Janitor.Grace, time.Hour)
+	c.Janitor.Interval = cmp.Or(c.Janitor.Interval, 10*time.Minute)
 	c.HTTP.MaxConnections = cmp.Or(c.HTTP.MaxConnections, 4096)
 	c.HTTP.ReadHeaderTimeout = cmp.Or(c.HTTP.ReadHeaderTimeout, 10*time.Second)
 	c.HTTP.BodyTimeout = cmp.Or(c.HTTP.BodyTimeout, 30*time.Second)
@@ -395,6 +411,8 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
+	{"SHOPCLIP_JANITOR_GRACE", "janitor.grace"},
+	{"SHOPCLIP_JANITOR_INTERVAL", "janitor.interval"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
 	{"SHOPCLIP_AUTH_OPEN_SIGNUP", "auth.open_signup"},
@@ -489,6 +507,10 @@ func (c *Config) set(name, val string) error {
 		c.Transcode.RetryWindow, err = time.ParseDuration(val)
 	case "SHOPCLIP_WORKER_WORK_DIR":
 		c.Worker.WorkDir = val
+	case "SHOPCLIP_JANITOR_GRACE":
+		c.Janitor.Grace, err = time.ParseDuration(val)
+	case "SHOPCLIP_JANITOR_INTERVAL":
+		c.Janitor.Interval, err = time.ParseDuration(val)
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
 		c.Web.FrameAncestors = strings.Fields(val)
 	case "SHOPCLIP_WEB_MEDIA_ORIGINS":
@@ -575,6 +597,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
+	}
+	if c.Janitor.Grace < 10*time.Minute || c.Janitor.Grace > 30*24*time.Hour {
+		bad("janitor.grace %s: want 10m to 720h", c.Janitor.Grace)
+	}
+	if c.Janitor.Interval < time.Second || c.Janitor.Interval > 24*time.Hour {
+		bad("janitor.interval %s: want 1s to 24h", c.Janitor.Interval)
 	}
 	for _, origins := range []struct {
 		key  string
