@@ -23,6 +23,7 @@ import (
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/blob/s3"
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/janitor"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
 	"github.com/shopclip/shopclip/store"
@@ -67,6 +68,10 @@ type Main struct {
 	ln        net.Listener
 	http      *http.Server
 	cancel    context.CancelFunc
+
+	// releaseWorkDir gives up this worker's share of the work directory.
+	releaseWorkDir func() error
+
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -181,6 +186,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := os.MkdirAll(cfg.Worker.WorkDir, 0o700); err != nil {
 			return fmt.Errorf("work dir: %w", err)
 		}
+		jan := &janitor.Janitor{Blobs: m.blobs, Clips: m.store, Grace: cfg.Janitor.Grace, WorkDir: cfg.Worker.WorkDir, Logger: log.With("component", "janitor")}
+		// Before any task runs: the job directories killed workers left.
+		n, release, err := jan.ClaimWorkDir(ctx)
+		if release == nil {
+			return err
+		} else if err != nil {
+			log.Warn("janitor: job directories", "err", err)
+		}
+		m.releaseWorkDir = release
+		if n > 0 {
+			log.Info("janitor: removed the job directories of killed workers", "dirs", n)
+		}
 		tc, err := m.transcoder()
 		if err != nil {
 			return err
@@ -219,6 +236,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
+		m.wg.Go(func() { jan.Run(bg, cfg.Janitor.Interval) })
 		if st, ok := m.blobs.(*s3.Store); ok {
 			m.wg.Go(func() { abortStaleUploads(bg, st, log) })
 		}
@@ -338,6 +356,9 @@ func (m *Main) Close() error {
 			m.cancel()
 		}
 		m.wg.Wait()
+		if m.releaseWorkDir != nil {
+			m.releaseWorkDir()
+		}
 		if m.inspector != nil {
 			m.inspector.Close()
 		}
