@@ -552,9 +552,13 @@ func (c *Config) Validate() error {
 		u, err := url.Parse(c.Redis.URL)
 		switch {
 		case err != nil:
-			bad("redis.url %q: %v", c.Redis.URL, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // without the URL and its password
+			}
+			bad("redis.url: %v", err)
 		case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix" && u.Scheme != "redis-socket" && u.Scheme != "redis-sentinel":
-			bad("redis.url %q: want redis://host:port/db, rediss://…, redis-sentinel://… or unix:///path.sock", c.Redis.URL)
+			bad("redis.url %q: want redis://host:port/db, rediss://…, redis-sentinel://… or unix:///path.sock", u.Redacted())
 		}
 	}
 	if s := c.Blob.S3; s.Enabled() {

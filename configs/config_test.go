@@ -115,6 +115,8 @@ func TestValidate(t *testing.T) {
 		{"trusted proxy bad CIDR", "http:\n  trusted_proxies: [10.0.0.0/40]\n", "http.trusted_proxies"},
 		{"too few connections", "http:\n  max_connections: 1\n", "http.max_connections"},
 		{"sub-second timeout", "http:\n  idle_write_timeout: 10ms\n", "http.idle_write_timeout"},
+		{"negative startup timeout", "startup_timeout: -1s\n", "startup_timeout"},
+		{"sub-second startup timeout", "startup_timeout: 10ms\n", "startup_timeout"},
 		{"long signed urls", "blob:\n  s3:\n    endpoint: h:1\n    bucket: b\n    access_key: a\n    secret_key: s\n    signed_url_ttl: 200h\n", "7 days"},
 	}
 	for _, tt := range tests {
@@ -177,6 +179,36 @@ func TestTranscodeSandbox(t *testing.T) {
 			}
 			if got := c.Transcode.Isolation(); got != tt.want {
 				t.Errorf("Isolation() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStartupTimeout(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want time.Duration
+	}{
+		{"default", "", nil, 5 * time.Minute},
+		{"file", "startup_timeout: 30s\n", nil, 30 * time.Second},
+		{"for ever in the file", "startup_timeout: 0s\n", nil, 0},
+		{"env over the file", "startup_timeout: 30s\n", []string{"SHOPCLIP_STARTUP_TIMEOUT=2m"}, 2 * time.Minute},
+		{"for ever in the env", "", []string{"SHOPCLIP_STARTUP_TIMEOUT=0"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := configs.Load(path, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.StartupWait(); got != tt.want {
+				t.Errorf("StartupWait() = %s, want %s", got, tt.want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,6 +39,10 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	log := newLogger(stderr, cfg.LogLevel)
 	m := &Main{Config: cfg, Mode: Mode(mode), Logger: log}
 	if err := m.Run(ctx); err != nil {
+		if errors.Is(err, errStopped) { // a signal while a service was down
+			fmt.Fprintf(stdout, "shopclip: %v\n", err)
+			return nil
+		}
 		return err
 	}
 	printBanner(stdout, m)

@@ -193,19 +193,44 @@ func Redis(t testing.TB) (addr string, db int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--dir", dir, "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
-		"--databases", "16")
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	startRedis(t, bin, addr)
+	return addr, 0
+}
+
+// StartRedis starts a private, empty redis-server on addr (127.0.0.1:port),
+// with more command-line options if given ("--requirepass", "pw"), and
+// returns a function that stops it, called also when t ends. Tests use it
+// to start Redis late, on a port a process under test already waits for,
+// and to stop and start it again there.
+func StartRedis(t testing.TB, addr string, options ...string) (stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		Unavailable(t, "redis-server not found: %v", err)
+	}
+	return startRedis(t, bin, addr, options...)
+}
+
+func startRedis(t testing.TB, bin, addr string, options ...string) (stop func()) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--port", port, "--bind", host,
+		"--dir", t.TempDir(), "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+		"--databases", "16"}, options...)
+	cmd := exec.Command(bin, args...)
 	if err := startProcess(cmd); err != nil {
 		Unavailable(t, "start redis-server: %v", err)
 	}
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	t.Cleanup(func() { stopProcess(cmd) })
+	stop = func() { stopProcess(cmd) }
+	t.Cleanup(stop)
 	if err := waitTCP(addr, cmd, 10*time.Second); err != nil {
 		t.Fatalf("redis-server: %v", err)
 	}
-	return addr, 0
+	return stop
 }
 
 var redisDB struct {
@@ -450,10 +475,6 @@ func MinIO(t testing.TB) S3 {
 }
 
 func startMinIO(access, secret string) (string, error) {
-	bin, err := MinIOBinary()
-	if err != nil {
-		return "", err
-	}
 	dir, err := sharedDir("minio")
 	if err != nil {
 		return "", err
@@ -463,15 +484,43 @@ func startMinIO(access, secret string) (string, error) {
 		return "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	_, err = runMinIO(addr, dir, access, secret)
+	return addr, err
+}
+
+// StartMinIO starts a private MinIO server at s.Endpoint (127.0.0.1:port)
+// with s's credentials, keeping its objects in dir, and returns a function
+// that stops it, called also when t ends. Tests use it to start MinIO late,
+// on a port a process under test already waits for, and to stop and start
+// it again there (with the same dir, its buckets and objects remain).
+func StartMinIO(t testing.TB, s S3, dir string) (stop func()) {
+	t.Helper()
+	cmd, err := runMinIO(s.Endpoint, dir, s.AccessKey, s.SecretKey)
+	if cmd != nil {
+		stop = func() { stopProcess(cmd) }
+		t.Cleanup(stop)
+	}
+	if err != nil {
+		Unavailable(t, "minio: %v", err)
+	}
+	return stop
+}
+
+// runMinIO starts a MinIO server on addr and waits until it serves.
+func runMinIO(addr, dir, access, secret string) (*exec.Cmd, error) {
+	bin, err := MinIOBinary()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(bin, "server", "--quiet", "--address", addr, dir)
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+access, "MINIO_ROOT_PASSWORD="+secret,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
 	if err := startProcess(cmd); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := waitTCP(addr, cmd, 60*time.Second); err != nil {
-		return "", err
+		return cmd, err
 	}
 	// MinIO listens before it serves: wait for its readiness probe.
 	deadline := time.Now().Add(60 * time.Second)
@@ -480,11 +529,11 @@ func startMinIO(access, secret string) (string, error) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return addr, nil
+				return cmd, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("minio at %s not ready: %v", addr, err)
+			return cmd, fmt.Errorf("minio at %s not ready: %v", addr, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
