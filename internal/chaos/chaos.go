@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -30,6 +31,10 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/shopclip/shopclip/blob/s3"
+	"github.com/shopclip/shopclip/janitor"
+	"github.com/shopclip/shopclip/store"
 )
 
 // Config tunes a drill. Bin, MediaDir, Dir and the server binaries are
@@ -167,7 +172,44 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 	if err := d.ledger.WriteFile(filepath.Join(d.dir, "ledger.json")); err != nil {
 		return nil, err
 	}
-	return d.reconcile(ctx)
+	swept, err := d.sweep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := d.reconcile(ctx)
+	if rep != nil {
+		rep.Swept = swept
+	}
+	return rep, err
+}
+
+// sweep runs one pass of the workers' janitor over the bucket as it will
+// run once its grace has passed (the drill is shorter than the grace), so
+// that the ledger counts what the janitors leave behind.
+func (d *Drill) sweep(ctx context.Context) (janitor.Counts, error) {
+	db, err := store.Open(ctx, d.pg.url)
+	if err != nil {
+		return janitor.Counts{}, fmt.Errorf("chaos: janitor: %w", err)
+	}
+	defer db.Close()
+	blobs, err := s3.New(s3.Config{Endpoint: d.minio.addr, Region: "us-east-1", Bucket: d.minio.bucket, AccessKey: d.minio.access, SecretKey: d.minio.secret})
+	if err != nil {
+		return janitor.Counts{}, fmt.Errorf("chaos: janitor: %w", err)
+	}
+	logFile, err := os.Create(filepath.Join(d.dir, "janitor.log"))
+	if err != nil {
+		return janitor.Counts{}, err
+	}
+	defer logFile.Close()
+	j := &janitor.Janitor{Blobs: blobs, Clips: db, Logger: slog.New(slog.NewTextHandler(logFile, nil)),
+		Now: func() time.Time { return time.Now().Add(janitor.DefaultGrace + time.Minute) }}
+	c, err := j.Pass(ctx)
+	if err != nil {
+		return c, fmt.Errorf("chaos: janitor: %w", err)
+	}
+	d.logf("chaos: the janitor (as past its grace) removed %d originals, %d deleted clips' prefixes, %d generations, %d share MP4s",
+		c.Originals, c.DeletedClip, c.Generations, c.Shares)
+	return c, nil
 }
 
 // setUp starts the services, Toxiproxy, serve and the workers.

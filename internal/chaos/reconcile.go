@@ -19,6 +19,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/janitor"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -67,11 +68,12 @@ type Report struct {
 	Uploads, Accepted, Refused, RefusedMedia int
 	Ready, FailedMedia, FailedOther, Lost    int
 	PublishedTwice                           int
-	Orphaned                                 int // objects of clips (or originals) with no row
-	StaleOutputs                             int // objects of a row's clip that it does not reference
-	ReplacedShares                           int // share MP4s replaced less than shareGrace ago
-	IncompleteUploads                        int // multipart uploads left open
-	MissingObjects                           int // rows whose objects are missing
+	Orphaned                                 int            // objects of clips (or originals) with no row
+	Swept                                    janitor.Counts // what the janitor removed before
+	StaleOutputs                             int            // objects of a row's clip that it does not reference
+	ReplacedShares                           int            // share MP4s replaced less than shareGrace ago
+	IncompleteUploads                        int            // multipart uploads left open
+	MissingObjects                           int            // rows whose objects are missing
 	StuckActive                              int
 	Archived                                 int
 	UnackedRows                              int // rows no acknowledged upload made

@@ -60,7 +60,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	row("wrong outcome (good failed for media, broken not as expected)", r.WrongOutcome, "0")
 	row("lost (accepted, not terminal after the grace)", r.Lost, "0")
 	row("published twice", r.PublishedTwice, "0")
-	row("orphaned objects (in the bucket, no row)", r.Orphaned, "0")
+	row("removed by the janitor, past its grace (originals / deleted clips / generations / shares)",
+		fmt.Sprintf("%d / %d / %d / %d", r.Swept.Originals, r.Swept.DeletedClip, r.Swept.Generations, r.Swept.Shares), "")
+	row("orphaned objects (in the bucket, no row) after the janitor", r.Orphaned, "0")
 	row("unreferenced outputs of existing clips", r.StaleOutputs, "0")
 	row("replaced share MP4s within their 10-minute grace", r.ReplacedShares, "")
 	row("multipart uploads left open", r.IncompleteUploads, "0")
