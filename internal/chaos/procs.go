@@ -14,8 +14,9 @@ import (
 // proc is one process the drill owns: started in its own process group
 // (killed with the drill's process too), its output appended to a log file
 // across restarts. A supervised proc is restarted when it exits without the
-// drill having stopped it, as systemd's Restart=always would: a worker that
-// cannot reach Redis at startup exits, and comes back once it can.
+// drill having stopped it, as systemd's Restart=always would (shopclip
+// waits for services down at its start, so an exit by itself is a defect
+// the report counts).
 type proc struct {
 	name      string
 	newCmd    func() *exec.Cmd
