@@ -417,9 +417,11 @@ func uploadBackend(cfg configs.Config) (*upload.Backend, error) {
 	return upload.Local(filepath.Join(cfg.DataDir, "uploads"))
 }
 
-// expireUploads drops, every hour, the local uploads untouched for a day:
-// their clients gave up. (In S3 the stale multipart uploads are aborted by
-// abortStaleUploads.)
+// expireUploads drops, every hour, the resumable uploads untouched for a
+// day, local or in S3 (objects and multipart upload): their clients gave
+// up. (abortStaleUploads aborts every S3 multipart upload begun more than a
+// day ago: it is the one to drop those of no resumable upload, such as a
+// killed simple upload's.)
 func expireUploads(ctx context.Context, b *upload.Backend, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
