@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -26,12 +27,17 @@ type ServerConfig struct {
 	// (an idle worker runs one cheap dequeue script per queue per interval).
 	TaskCheckInterval time.Duration
 	// ShutdownTimeout is how long Shutdown waits for running tasks before
-	// requeuing them. Default 8s.
+	// requeuing them. Default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// RetryDelay is the backoff between retries. Default RetryDelay.
 	RetryDelay asynq.RetryDelayFunc
 	Logger     *slog.Logger
 }
+
+// DefaultShutdownTimeout is ServerConfig.ShutdownTimeout's default: a
+// task still running this long after Shutdown is requeued (asynq's
+// default).
+const DefaultShutdownTimeout = 8 * time.Second
 
 // Server runs task handlers on asynq: one asynq server for transcodes and
 // one for clip:tag tasks, so quick re-labelling never waits behind a long
@@ -39,6 +45,8 @@ type ServerConfig struct {
 type Server struct {
 	transcode, tag *asynq.Server
 	mux            *asynq.ServeMux
+	running        running
+	log            *slog.Logger
 }
 
 // NewServer returns a Server running h's handlers on the Redis described by
@@ -50,7 +58,7 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = RetryDelay
 	}
-	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 8*time.Second)
+	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -76,14 +84,16 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 			}),
 		})
 	}
-	mux := asynq.NewServeMux()
-	h.Register(mux)
-	return &Server{
+	s := &Server{
 		// Share renders wait for transcodes: a creator waits on an upload.
 		transcode: newServer(map[string]int{QueueTranscode: 2, QueueShare: 1}, cfg.Concurrency),
 		tag:       newServer(map[string]int{QueueTag: 1}, cfg.TagConcurrency),
-		mux:       mux,
+		mux:       asynq.NewServeMux(),
+		log:       log,
 	}
+	s.mux.Use(s.running.track)
+	h.Register(s.mux)
+	return s
 }
 
 // Start starts processing tasks in the background.
@@ -99,12 +109,75 @@ func (s *Server) Start() error {
 }
 
 // Shutdown stops taking tasks, waits up to the shutdown timeout for running
-// ones, and requeues the rest.
+// ones, and requeues the rest. It returns once the handlers of the requeued
+// tasks have returned too (their contexts cancelled, they kill their
+// transcode children and delete their unpublished outputs), or after
+// CleanupTimeout more: asynq stops waiting for them when it requeues, and
+// what they clean up must not be closed under them, nor the process exit
+// in the middle.
 func (s *Server) Shutdown() {
 	done := make(chan struct{})
 	go func() { s.tag.Shutdown(); close(done) }()
 	s.transcode.Shutdown()
 	<-done
+	if n := s.running.wait(CleanupTimeout); n > 0 {
+		s.log.Warn("workers: interrupted tasks still cleaning up at shutdown; the janitor removes what they leave", "tasks", n)
+	}
+}
+
+// CleanupTimeout bounds how long Shutdown waits, after the shutdown
+// timeout, for the handlers of requeued tasks to clean up.
+const CleanupTimeout = 3 * time.Second
+
+// running counts the handlers running, including those of tasks asynq
+// already requeued at its shutdown timeout.
+type running struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0 while wait waits
+}
+
+// track is middleware counting the handlers running.
+func (r *running) track(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		r.add(1)
+		defer r.add(-1)
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+func (r *running) add(d int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n += d
+	if r.n == 0 && r.idle != nil {
+		close(r.idle)
+		r.idle = nil
+	}
+}
+
+// wait waits up to timeout for no handler to run and returns how many
+// still do.
+func (r *running) wait(timeout time.Duration) int {
+	r.mu.Lock()
+	if r.n == 0 {
+		r.mu.Unlock()
+		return 0
+	}
+	if r.idle == nil {
+		r.idle = make(chan struct{})
+	}
+	idle := r.idle
+	r.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
 }
 
 // RetryDelay is the backoff between retries: 2^n seconds with jitter, capped
