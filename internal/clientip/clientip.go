@@ -70,6 +70,9 @@ type Info struct {
 	Client netip.Addr
 	// Forwarded reports that Client came from X-Forwarded-For.
 	Forwarded bool
+	// Proxy reports that Peer is one of the trusted proxies: the headers
+	// it adds (X-Forwarded-For, X-Request-Id) are believed.
+	Proxy bool
 	// Unread reports forwarding headers that were present but not
 	// believed: any from an untrusted peer, Forwarded or X-Real-IP
 	// (which are not read) from a trusted one that sent no
@@ -87,6 +90,7 @@ func (rs *Resolver) Resolve(r *http.Request) Info {
 		in.Unread = len(xff) > 0 || other
 		return in
 	}
+	in.Proxy = true
 	if len(xff) == 0 {
 		in.Unread = other
 		return in

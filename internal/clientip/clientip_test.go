@@ -149,3 +149,34 @@ func hopsOf(xff string) map[netip.Addr]bool {
 	}
 	return out
 }
+
+// TestProxy: Info.Proxy says whether the peer is a trusted proxy, whatever
+// headers it sent (what it adds, such as X-Request-Id, is believed only
+// then).
+func TestProxy(t *testing.T) {
+	trusted, err := clientip.ParsePrefixes([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &clientip.Resolver{Trusted: trusted}
+	for _, tc := range []struct {
+		peer string
+		xff  string
+		want bool
+	}{
+		{"10.1.2.3:4000", "", true},
+		{"10.1.2.3:4000", "198.51.100.4", true},
+		{"203.0.113.9:4000", "", false},
+		{"203.0.113.9:4000", "10.1.2.3", false},
+		{"127.0.0.1:4000", "", false},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := rs.Resolve(r).Proxy; got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: Proxy = %v, want %v", tc.peer, tc.xff, got, tc.want)
+		}
+	}
+}
