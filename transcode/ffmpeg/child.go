@@ -50,6 +50,14 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return out.fail(err)
 	}
+	if req.EventsFD != 0 {
+		// A Runner's child: its parent alone ends it (SIGKILL to its
+		// group, or its deadline). A SIGTERM or SIGINT sent to every
+		// process of a service (systemd's default, a terminal's Ctrl-C)
+		// must not end it as a failed job: the worker is shutting down
+		// and requeues the task itself.
+		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
+	}
 	level := slog.LevelWarn
 	_ = level.UnmarshalText([]byte(req.LogLevel))
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
