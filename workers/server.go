@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/shopclip/shopclip/internal/logctx"
 )
 
 // ServerConfig tunes a Server. Zero values mean the defaults.
@@ -78,9 +80,9 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, h *Handlers) *Server {
 			Logger:                   asynqLogger{log.With("component", "asynq", "queue", queue)},
 			LogLevel:                 asynq.WarnLevel,
 			ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-				id, _ := asynq.GetTaskID(ctx)
 				n, _ := asynq.GetRetryCount(ctx)
-				log.Warn("task failed", "task_id", id, "queue", queue, "type", t.Type(), "retried", n, "err", err)
+				p, _ := parsePayload(t) // with its task, clip and request IDs
+				logctx.Logger(taskContext(ctx, p), log).Warn("task failed", "queue", queue, "type", t.Type(), "retried", n, "err", err)
 			}),
 		})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/productimage"
 	"github.com/shopclip/shopclip/tagging"
 	"github.com/shopclip/shopclip/tagging/card"
@@ -88,7 +89,8 @@ func (h *Handlers) HandleShare(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	log := h.logger().With("clip_id", p.ClipID)
+	ctx = taskContext(ctx, p)
+	log := logctx.Logger(ctx, h.logger())
 	for range 3 {
 		clip, err := h.Store.Clip(ctx, p.ClipID)
 		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {

@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/tagging"
 )
 
@@ -27,6 +28,8 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	ctx = taskContext(ctx, p)
+	log := logctx.Logger(ctx, h.logger())
 	// What is stored already: when it matches the database, the task has
 	// nothing to write (tasks come in bursts, several per change).
 	stored := h.readOverlay(ctx, p.ClipID)
@@ -49,9 +52,9 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 		}
 		if stored != nil && bytes.Equal(vtt, stored) {
 			if err := h.scheduleNextBoundary(ctx, clip, tl); err != nil {
-				h.logger().Warn("tag: schedule next price change", "clip_id", clip.ID, "err", err)
+				log.Warn("tag: schedule next price change", "err", err)
 			}
-			h.logger().Info("tag: timeline stored", "clip_id", clip.ID, "popups", len(tl.Popups))
+			log.Info("tag: timeline stored", "popups", len(tl.Popups))
 			// The share is out of date when it was made from other
 			// pop-ups (its key names what it shows).
 			stale := planShare(clip, tl.Popups).key != clip.ShareKey
@@ -59,7 +62,7 @@ func (h *Handlers) HandleTag(ctx context.Context, t *asynq.Task) error {
 				if err := h.Shares.EnqueueShare(ctx, clip.ID, 0); err != nil {
 					// The pop-ups are right; the share MP4 catches up
 					// with the next change.
-					h.logger().Warn("tag: enqueue share render", "clip_id", clip.ID, "err", err)
+					log.Warn("tag: enqueue share render", "err", err)
 				}
 			}
 			return nil
@@ -105,7 +108,7 @@ func (h *Handlers) putOverlay(ctx context.Context, clipID, ext string, body []by
 func (h *Handlers) deleteOverlays(ctx context.Context, clipID string) {
 	for _, ext := range []string{"json", "vtt"} {
 		if err := h.Blobs.Delete(ctx, shopclip.OverlaysKey(clipID, ext)); err != nil {
-			h.logger().Warn("tag: delete overlays of a deleted clip", "clip_id", clipID, "err", err)
+			logctx.Logger(ctx, h.logger()).Warn("tag: delete overlays of a deleted clip", "err", err)
 		}
 	}
 }

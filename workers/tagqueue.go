@@ -43,28 +43,29 @@ func TagTaskID(clipID string) string { return "tag:" + clipID }
 // to a product or discount it shows, made before the call: see above for how
 // bursts share one task.
 func (c *Client) EnqueueTag(ctx context.Context, clipID string) error {
-	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
+	payload, _ := json.Marshal(newPayload(ctx, clipID))
 	for n := range tagFollowUps + 1 {
 		id := TagTaskID(clipID)
 		if n > 0 {
 			id = fmt.Sprintf("%s:%d", id, n)
 		}
-		done, err := c.enqueueTagAs(ctx, payload, id, n > 0)
+		done, err := c.enqueueTagAs(ctx, clipID, payload, id, n > 0)
 		if done || err != nil {
 			return err
 		}
 	}
-	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload), tagOptions()...)
+	info, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload), tagOptions()...)
 	if err != nil {
 		return unavailable("enqueue tag", err)
 	}
+	c.enqueued(ctx, info, clipID)
 	return nil
 }
 
 // enqueueTagAs enqueues a clip:tag task with ID id, or finds one waiting
 // under it: done is true either way. It is false when a task with the ID is
 // running, so the caller tries the next ID.
-func (c *Client) enqueueTagAs(ctx context.Context, payload []byte, id string, followUp bool) (done bool, err error) {
+func (c *Client) enqueueTagAs(ctx context.Context, clipID string, payload []byte, id string, followUp bool) (done bool, err error) {
 	opts := append(tagOptions(), asynq.TaskID(id))
 	if followUp {
 		opts = append(opts, asynq.ProcessIn(tagFollowUpDelay))
@@ -72,8 +73,9 @@ func (c *Client) enqueueTagAs(ctx context.Context, payload []byte, id string, fo
 	// A task that ends between the enqueue and the look at it frees its
 	// ID: try again, a few times.
 	for range 3 {
-		_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload), opts...)
+		added, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload), opts...)
 		if err == nil {
+			c.enqueued(ctx, added, clipID)
 			return true, nil
 		} else if !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return false, unavailable("enqueue tag", err)
@@ -86,7 +88,10 @@ func (c *Client) enqueueTagAs(ctx context.Context, payload []byte, id string, fo
 		}
 		switch info.State {
 		case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
-			return true, nil // it reads the database after the change
+			// It reads the database after the change (and carries the
+			// request ID of the change that enqueued it).
+			c.log.DebugContext(ctx, "tag task already waiting; it takes this change", "task_id", id, "clip_id", clipID)
+			return true, nil
 		case asynq.TaskStateActive:
 			return false, nil
 		default: // archived or completed: its ID is free to take again

@@ -14,10 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/internal/logctx"
 )
 
 // Task types and the queues they run on.
@@ -40,6 +42,17 @@ type ClipPayload struct {
 	// start of its retry window. Absent from other tasks, and from
 	// transcodes enqueued before it existed (their retries are counted).
 	Since int64 `json:"since,omitempty"`
+	// RequestID is the ID of the API request that caused the task (and
+	// of the one that caused the task that enqueued it), so that its log
+	// lines carry the request's: absent from the reconciler's and from
+	// scheduled re-labels.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// newPayload is the payload of a clip task enqueued in ctx: it carries
+// the request ID ctx does.
+func newPayload(ctx context.Context, clipID string) ClipPayload {
+	return ClipPayload{ClipID: clipID, RequestID: logctx.RequestID(ctx)}
 }
 
 // Client enqueues tasks.
@@ -48,6 +61,7 @@ type Client struct {
 	insp     *asynq.Inspector
 	maxRetry int
 	timeout  time.Duration
+	log      *slog.Logger
 }
 
 // ClientConfig tunes a Client. Zero values mean the defaults.
@@ -57,6 +71,9 @@ type ClientConfig struct {
 	MaxRetry int
 	// TranscodeTimeout bounds one transcode attempt. Default 1h.
 	TranscodeTimeout time.Duration
+	// Logger gets a line for every task enqueued, with the request ID of
+	// the context it was enqueued in. Default: none.
+	Logger *slog.Logger
 }
 
 // NewClient returns a Client on the Redis described by opt.
@@ -67,7 +84,18 @@ func NewClient(opt asynq.RedisConnOpt, cfg ClientConfig) *Client {
 	if cfg.TranscodeTimeout == 0 {
 		cfg.TranscodeTimeout = time.Hour
 	}
-	return &Client{c: asynq.NewClient(opt), insp: asynq.NewInspector(opt), maxRetry: cfg.MaxRetry, timeout: cfg.TranscodeTimeout}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{c: asynq.NewClient(opt), insp: asynq.NewInspector(opt), maxRetry: cfg.MaxRetry, timeout: cfg.TranscodeTimeout, log: log}
+}
+
+// enqueued logs a task enqueued in ctx (a task already waiting under its
+// ID is no new task).
+func (c *Client) enqueued(ctx context.Context, info *asynq.TaskInfo, clipID string) {
+	c.log.LogAttrs(ctx, slog.LevelInfo, "task enqueued", slog.String("type", info.Type), slog.String("queue", info.Queue),
+		slog.String(logctx.TaskIDKey, info.ID), slog.String(logctx.ClipIDKey, clipID))
 }
 
 // Close releases the client's connections.
@@ -91,8 +119,10 @@ func TranscodeTaskID(clipID string) string { return "transcode:" + clipID }
 // EnqueueTranscode enqueues the transcode of a clip. Enqueuing a clip that
 // already has a live transcode task succeeds without adding another.
 func (c *Client) EnqueueTranscode(ctx context.Context, clipID string) error {
-	payload, _ := json.Marshal(ClipPayload{ClipID: clipID, Since: time.Now().UnixMilli()})
-	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTranscode, payload),
+	p := newPayload(ctx, clipID)
+	p.Since = time.Now().UnixMilli()
+	payload, _ := json.Marshal(p)
+	info, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTranscode, payload),
 		asynq.TaskID(TranscodeTaskID(clipID)),
 		asynq.Queue(QueueTranscode),
 		asynq.MaxRetry(c.maxRetry),
@@ -102,15 +132,17 @@ func (c *Client) EnqueueTranscode(ctx context.Context, clipID string) error {
 	} else if err != nil {
 		return unavailable("enqueue transcode", err)
 	}
+	c.enqueued(ctx, info, clipID)
 	return nil
 }
 
 // EnqueueTagAt schedules the recomputation of a clip's pop-ups at a moment,
 // such as when a discount starts or ends. Scheduling the same clip and
-// moment twice is a no-op.
+// moment twice is a no-op. The task is the schedule's, not a request's: it
+// carries no request ID.
 func (c *Client) EnqueueTagAt(ctx context.Context, clipID string, at time.Time) error {
 	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
-	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload),
+	info, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeTag, payload),
 		asynq.TaskID(fmt.Sprintf("tag:%s:%d", clipID, at.Unix())),
 		asynq.ProcessAt(at),
 		asynq.Queue(QueueTag),
@@ -121,6 +153,7 @@ func (c *Client) EnqueueTagAt(ctx context.Context, clipID string, at time.Time) 
 	} else if err != nil {
 		return unavailable("schedule tag", err)
 	}
+	c.enqueued(ctx, info, clipID)
 	return nil
 }
 
@@ -129,8 +162,8 @@ func (c *Client) EnqueueTagAt(ctx context.Context, clipID string, at time.Time) 
 // block every later one); a render whose content is already published is a
 // cheap no-op instead.
 func (c *Client) EnqueueShare(ctx context.Context, clipID string, delay time.Duration) error {
-	payload, _ := json.Marshal(ClipPayload{ClipID: clipID})
-	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeShare, payload),
+	payload, _ := json.Marshal(newPayload(ctx, clipID))
+	info, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeShare, payload),
 		asynq.Queue(QueueShare),
 		asynq.ProcessIn(delay),
 		asynq.MaxRetry(25), // about an hour with RetryDelay: a storage outage loses no render
@@ -138,6 +171,7 @@ func (c *Client) EnqueueShare(ctx context.Context, clipID string, delay time.Dur
 	if err != nil {
 		return unavailable("enqueue share", err)
 	}
+	c.enqueued(ctx, info, clipID)
 	return nil
 }
 
@@ -152,6 +186,21 @@ func (p ClipPayload) since() time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(p.Since)
+}
+
+// taskContext is the context of a task's handler: it carries the task's ID,
+// its clip's and the request ID of its payload, for every log line of the
+// task, and for the tasks it enqueues.
+func taskContext(ctx context.Context, p ClipPayload) context.Context {
+	id, _ := asynq.GetTaskID(ctx)
+	ctx = logctx.WithTaskID(ctx, id)
+	if shopclip.ValidID(shopclip.PrefixClip, p.ClipID) {
+		ctx = logctx.WithClipID(ctx, p.ClipID)
+	}
+	if logctx.ValidRequestID(p.RequestID) {
+		ctx = logctx.WithRequestID(ctx, p.RequestID)
+	}
+	return ctx
 }
 
 func parsePayload(t *asynq.Task) (ClipPayload, error) {

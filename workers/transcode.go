@@ -21,6 +21,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/transcode"
 )
 
@@ -125,9 +126,9 @@ func (h *Handlers) HandleTranscode(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	taskID, _ := asynq.GetTaskID(ctx)
+	ctx = taskContext(ctx, p)
 	attempt := shopclip.NewID(shopclip.PrefixAttempt)
-	log := h.logger().With("clip_id", p.ClipID, "task_id", taskID, "attempt", attempt)
+	log := logctx.Logger(ctx, h.logger()).With("attempt", attempt)
 
 	clip, err := h.Store.StartClipAttempt(ctx, p.ClipID, attempt)
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
