@@ -579,7 +579,7 @@ func TestHealth(t *testing.T) {
 		t.Errorf("readyz with the database closed: %d %s", resp.Status, resp.Body)
 	}
 	resp := e.do("", "GET", "/metrics", nil)
-	if resp.Status != 200 || !strings.Contains(string(resp.Body), `shopclip_http_requests_total{route="GET /healthz",code="200"} 1`) {
+	if resp.Status != 200 || !strings.Contains(string(resp.Body), `shopclip_http_requests_total{code="200",route="GET /healthz"} 1`) {
 		t.Errorf("metrics: %s", resp.Body)
 	}
 }

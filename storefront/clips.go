@@ -167,8 +167,7 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) admitted(ctx context.Context, clip *shopclip.Clip) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	s.metrics.uploads.Add(1)
-	s.metrics.uploadBytes.Add(clip.OriginalSize)
+	s.metrics.Uploaded(clip.OriginalSize)
 	if err := s.Queue.EnqueueTranscode(ctx, clip.ID); err != nil {
 		// Recorded but not enqueued: the reconciler enqueues it later.
 		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)

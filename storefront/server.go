@@ -19,6 +19,7 @@ import (
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/metrics"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/ratelimit"
 	"github.com/shopclip/shopclip/upload"
@@ -99,7 +100,11 @@ type Server struct {
 	// buy clicks a second (bursts of 5x are allowed). Defaults 20 and 5.
 	EventRate, BuyRate float64
 
-	metrics      *metrics
+	// Metrics is the process's metrics registry: the API's collectors
+	// join it and GET /metrics serves it. Default a registry of its own.
+	Metrics *metrics.Registry
+
+	metrics      *metrics.HTTP
 	openAPIJSON  []byte // the OpenAPI document, built by Handler
 	eventLimiter *ratelimit.Limiter
 	buyLimiter   *ratelimit.Limiter
@@ -150,7 +155,10 @@ func (s *Server) Handler() http.Handler {
 		s.Auth = &auth.Service{Store: s.Store}
 		s.Auth.Init()
 	}
-	s.metrics = newMetrics()
+	if s.Metrics == nil {
+		s.Metrics = metrics.NewRegistry()
+	}
+	s.metrics = metrics.NewHTTP(s.Metrics)
 	s.openAPIJSON = s.buildOpenAPI()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -240,7 +248,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			writeError(w, r, err, s.logger())
 		}
-		s.metrics.observe(rt.Method+" "+rt.Pattern, sw.status(), time.Since(start))
+		s.metrics.Request(rt.Method+" "+rt.Pattern, sw.status(), time.Since(start))
 	})
 }
 

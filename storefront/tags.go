@@ -276,7 +276,7 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := s.Store.RecordEvent(r.Context(), click, key); err != nil {
 		s.logger().Warn("buy: record click", "tag_id", t.ID, "err", err)
 	}
-	s.metrics.clicks.Add(1)
+	s.metrics.BuyClicked()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	http.Redirect(w, r, storeURL(p.URL, session, t.ID), http.StatusFound)

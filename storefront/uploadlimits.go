@@ -75,10 +75,10 @@ func (s *Server) enterUpload(acct *shopclip.Account) (func(), error) {
 		return nil, &retryLater{shopclip.Errorf(shopclip.EUNAVAILABLE,
 			"The server is receiving as many uploads as it can: retry in a few seconds."), busyRetry}
 	}
-	s.metrics.uploadsInFlight.Add(1)
+	done := s.metrics.UploadStarted()
 	return func() {
 		leave()
-		s.metrics.uploadsInFlight.Add(-1)
+		done()
 	}, nil
 }
 
