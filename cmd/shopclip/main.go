@@ -7,6 +7,8 @@
 //	shopclip upload FILE... [--server URL] [--key KEY] [--title T]
 //	shopclip transcode --in FILE --out DIR
 //	shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
+//	shopclip backup --out DIR [--data DIR]
+//	shopclip restore --from DIR --data NEWDATA
 //
 // This package is the only place that wires components, reads configuration
 // and owns signals.
@@ -56,6 +58,12 @@ Usage:
   shopclip share --in CLIP.mp4 --spec SPEC.json --out SHARE.mp4
         burn the product cards of SPEC (PNGs beside it) into a clip's MP4;
         prints a JSON report
+  shopclip backup --out DIR [--data DIR] [--config FILE]
+        a consistent backup of the embedded default (SQLite database and blob
+        directory, with a manifest of checksums), also while shopclip up runs
+  shopclip restore --from DIR --data NEWDATA [--config FILE]
+        restore a backup into a new, empty data directory, verifying every
+        checksum; then shopclip up --data NEWDATA serves it
   shopclip version
 
 Configuration: configs/shopclip.example.yaml documents every key; SHOPCLIP_*
@@ -80,6 +88,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTranscode(ctx, args[1:], stdout, stderr)
 	case "share":
 		return runShare(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shopclip", version())
 	case "help", "-h", "--help":
