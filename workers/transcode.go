@@ -89,7 +89,9 @@ type Handlers struct {
 	// BuyURL builds a tag's buy URL for the stored timeline. Default
 	// shopclip.BuyPath.
 	BuyURL func(tagID string) string
-	Logger *slog.Logger
+	// Observer is told of every task attempt, for metrics; nil: none.
+	Observer Observer
+	Logger   *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -110,6 +112,9 @@ func (h *Handlers) logger() *slog.Logger {
 
 // Register adds the handlers to mux.
 func (h *Handlers) Register(mux *asynq.ServeMux) {
+	if h.Observer != nil {
+		mux.Use(h.observe)
+	}
 	mux.HandleFunc(TypeTranscode, h.HandleTranscode)
 	mux.HandleFunc(TypeTag, h.HandleTag)
 	mux.HandleFunc(TypeShare, h.HandleShare)
