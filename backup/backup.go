@@ -21,10 +21,14 @@
 // Objects written after the snapshot are copied too if the walk meets them;
 // no row references them, and the janitor removes them after its grace.
 //
-// The job queue (Redis) is not part of a backup: every task is re-derived
-// from the database. The reconciler enqueues again the clips left uploaded or
-// processing, and the pop-ups and their WebVTT track are priced from the
-// database on every request.
+// The job queue (Redis) is not part of a backup: what its tasks do is
+// re-derived from the database. The reconciler enqueues again the clips left
+// uploaded or processing (a processing one once it has been still for two
+// minutes), and the API prices the pop-ups and their WebVTT track from the
+// database on every request. What is lost with the queue is the scheduled
+// recomputation of a clip's stored timeline (overlays.json, overlays.vtt and
+// the share MP4's labels) at its next discount boundary: the next change to
+// the clip's tags or products recomputes it.
 //
 // # Layout of a backup directory
 //
