@@ -274,6 +274,24 @@ type Worker struct {
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// WorkDir holds transcode job directories. Default DataDir/work.
 	WorkDir string `yaml:"work_dir"`
+	// MetricsAddr is where `shopclip worker` serves GET /metrics
+	// (host:port) to Prometheus, to anyone who reaches it: keep it on
+	// loopback or a private network. Default DefaultWorkerMetricsAddr;
+	// empty: no metrics listener. `up` and `serve` serve /metrics on
+	// their API address instead. Read it with MetricsAddress.
+	MetricsAddr *string `yaml:"metrics_addr"`
+}
+
+// DefaultWorkerMetricsAddr is worker.metrics_addr's default.
+const DefaultWorkerMetricsAddr = "127.0.0.1:9464"
+
+// MetricsAddress is MetricsAddr with its default; "" disables the
+// listener.
+func (w Worker) MetricsAddress() string {
+	if w.MetricsAddr == nil {
+		return DefaultWorkerMetricsAddr
+	}
+	return *w.MetricsAddr
 }
 
 // Default returns the configuration with every default filled in.
@@ -411,6 +429,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
+	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
 	{"SHOPCLIP_JANITOR_GRACE", "janitor.grace"},
 	{"SHOPCLIP_JANITOR_INTERVAL", "janitor.interval"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
@@ -507,6 +526,8 @@ func (c *Config) set(name, val string) error {
 		c.Transcode.RetryWindow, err = time.ParseDuration(val)
 	case "SHOPCLIP_WORKER_WORK_DIR":
 		c.Worker.WorkDir = val
+	case "SHOPCLIP_WORKER_METRICS_ADDR":
+		c.Worker.MetricsAddr = &val
 	case "SHOPCLIP_JANITOR_GRACE":
 		c.Janitor.Grace, err = time.ParseDuration(val)
 	case "SHOPCLIP_JANITOR_INTERVAL":
@@ -598,6 +619,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Transcode.RetryWindow < time.Minute || c.Transcode.RetryWindow > 7*24*time.Hour {
 		bad("transcode.retry_window %s: want 1m to 168h", c.Transcode.RetryWindow)
+	}
+	if a := c.Worker.MetricsAddress(); a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("worker.metrics_addr %q: want host:port, or empty for none: %v", a, err)
+		}
 	}
 	if c.Worker.ReconcileInterval < time.Second {
 		bad("worker.reconcile_interval %s: want at least 1s", c.Worker.ReconcileInterval)
