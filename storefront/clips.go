@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/logctx"
 )
 
 // clipJSON is a clip as the API shows it.
@@ -167,10 +168,12 @@ func (s *Server) createClip(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) admitted(ctx context.Context, clip *shopclip.Clip) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	ctx = logctx.WithClipID(ctx, clip.ID)
+	s.logger().InfoContext(ctx, "upload: clip recorded", "clip_id", clip.ID, "bytes", clip.OriginalSize)
 	s.metrics.Uploaded(clip.OriginalSize)
 	if err := s.Queue.EnqueueTranscode(ctx, clip.ID); err != nil {
 		// Recorded but not enqueued: the reconciler enqueues it later.
-		s.logger().Warn("upload: enqueue transcode", "clip_id", clip.ID, "err", err)
+		s.logger().WarnContext(ctx, "upload: enqueue transcode", "clip_id", clip.ID, "err", err)
 	}
 	s.Live.Notify(ctx, clip.CreatorID, clip.ID)
 }
@@ -260,7 +263,7 @@ func (s *Server) deleteBlob(r *http.Request, key string) {
 	ctx, cancel := cleanupContext(r)
 	defer cancel()
 	if err := s.Blobs.Delete(ctx, key); err != nil {
-		s.logger().Warn("delete blob", "key", key, "err", err)
+		s.logger().WarnContext(r.Context(), "delete blob", "key", key, "err", err)
 	}
 }
 
@@ -340,10 +343,10 @@ func (s *Server) deleteClip(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := cleanupContext(r)
 	defer cancel()
 	if err := s.Blobs.Delete(ctx, c.OriginalKey); err != nil {
-		s.logger().Warn("delete clip: original", "clip_id", c.ID, "err", err)
+		s.logger().WarnContext(r.Context(), "delete clip: original", "clip_id", c.ID, "err", err)
 	}
 	if err := s.Blobs.DeletePrefix(ctx, shopclip.ClipPrefix(c.ID)); err != nil {
-		s.logger().Warn("delete clip: outputs", "clip_id", c.ID, "err", err)
+		s.logger().WarnContext(r.Context(), "delete clip: outputs", "clip_id", c.ID, "err", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

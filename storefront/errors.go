@@ -52,7 +52,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	code := shopclip.ErrorCode(err)
 	status := statusOf(code)
 	if status >= 500 {
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")

@@ -31,7 +31,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			if err := c.Check(ctx); err != nil {
 				// Details (hosts, ports) go to the log, not to anonymous callers.
 				res = "error"
-				s.logger().Warn("readyz: check failed", "check", c.Name, "err", err)
+				s.logger().WarnContext(ctx, "readyz: check failed", "check", c.Name, "err", err)
 			}
 			mu.Lock()
 			results[c.Name] = res

@@ -69,7 +69,7 @@ func (s *Server) clipsLive(w http.ResponseWriter, r *http.Request) error {
 				b, _ := json.Marshal(map[string]string{"id": id})
 				fmt.Fprintf(w, "event: deleted\ndata: %s\n\n", b)
 			case err != nil:
-				s.logger().Warn("clips live: load clip", "clip_id", id, "err", err)
+				s.logger().WarnContext(r.Context(), "clips live: load clip", "clip_id", id, "err", err)
 				continue
 			case c.CreatorID == creator:
 				s.sendClip(w, c)
@@ -117,7 +117,7 @@ func (s *Server) retryClip(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.Queue.RetryTranscode(r.Context(), c.ID); err != nil {
 		// Recorded as uploaded: the reconciler enqueues it later.
-		s.logger().Warn("retry: enqueue transcode", "clip_id", c.ID, "err", err)
+		s.logger().WarnContext(r.Context(), "retry: enqueue transcode", "clip_id", c.ID, "err", err)
 	}
 	s.notify(r, c)
 	return writeJSON(w, http.StatusAccepted, s.clipJSON(c))

@@ -154,7 +154,7 @@ func set[T any](dst *T, v *T) {
 func (s *Server) relabel(r *http.Request, productID string) {
 	ids, err := s.Store.ProductClipIDs(r.Context(), productID)
 	if err != nil {
-		s.logger().Warn("relabel: list clips", "product_id", productID, "err", err)
+		s.logger().WarnContext(r.Context(), "relabel: list clips", "product_id", productID, "err", err)
 		return
 	}
 	for _, id := range ids {
@@ -166,7 +166,7 @@ func (s *Server) relabel(r *http.Request, productID string) {
 // it logs a failure.
 func (s *Server) relabelClip(r *http.Request, clipID string) {
 	if err := s.Queue.EnqueueTag(r.Context(), clipID); err != nil {
-		s.logger().Warn("relabel: enqueue", "clip_id", clipID, "err", err)
+		s.logger().WarnContext(r.Context(), "relabel: enqueue", "clip_id", clipID, "err", err)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/internal/metrics"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/ratelimit"
@@ -164,7 +165,7 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
-	return s.recoverer(s.unmatched(mux))
+	return logctx.Requests(s.recoverer(s.unmatched(mux)))
 }
 
 // unmatched answers requests no route matches with the API's JSON errors:
@@ -226,6 +227,7 @@ func account(r *http.Request) *shopclip.Account {
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = withClipID(r, rt)
 		w, r = s.Timeouts.deadlines(w, r, rt.bodyClass())
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
@@ -249,6 +251,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(w, r, err, s.logger())
 		}
 		s.metrics.Request(rt.Method+" "+rt.Pattern, sw.status(), time.Since(start))
+		s.logRequest(r, rt, sw.status(), time.Since(start))
 	})
 }
 
@@ -280,7 +283,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.logger().Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.logger().ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
 				writeError(w, r, shopclip.Errorf(shopclip.EINTERNAL, "Internal error."), s.logger())
 			}
 		}()

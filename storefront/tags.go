@@ -260,7 +260,7 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 		return shopclip.Errorf(shopclip.ENOTFOUND, "This product has no valid link.")
 	}
 	if err := s.Store.AddTagClick(r.Context(), t.ID); err != nil {
-		s.logger().Warn("buy: count click", "tag_id", t.ID, "err", err)
+		s.logger().WarnContext(r.Context(), "buy: count click", "tag_id", t.ID, "err", err)
 	}
 	session := r.URL.Query().Get("session")
 	if !shopclip.ValidSessionID(session) {
@@ -274,7 +274,7 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	click := &shopclip.Event{ID: shopclip.NewID(prefixEvent), Type: shopclip.EventClick, SessionID: session,
 		ClipID: t.ClipID, TagID: t.ID, ProductID: t.ProductID, BrandID: t.BrandID, At: now}
 	if _, _, err := s.Store.RecordEvent(r.Context(), click, key); err != nil {
-		s.logger().Warn("buy: record click", "tag_id", t.ID, "err", err)
+		s.logger().WarnContext(r.Context(), "buy: record click", "tag_id", t.ID, "err", err)
 	}
 	s.metrics.BuyClicked()
 	w.Header().Set("Cache-Control", "no-store")

@@ -118,7 +118,7 @@ func (s *Server) releaseHold(ctx context.Context, hold string) {
 	defer cancel()
 	if err := s.Quotas.ReleaseUpload(ctx, hold); err != nil {
 		// The hold goes stale and stops counting after holdTTL.
-		s.logger().Warn("upload: release hold", "hold", hold, "err", err)
+		s.logger().WarnContext(ctx, "upload: release hold", "hold", hold, "err", err)
 	}
 }
 

@@ -103,7 +103,7 @@ func (s *Server) finishedUpload(ctx context.Context, owner, uploadID string) (st
 // dropOriginal deletes a copied original that made no clip.
 func (s *Server) dropOriginal(ctx context.Context, key string) {
 	if err := s.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
-		s.logger().Warn("upload: delete original", "key", key, "err", err)
+		s.logger().WarnContext(ctx, "upload: delete original", "key", key, "err", err)
 	}
 }
 
