@@ -228,6 +228,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			} else if n > 0 {
 				log.Info("resuming the jobs the last run was stopped in", "tasks", n)
 			}
+			// Clips waiting or in progress with no task at all (a Redis
+			// lost, a restored backup) are taken up now, not when they
+			// look stale.
+			now := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector,
+				StaleAfter: time.Nanosecond, UploadedAfter: time.Nanosecond, Logger: log.With("component", "reconciler")}
+			if n, err := now.ReconcileOnce(ctx); err != nil {
+				log.Warn("reconcile at start", "err", err)
+			} else if n > 0 {
+				log.Info("took up clips that had no job", "clips", n)
+			}
 		}
 		m.wg.Go(func() { leases.Run(bg, workers.LeaseRecoveryInterval) })
 		m.worker = workers.NewServer(redisOpt, workers.ServerConfig{Concurrency: cfg.Worker.Concurrency, Logger: log}, h)
