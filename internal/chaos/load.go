@@ -157,9 +157,17 @@ func (l *load) upload(ctx context.Context, n int, m Media) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		mw.WriteField("title", fmt.Sprintf("chaos %d %s", n, m.Name))
-		fw, _ := mw.CreateFormFile("file", m.Name)
-		_, err := io.Copy(fw, f)
+		// The request may end before its body is read (a refusal, a
+		// dropped connection): the pipe is closed then, and every write
+		// fails.
+		err := mw.WriteField("title", fmt.Sprintf("chaos %d %s", n, m.Name))
+		var fw io.Writer
+		if err == nil {
+			fw, err = mw.CreateFormFile("file", m.Name)
+		}
+		if err == nil {
+			_, err = io.Copy(fw, f)
+		}
 		if err == nil {
 			err = mw.Close()
 		}
