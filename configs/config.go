@@ -39,6 +39,10 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// LogFormat is how log lines are written: json (one JSON object a
+	// line) or text (key=value). Default json, except under `shopclip up`
+	// with stderr on a terminal: text.
+	LogFormat string `yaml:"log_format"`
 	// StartupTimeout bounds how long a process waits at startup for a
 	// PostgreSQL, Redis or object store it cannot reach yet (refused,
 	// timed out, name not found): it retries with backoff, logging what it
@@ -407,6 +411,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_DATA", "data_dir"},
 	{"SHOPCLIP_PUBLIC_URL", "public_url"},
 	{"SHOPCLIP_LOG_LEVEL", "log_level"},
+	{"SHOPCLIP_LOG_FORMAT", "log_format (json or text)"},
 	{"SHOPCLIP_STARTUP_TIMEOUT", "startup_timeout (0s: wait for ever)"},
 	{"SHOPCLIP_DATABASE_URL", "database.url"},
 	{"SHOPCLIP_REDIS_URL", "redis.url"},
@@ -476,6 +481,8 @@ func (c *Config) set(name, val string) error {
 		c.PublicURL = val
 	case "SHOPCLIP_LOG_LEVEL":
 		c.LogLevel = val
+	case "SHOPCLIP_LOG_FORMAT":
+		c.LogFormat = val
 	case "SHOPCLIP_STARTUP_TIMEOUT":
 		var d time.Duration
 		d, err = time.ParseDuration(val)
@@ -565,6 +572,11 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		bad("log_format %q: want json or text", c.LogFormat)
 	}
 	if d := c.StartupWait(); d < 0 || (d > 0 && d < time.Second) {
 		bad("startup_timeout %s: want 0s (wait for ever) or at least 1s", d)
