@@ -61,6 +61,16 @@ type Config struct {
 	Auth      Auth      `yaml:"auth"`
 	HTTP      HTTP      `yaml:"http"`
 	Janitor   Janitor   `yaml:"janitor"`
+	Admin     Admin     `yaml:"admin"`
+}
+
+// Admin configures the operators' tools.
+type Admin struct {
+	// QueueConsoleWrite lets admins change the queues from the queue
+	// console at /admin/queues: pause and resume queues; run, archive,
+	// cancel and delete tasks. Default false: the console only shows
+	// them.
+	QueueConsoleWrite bool `yaml:"queue_console_write"`
 }
 
 // Janitor tunes the removal of orphans (package janitor), run by every
@@ -437,6 +447,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
 	{"SHOPCLIP_JANITOR_GRACE", "janitor.grace"},
 	{"SHOPCLIP_JANITOR_INTERVAL", "janitor.interval"},
+	{"SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE", "admin.queue_console_write"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
 	{"SHOPCLIP_AUTH_OPEN_SIGNUP", "auth.open_signup"},
@@ -539,6 +550,8 @@ func (c *Config) set(name, val string) error {
 		c.Janitor.Grace, err = time.ParseDuration(val)
 	case "SHOPCLIP_JANITOR_INTERVAL":
 		c.Janitor.Interval, err = time.ParseDuration(val)
+	case "SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE":
+		c.Admin.QueueConsoleWrite, err = strconv.ParseBool(val)
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
 		c.Web.FrameAncestors = strings.Fields(val)
 	case "SHOPCLIP_WEB_MEDIA_ORIGINS":
@@ -646,6 +659,9 @@ func (c *Config) Validate() error {
 	if c.Janitor.Interval < time.Second || c.Janitor.Interval > 24*time.Hour {
 		bad("janitor.interval %s: want 1s to 24h", c.Janitor.Interval)
 	}
+	if c.Admin.QueueConsoleWrite && strings.HasPrefix(c.PublicURL, "http://") && !loopbackURL(c.PublicURL) {
+		bad("admin.queue_console_write: public_url %q is plain http on another machine; an admin's session that can delete jobs must ride https://", c.PublicURL)
+	}
 	for _, origins := range []struct {
 		key  string
 		list []string
@@ -690,4 +706,19 @@ func (c *Config) Validate() error {
 // UsesPostgres reports whether the metadata store is PostgreSQL.
 func (c *Config) UsesPostgres() bool {
 	return strings.HasPrefix(c.Database.URL, "postgres://") || strings.HasPrefix(c.Database.URL, "postgresql://")
+}
+
+// loopbackURL reports whether u's host is this machine (localhost or a
+// loopback address).
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	host := p.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
