@@ -26,6 +26,7 @@ import (
 	"github.com/shopclip/shopclip/janitor"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
+	"github.com/shopclip/shopclip/queueconsole"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/tagging/card"
@@ -64,6 +65,7 @@ type Main struct {
 	blobs     blob.Store
 	queue     *workers.Client
 	inspector *asynq.Inspector
+	console   *queueconsole.Console
 	worker    *workers.Server
 	ln        net.Listener
 	http      *http.Server
@@ -311,7 +313,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		handler := web.Mount(api.Handler(), ph)
+		// The queue console (asynqmon) at /admin/queues, for admins.
+		m.console, err = queueconsole.New(queueconsole.Config{Redis: redisOpt, Auth: signin, Write: cfg.Admin.QueueConsoleWrite,
+			Logger: log.With("component", "queueconsole")})
+		if err != nil {
+			return err
+		}
+		handler := queueconsole.Mount(web.Mount(api.Handler(), ph), m.console)
 		if m.ln, err = listen(cfg); err != nil {
 			return err
 		}
@@ -371,6 +379,9 @@ func (m *Main) Close() error {
 		}
 		if m.inspector != nil {
 			m.inspector.Close()
+		}
+		if m.console != nil {
+			m.console.Close()
 		}
 		if m.queue != nil {
 			m.queue.Close()
