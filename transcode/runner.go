@@ -162,7 +162,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 		run.logFailure(ctx, log, "transcode failed", err)
 		return rep, err
 	}
-	log.Info("transcode done", "elapsed", run.elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
+	log.InfoContext(ctx, "transcode done", "elapsed", run.elapsed, "renditions", len(rep.Renditions), "bytes", rep.TotalBytes())
 	return rep, nil
 }
 
@@ -226,7 +226,7 @@ func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, 
 	}
 	pid := cmd.Process.Pid
 	log = log.With("child_pid", pid)
-	log.Debug("transcode child started", "argv0", argv[0])
+	log.DebugContext(ctx, "transcode child started", "argv0", argv[0])
 
 	// Events: forward them, and size the deadline from the probe event.
 	deadlines := make(chan time.Duration, 1)
@@ -239,7 +239,7 @@ func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, 
 		for sc.Scan() {
 			var ev Event
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-				log.Warn("transcode child sent a bad event", "error", err)
+				log.WarnContext(ctx, "transcode child sent a bad event", "error", err)
 				continue
 			}
 			if stopped {
@@ -321,7 +321,7 @@ wait:
 	case "context":
 		return nil, fmt.Errorf("transcode: child stopped: %w", ctx.Err())
 	case "deadline":
-		log.Warn("transcode child killed at its deadline", "deadline", deadline, "elapsed", elapsed)
+		log.WarnContext(ctx, "transcode child killed at its deadline", "deadline", deadline, "elapsed", elapsed)
 		return nil, Loaded(shopclip.Errorf(shopclip.EMEDIALIMIT,
 			"Processing the video took longer than its time limit (%s) and was stopped.", humanDuration(deadline)))
 	}
@@ -573,7 +573,7 @@ func (c *childLog) line(b []byte) {
 	c.lines++
 	if c.lines > c.maxLines {
 		if c.lines == c.maxLines+1 {
-			c.log.Warn("transcode child: too many log lines; dropping the rest")
+			c.log.WarnContext(c.ctx, "transcode child: too many log lines; dropping the rest")
 		}
 		return
 	}
@@ -582,7 +582,7 @@ func (c *childLog) line(b []byte) {
 		if len(c.raw) < childTailMax/4 {
 			c.raw = append(append(c.raw, b...), '\n')
 		}
-		c.log.Warn("transcode child", "stderr", string(b))
+		c.log.WarnContext(c.ctx, "transcode child", "stderr", string(b))
 		return
 	}
 	level := slog.LevelInfo

@@ -233,7 +233,7 @@ func (r *Runner) Share(ctx context.Context, dir, in, out string, spec ShareSpec)
 		run.logFailure(ctx, log, "share render failed", err)
 		return rep, err
 	}
-	log.Info("share render done", "elapsed", run.elapsed, "overlays", len(spec.Overlays), "bytes", rep.Bytes)
+	log.InfoContext(ctx, "share render done", "elapsed", run.elapsed, "overlays", len(spec.Overlays), "bytes", rep.Bytes)
 	return rep, nil
 }
 

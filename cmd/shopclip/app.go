@@ -176,7 +176,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry})
+	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry, Logger: log.With("component", "queue")})
 	m.inspector = asynq.NewInspector(redisOpt)
 
 	// Clip changes reach the studio's live status through Redis, from the

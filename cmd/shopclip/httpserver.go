@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopclip/shopclip/configs"
 	"github.com/shopclip/shopclip/internal/clientip"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/storefront"
 )
 
@@ -48,7 +49,7 @@ func newHTTPServer(h configs.HTTP, handler http.Handler, log *slog.Logger, base 
 	rs := &clientip.Resolver{Trusted: h.Proxies()}
 	header := orDefault(h.ReadHeaderTimeout, 10*time.Second)
 	return &http.Server{
-		Handler:           rs.Handler(handler),
+		Handler:           rs.Handler(logctx.Requests(handler)),
 		ReadHeaderTimeout: header,
 		ReadTimeout:       header + orDefault(h.BodyTimeout, 30*time.Second),
 		WriteTimeout:      orDefault(h.IdleWriteTimeout, time.Minute),

@@ -11,13 +11,48 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/internal/logctx"
 )
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger is the process's logger at level: JSON lines (one object a
+// line), or key=value text when format is "text". Every line logged with a
+// request's or a task's context carries its request_id, clip_id and
+// task_id (logctx), so one grep follows an upload.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(logctx.NewHandler(h))
+}
+
+// logFormat is the format of a process's logs: log_format when set;
+// otherwise text for `shopclip up` with stderr on a terminal (a person
+// reads it), JSON for everything else (a collector reads it).
+func logFormat(cfg configs.Config, mode Mode, stderr io.Writer) string {
+	if cfg.LogFormat != "" {
+		return cfg.LogFormat
+	}
+	if mode == ModeUp && isTerminal(stderr) {
+		return "text"
+	}
+	return "json"
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 func runServer(ctx context.Context, mode string, args []string, stdout, stderr io.Writer) error {
@@ -36,7 +71,7 @@ func runServer(ctx context.Context, mode string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, logFormat(cfg, Mode(mode), stderr), cfg.LogLevel)
 	m := &Main{Config: cfg, Mode: Mode(mode), Logger: log}
 	if err := m.Run(ctx); err != nil {
 		if errors.Is(err, errStopped) { // a signal while a service was down

@@ -40,7 +40,7 @@ func (t runnerTranscoder) Transcode(ctx context.Context, job workers.TranscodeJo
 				}
 				body, err := playlistSnapshot(job.OutDir, e.Path, announced)
 				if err != nil {
-					t.r.Logger.Warn("transcode: read an in-progress playlist", "path", e.Path, "err", err)
+					t.r.Logger.WarnContext(ctx, "transcode: read an in-progress playlist", "path", e.Path, "err", err)
 					return
 				}
 				job.File(e.Path, body)
@@ -50,7 +50,7 @@ func (t runnerTranscoder) Transcode(ctx context.Context, job workers.TranscodeJo
 				}
 				p, err := playable(job.OutDir, e.Path, probe)
 				if err != nil {
-					t.r.Logger.Warn("transcode: read the provisional master playlist", "err", err)
+					t.r.Logger.WarnContext(ctx, "transcode: read the provisional master playlist", "err", err)
 					return
 				}
 				job.Playable(p)
