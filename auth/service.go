@@ -110,7 +110,7 @@ func (s *Service) Authenticate(r *http.Request) (*Caller, error) {
 	}
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		if err := s.Identity.TouchSession(r.Context(), sess.ID, now); err != nil && r.Context().Err() == nil && shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
-			s.logger().Warn("auth: touch session", "err", err)
+			s.logger().WarnContext(r.Context(), "auth: touch session", "err", err)
 		}
 		sess.LastSeenAt = now
 	}
@@ -261,7 +261,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		if h, err := s.Hasher.Hash(ctx, password); err == nil {
 			l.PasswordHash = h
 			if err := s.Identity.SetLogin(ctx, l); err != nil {
-				s.logger().Warn("auth: rehash password", "account_id", a.ID, "err", err)
+				s.logger().WarnContext(ctx, "auth: rehash password", "account_id", a.ID, "err", err)
 			}
 		}
 	}

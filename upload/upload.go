@@ -310,7 +310,7 @@ func complete(w http.ResponseWriter, r *http.Request, clipID string, size int64)
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var te handler.Error
 	if !errors.As(err, &te) {
-		te = s.apiError(err)
+		te = s.apiError(r.Context(), err)
 	}
 	for k, v := range te.HTTPResponse.Header {
 		w.Header().Set(k, v)
@@ -324,11 +324,11 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // apiError turns a shopclip error into a tusd error with the API's JSON
 // body, so that tus clients and the studio read the same message.
-func (s *Service) apiError(err error) handler.Error {
+func (s *Service) apiError(ctx context.Context, err error) handler.Error {
 	status := s.ErrorStatus(err)
 	code, msg := shopclip.ErrorCode(err), shopclip.ErrorMessage(err)
 	if status >= 500 {
-		s.logger().Error("upload", "err", err)
+		s.logger().ErrorContext(ctx, "upload", "err", err)
 	}
 	body, _ := json.Marshal(map[string]shopclip.Error{"error": {Code: code, Message: msg}})
 	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
@@ -351,7 +351,7 @@ func (s *Service) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	owner, _ := ev.Context.Value(ownerKey{}).(string)
 	up := ev.Upload
 	fail := func(err error) (handler.HTTPResponse, handler.FileInfoChanges, error) {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, s.apiError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, s.apiError(ev.Context, err)
 	}
 	switch {
 	case owner == "":
@@ -401,7 +401,7 @@ func (s *Service) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 	if err != nil {
 		var te handler.Error
 		if !errors.As(err, &te) {
-			err = s.apiError(err)
+			err = s.apiError(ev.Context, err)
 		}
 		return handler.HTTPResponse{}, err
 	}
@@ -449,6 +449,6 @@ func (s *Service) finish(ctx context.Context, info handler.FileInfo) (string, er
 // drop deletes upload id's bytes and record.
 func (s *Service) drop(ctx context.Context, id string) {
 	if err := s.Backend.terminate(ctx, id); err != nil && !errors.Is(err, handler.ErrNotFound) {
-		s.logger().Warn("upload: drop", "upload_id", id, "err", err)
+		s.logger().WarnContext(ctx, "upload: drop", "upload_id", id, "err", err)
 	}
 }

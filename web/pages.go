@@ -103,7 +103,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var b bytes.Buffer
 	if err := s.pages.byName[name].Execute(&b, data); err != nil {
-		s.logger().Error("web: render", "page", name, "err", err)
+		s.logger().ErrorContext(r.Context(), "web: render", "page", name, "err", err)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
 	}
@@ -185,7 +185,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 		// The row is a nicety: without it the feed still shows.
 		top, err := s.Discovery.FeaturedCreators(r.Context(), s.now().Add(-featuredWindow), featuredCreators)
 		if err != nil && r.Context().Err() == nil {
-			s.logger().Warn("web: featured creators", "err", err)
+			s.logger().WarnContext(r.Context(), "web: featured creators", "err", err)
 		}
 		for _, c := range top {
 			data.Featured = append(data.Featured, creatorCard{ID: c.Creator.ID, Name: c.Creator.Name, Purchases: c.Purchases})
@@ -382,7 +382,7 @@ func (s *Server) creator(w http.ResponseWriter, r *http.Request) error {
 	}
 	if cur.IsZero() {
 		if data.Products, err = s.Discovery.CreatorProducts(r.Context(), a.ID, creatorProducts); err != nil && r.Context().Err() == nil {
-			s.logger().Warn("web: creator products", "creator_id", a.ID, "err", err) // the clips still show
+			s.logger().WarnContext(r.Context(), "web: creator products", "creator_id", a.ID, "err", err) // the clips still show
 		}
 	}
 	s.render(w, r, http.StatusOK, "creator", &pageData{

@@ -218,7 +218,7 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request) error) http.Han
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.logger().Error("web: panic serving a page", "path", r.URL.Path, "panic", v)
+				s.logger().ErrorContext(r.Context(), "web: panic serving a page", "path", r.URL.Path, "panic", v)
 				s.renderError(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
@@ -254,7 +254,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		if r.Context().Err() != nil {
 			return // the viewer left
 		}
-		s.logger().Error("web: page", "path", r.URL.Path, "err", err)
+		s.logger().ErrorContext(r.Context(), "web: page", "path", r.URL.Path, "err", err)
 	}
 	s.render(w, r, status, "error", &pageData{Title: http.StatusText(status), Main: errorPage{Status: status, Message: msg}})
 }
@@ -292,7 +292,7 @@ func (s *Server) accountNames(ctx context.Context, ids ...string) map[string]str
 		a, err := s.Store.Account(ctx, id)
 		if err != nil {
 			if ctx.Err() == nil && shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
-				s.logger().Warn("web: account name", "account_id", id, "err", err)
+				s.logger().WarnContext(ctx, "web: account name", "account_id", id, "err", err)
 			}
 			names[id] = ""
 			continue
