@@ -6,15 +6,17 @@ import (
 	"time"
 )
 
-// ObserveFunc is told of each operation of a Store: its name (the Store
-// method: "put", "open", "stat", "delete", "list", "list_page",
-// "delete_prefix", "signed_url", "ping"), how long it took and its error
-// (nil on success). It must not block.
+// ObserveFunc is told of each operation of a Store: its name (one of
+// Operations), how long it took and its error (nil on success). It must
+// not block.
 type ObserveFunc func(op string, took time.Duration, err error)
+
+// Operations are the names ObserveFunc is given: the Store methods'.
+var Operations = []string{"put", "open", "stat", "delete", "list", "list_page", "delete_prefix", "signed_url", "ping"}
 
 // Observe returns s with every operation reported to observe, for metrics.
 // The result keeps s's optional interfaces (LocalFiler, io.Closer): code
-// that asks for them sees no difference.
+// that asks for them sees no difference; Unwrap returns s.
 func Observe(s Store, observe ObserveFunc) Store {
 	o := &observed{s: s, observe: observe}
 	lf, isFiler := s.(LocalFiler)
@@ -44,6 +46,20 @@ type observed struct {
 	s       Store
 	observe ObserveFunc
 }
+
+// Unwrap returns the store s wraps (the backend behind an Observe), or s
+// itself: code that needs a backend's own methods asks it.
+func Unwrap(s Store) Store {
+	for {
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return s
+		}
+		s = u.Unwrap()
+	}
+}
+
+func (o *observed) Unwrap() Store { return o.s }
 
 func (o *observed) done(op string, start time.Time, err error) {
 	o.observe(op, time.Since(start), err)

@@ -73,6 +73,7 @@ type Main struct {
 
 	// releaseWorkDir gives up this worker's share of the work directory.
 	releaseWorkDir func() error
+	telemetry      telemetry
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -178,6 +179,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry, Logger: log.With("component", "queue")})
 	m.inspector = asynq.NewInspector(redisOpt)
+	m.instrument(cfg) // before m.blobs is handed out: it gets measured
 
 	// Clip changes reach the studio's live status through Redis, from the
 	// workers of every process.
@@ -210,7 +212,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		h := &workers.Handlers{
 			Store:       notifying,
 			Blobs:       m.blobs,
-			Transcoder:  tc,
+			Transcoder:  workers.ObserveTranscoder(tc, m.telemetry.tasks),
+			Observer:    m.telemetry.tasks,
 			Tags:        m.queue,
 			Sharer:      tc,
 			Shares:      m.queue,
@@ -249,8 +252,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
 		m.wg.Go(func() { jan.Run(bg, cfg.Janitor.Interval) })
-		if st, ok := m.blobs.(*s3.Store); ok {
+		if st, ok := blob.Unwrap(m.blobs).(*s3.Store); ok {
 			m.wg.Go(func() { abortStaleUploads(bg, st, log) })
+		}
+		if m.Mode == ModeWorker {
+			if err := m.serveWorkerMetrics(cfg, log); err != nil {
+				return fmt.Errorf("worker.metrics_addr: %w", err)
+			}
 		}
 	}
 
@@ -273,6 +281,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
+			Metrics:        m.telemetry.reg,
 			MaxUploadBytes: cfg.Upload.MaxBytes,
 			PublicURL:      cfg.PublicURL,
 			SignedURLTTL:   cfg.Blob.S3.SignedURLTTL,
@@ -370,6 +379,7 @@ func (m *Main) Close() error {
 			wg.Go(m.worker.Shutdown)
 		}
 		wg.Wait()
+		m.closeTelemetry()
 		if m.cancel != nil {
 			m.cancel()
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/blob"
 )
 
 // Blob holds the blob store's metrics: operation latency and errors by
@@ -31,8 +32,15 @@ func NewBlob(reg prometheus.Registerer) *Blob {
 }
 
 // Observer returns the func blob.Observe calls for the backend's
-// operations.
+// operations. The backend's failures (codes unavailable and internal) of
+// every operation are exposed from the start, at 0, so that rates and
+// alerts on them have series before the first error.
 func (m *Blob) Observer(backend string) func(op string, took time.Duration, err error) {
+	for _, op := range blob.Operations {
+		for _, code := range []string{shopclip.EUNAVAILABLE, shopclip.EINTERNAL} {
+			m.errors.WithLabelValues(backend, op, code)
+		}
+	}
 	return func(op string, took time.Duration, err error) {
 		m.duration.WithLabelValues(backend, op).Observe(took.Seconds())
 		if err != nil {
