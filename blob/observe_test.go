@@ -41,6 +41,9 @@ func TestObserveMetrics(t *testing.T) {
 	if _, ok := s.(blob.LocalFiler); !ok {
 		t.Error("the observed local store lost blob.LocalFiler")
 	}
+	if blob.Unwrap(s) != blob.Store(st) || blob.Unwrap(st) != blob.Store(st) {
+		t.Error("Unwrap does not return the local store")
+	}
 	for range 2 {
 		if err := s.Put(ctx, "a/b", strings.NewReader("hello"), 5, blob.PutOptions{}); err != nil {
 			t.Fatal(err)
