@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/internal/logctx"
 	"github.com/shopclip/shopclip/internal/testenv"
 )
 
@@ -314,5 +315,20 @@ func TestLogFormatOnATerminal(t *testing.T) {
 		if got := logFormat(configs.Config{LogFormat: tc.format}, tc.mode, tc.stderr); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestJSONLogLines: the JSON logger writes durations as text does, and the
+// IDs of the context.
+func TestJSONLogLines(t *testing.T) {
+	var buf strings.Builder
+	ctx := logctx.WithTaskID(logctx.WithClipID(logctx.WithRequestID(context.Background(), "req_a"), "clp_b"), "transcode:clp_b")
+	newLogger(&buf, "json", "info").InfoContext(ctx, "x", "retry_in", 1500*time.Millisecond)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["retry_in"] != "1.5s" || got["request_id"] != "req_a" || got["clip_id"] != "clp_b" || got["task_id"] != "transcode:clp_b" {
+		t.Errorf("line %s: want retry_in 1.5s and the three IDs", buf.String())
 	}
 }

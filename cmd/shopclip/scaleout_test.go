@@ -42,7 +42,9 @@ func (p *proc) output() string {
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(self(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	// The tests read the processes' lines as text (serve and worker log
+	// JSON by default; TestLogFormats covers that); env may say otherwise.
+	cmd.Env = append(append(os.Environ(), "SHOPCLIP_LOG_FORMAT=text"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &strings.Builder{}
 	pr, pw, err := os.Pipe()

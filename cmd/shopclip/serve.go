@@ -25,9 +25,18 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: l}
-	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	var h slog.Handler
 	if format == "text" {
 		h = slog.NewTextHandler(w, opts)
+	} else {
+		// Durations as text does ("1.5s"), not in nanoseconds.
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				return slog.String(a.Key, a.Value.Duration().String())
+			}
+			return a
+		}
+		h = slog.NewJSONHandler(w, opts)
 	}
 	return slog.New(logctx.NewHandler(h))
 }

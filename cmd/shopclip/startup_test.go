@@ -183,7 +183,8 @@ func startDaemon(t *testing.T, env []string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{name: args[0], out: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(self(t), args...)
-	d.cmd.Env = append(os.Environ(), env...)
+	// waitLine reads text lines (serve and worker log JSON by default).
+	d.cmd.Env = append(append(os.Environ(), "SHOPCLIP_LOG_FORMAT=text"), env...)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {

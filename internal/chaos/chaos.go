@@ -257,6 +257,7 @@ worker:
 		"SHOPCLIP_S3_BUCKET=" + d.minio.bucket,
 		"SHOPCLIP_S3_ACCESS_KEY=" + d.minio.access,
 		"SHOPCLIP_S3_SECRET_KEY=" + d.minio.secret,
+		"SHOPCLIP_LOG_FORMAT=text", // publishedCounts reads the workers' lines as text
 	}
 	port, err := freePort()
 	if err != nil {
