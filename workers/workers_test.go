@@ -404,6 +404,18 @@ func TestTagTaskStoresTimelineAndSchedulesPriceChanges(t *testing.T) {
 	c := h.newClip("shoppable")
 	h.queue.EnqueueTranscode(ctx, c.ID)
 	h.waitTerminal(c.ID, 30*time.Second)
+	// The publish enqueues the clip's tag task: let the worker run it
+	// first, or its timeline (read before the tag below existed) may be
+	// stored after this test's.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		info, err := h.insp.GetQueueInfo(workers.QueueTag)
+		if err == nil && info.Processed > 0 && info.Pending+info.Active+info.Retry == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the publish's tag task did not run: %+v, %v", info, err)
+		}
+	}
 
 	brand := &shopclip.Account{ID: shopclip.NewID(shopclip.PrefixAccount), Name: "acme", Role: shopclip.RoleBrand}
 	h.store.CreateAccount(ctx, brand)
