@@ -116,9 +116,12 @@ type Webhooks interface {
 	Webhook(ctx context.Context, id string) (*WebhookEndpoint, error)
 	// AccountWebhooks returns an account's endpoints, oldest first.
 	AccountWebhooks(ctx context.Context, accountID string) ([]*WebhookEndpoint, error)
-	// UpdateWebhook writes e's URL, events, secrets, FailingSince and
-	// disabled fields (ENOTFOUND).
+	// UpdateWebhook writes e's URL, events and secrets (ENOTFOUND).
 	UpdateWebhook(ctx context.Context, e *WebhookEndpoint) error
+	// SetWebhookHealth writes e's FailingSince, DisabledAt and
+	// DisabledReason (ENOTFOUND), apart from UpdateWebhook so that a
+	// delivery's outcome never undoes a rotation made meanwhile.
+	SetWebhookHealth(ctx context.Context, e *WebhookEndpoint) error
 	// DeleteWebhook deletes endpoint id with its deliveries (ENOTFOUND).
 	DeleteWebhook(ctx context.Context, id string) error
 	// CreateDelivery records d as pending with no attempts; the store
@@ -135,4 +138,13 @@ type Webhooks interface {
 	RecordAttempt(ctx context.Context, a *WebhookAttempt, status string) error
 	// Attempts returns a delivery's attempts, oldest first.
 	Attempts(ctx context.Context, deliveryID string) ([]WebhookAttempt, error)
+}
+
+// WebhookEmitter announces an event to the webhook endpoints of the accounts
+// it concerns (a clip's creator, a tag's creator and brand) that subscribed
+// to it. data becomes the body's "data". Emitting records the deliveries and
+// queues them; it does not wait for receivers. Callers log an error and go
+// on: an event that cannot be announced never fails the work it reports.
+type WebhookEmitter interface {
+	Emit(ctx context.Context, event string, accountIDs []string, data any) error
 }

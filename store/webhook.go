@@ -134,17 +134,23 @@ func (db *DB) AccountWebhooks(ctx context.Context, accountID string) ([]*shopcli
 	return es, nil
 }
 
-// UpdateWebhook writes e's mutable fields.
+// UpdateWebhook writes e's URL, events and secrets.
 func (db *DB) UpdateWebhook(ctx context.Context, e *shopclip.WebhookEndpoint) error {
 	const op = "update webhook"
 	if err := checkWebhook(op, e); err != nil {
 		return err
 	}
 	res, err := db.exec(ctx, `UPDATE webhook_endpoints SET url = ?, events = ?, secret = ?, previous_secret = ?,
-		previous_expires = ?, failing_since = ?, disabled_at = ?, disabled_reason = ? WHERE id = ?`,
-		e.URL, strings.Join(e.Events, " "), e.Secret, e.PreviousSecret, db.optTime(e.PreviousExpires),
-		db.optTime(e.FailingSince), db.optTime(e.DisabledAt), e.DisabledReason, e.ID)
+		previous_expires = ? WHERE id = ?`,
+		e.URL, strings.Join(e.Events, " "), e.Secret, e.PreviousSecret, db.optTime(e.PreviousExpires), e.ID)
 	return db.affectedOne(op, "Webhook", res, err)
+}
+
+// SetWebhookHealth writes e's failing and disabled fields.
+func (db *DB) SetWebhookHealth(ctx context.Context, e *shopclip.WebhookEndpoint) error {
+	res, err := db.exec(ctx, `UPDATE webhook_endpoints SET failing_since = ?, disabled_at = ?, disabled_reason = ? WHERE id = ?`,
+		db.optTime(e.FailingSince), db.optTime(e.DisabledAt), e.DisabledReason, e.ID)
+	return db.affectedOne("set webhook health", "Webhook", res, err)
 }
 
 // affectedOne turns an exec's result into ENOTFOUND when it touched no row.

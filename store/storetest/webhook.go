@@ -121,7 +121,17 @@ func testWebhookUpdate(t *testing.T, e *env, w shopclip.Webhooks) {
 	wh.DisabledAt = now
 	wh.DisabledReason = "failing since …: 500 Internal Server Error"
 	ok(t, "update", w.UpdateWebhook(e.ctx, wh))
+	// UpdateWebhook leaves the health alone, SetWebhookHealth the rest.
 	got, err := w.Webhook(e.ctx, wh.ID)
+	ok(t, "webhook", err)
+	if !got.FailingSince.IsZero() || !got.DisabledAt.IsZero() || got.DisabledReason != "" {
+		t.Errorf("UpdateWebhook wrote the health: failing since %v, disabled %v %q", got.FailingSince, got.DisabledAt, got.DisabledReason)
+	}
+	stale := *got
+	stale.Secret, stale.Events = "whsec_c3RhbGU=", []string{shopclip.EventSaleEnded}
+	stale.FailingSince, stale.DisabledAt, stale.DisabledReason = wh.FailingSince, wh.DisabledAt, wh.DisabledReason
+	ok(t, "set health", w.SetWebhookHealth(e.ctx, &stale))
+	got, err = w.Webhook(e.ctx, wh.ID)
 	ok(t, "webhook", err)
 	want := *wh
 	want.CreatedAt = stored(wh.CreatedAt)
@@ -135,7 +145,7 @@ func testWebhookUpdate(t *testing.T, e *env, w shopclip.Webhooks) {
 	}
 	// Enabled again: the times go back to zero.
 	wh.DisabledAt, wh.DisabledReason, wh.FailingSince = time.Time{}, "", time.Time{}
-	ok(t, "re-enable", w.UpdateWebhook(e.ctx, wh))
+	ok(t, "re-enable", w.SetWebhookHealth(e.ctx, wh))
 	got, err = w.Webhook(e.ctx, wh.ID)
 	ok(t, "webhook", err)
 	if !got.DisabledAt.IsZero() || !got.FailingSince.IsZero() || got.DisabledReason != "" {
@@ -144,6 +154,7 @@ func testWebhookUpdate(t *testing.T, e *env, w shopclip.Webhooks) {
 	missing := *wh
 	missing.ID = shopclip.NewID(shopclip.PrefixWebhook)
 	wantCode(t, "update missing", w.UpdateWebhook(e.ctx, &missing), shopclip.ENOTFOUND)
+	wantCode(t, "set health of missing", w.SetWebhookHealth(e.ctx, &missing), shopclip.ENOTFOUND)
 }
 
 func (e *env) delivery(t *testing.T, w shopclip.Webhooks, endpointID, typ string) *shopclip.WebhookDelivery {
