@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/internal/clientip"
 	"github.com/shopclip/shopclip/transcode"
 )
@@ -61,7 +62,18 @@ type Config struct {
 	Auth      Auth      `yaml:"auth"`
 	HTTP      HTTP      `yaml:"http"`
 	Janitor   Janitor   `yaml:"janitor"`
+	Events    Events    `yaml:"events"`
 	Admin     Admin     `yaml:"admin"`
+}
+
+// Events says how long viewer events are kept.
+type Events struct {
+	// Retention is how long raw events (views, impressions, clicks,
+	// purchases) are kept; older ones are deleted in batches by the
+	// workers. Stats read hourly rollups and do not change when events
+	// go. Default 720h (30 days); at least shopclip.AttributionWindow
+	// (24h), which attributing a purchase to a click reads back.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Admin configures the operators' tools.
@@ -357,6 +369,7 @@ func (c *Config) applyDefaults() {
 	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, 15*time.Second)
 	c.Janitor.Grace = cmp.Or(c.Janitor.Grace, time.Hour)
 	c.Janitor.Interval = cmp.Or(c.Janitor.Interval, 10*time.Minute)
+	c.Events.Retention = cmp.Or(c.Events.Retention, shopclip.DefaultEventRetention)
 	c.HTTP.MaxConnections = cmp.Or(c.HTTP.MaxConnections, 4096)
 	c.HTTP.ReadHeaderTimeout = cmp.Or(c.HTTP.ReadHeaderTimeout, 10*time.Second)
 	c.HTTP.BodyTimeout = cmp.Or(c.HTTP.BodyTimeout, 30*time.Second)
@@ -447,6 +460,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
 	{"SHOPCLIP_JANITOR_GRACE", "janitor.grace"},
 	{"SHOPCLIP_JANITOR_INTERVAL", "janitor.interval"},
+	{"SHOPCLIP_EVENTS_RETENTION", "events.retention"},
 	{"SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE", "admin.queue_console_write"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
@@ -550,6 +564,8 @@ func (c *Config) set(name, val string) error {
 		c.Janitor.Grace, err = time.ParseDuration(val)
 	case "SHOPCLIP_JANITOR_INTERVAL":
 		c.Janitor.Interval, err = time.ParseDuration(val)
+	case "SHOPCLIP_EVENTS_RETENTION":
+		c.Events.Retention, err = time.ParseDuration(val)
 	case "SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE":
 		c.Admin.QueueConsoleWrite, err = strconv.ParseBool(val)
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
@@ -658,6 +674,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Janitor.Interval < time.Second || c.Janitor.Interval > 24*time.Hour {
 		bad("janitor.interval %s: want 1s to 24h", c.Janitor.Interval)
+	}
+	if c.Events.Retention < shopclip.AttributionWindow {
+		bad("events.retention %s: want at least %s (the attribution window)", c.Events.Retention, shopclip.AttributionWindow)
 	}
 	if c.Admin.QueueConsoleWrite && strings.HasPrefix(c.PublicURL, "http://") && !loopbackURL(c.PublicURL) {
 		bad("admin.queue_console_write: public_url %q is plain http on another machine; an admin's session that can delete jobs must ride https://", c.PublicURL)
