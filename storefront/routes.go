@@ -167,5 +167,13 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/clips/{id}/stats/daily", members, (*Server).clipDailyStats, "a clip's funnel per UTC day: all tags to its creator, its own to each brand", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 503}}},
 		{"GET", "/v1/products/{id}/stats/daily", brands, (*Server).productDailyStats, "a product's funnel per UTC day, over every clip it is tagged in (its brand)", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 503}}},
 		{"GET", "/v1/me/stats/daily", members, (*Server).myDailyStats, "the caller's funnel per UTC day: a creator's over its clips, a brand's over its products", spec{Query: dailyStatsQuery, Out: answers(200, dailyStatsJSON{}), Errs: []int{400, 403, 503}}},
+
+		{"POST", "/v1/webhooks", members, (*Server).createWebhook, "register a webhook endpoint: a URL and the events it wants; the answer holds its signing secret (whsec_…), shown once", spec{Body: webhookInput{}, Out: answers(201, webhookJSON{}), Errs: []int{400, 503}}},
+		{"GET", "/v1/webhooks", members, (*Server).listWebhooks, "the caller's webhook endpoints (disabled ones with the reason)", spec{Out: answers(200, webhookList{}), Errs: []int{503}}},
+		{"GET", "/v1/webhooks/{id}", members, (*Server).getWebhook, "one of the caller's webhook endpoints", spec{Out: answers(200, webhookJSON{}), Errs: []int{503}}},
+		{"DELETE", "/v1/webhooks/{id}", members, (*Server).deleteWebhook, "delete a webhook endpoint with its deliveries", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
+		{"POST", "/v1/webhooks/{id}/rotate", members, (*Server).rotateWebhook, "a new signing secret (shown once); the old one still signs beside it for 24 hours", spec{Out: answers(200, webhookJSON{}), Errs: []int{503}}},
+		{"GET", "/v1/webhooks/{id}/deliveries", members, (*Server).webhookDeliveries, "an endpoint's latest deliveries, newest first, each with every attempt (status, latency, the start of the answer)", spec{Query: []param{{Name: "limit", Type: 0, Doc: "deliveries, 1 to 100 (default 20)"}}, Out: answers(200, deliveryList{}), Errs: []int{400, 503}}},
+		{"POST", "/v1/webhooks/{id}/deliveries/{d}/replay", members, (*Server).replayDelivery, "deliver again, with the same webhook-id (409 when the endpoint is disabled)", spec{Out: answers(202, deliveryJSON{}), Errs: []int{409, 503}}},
 	}
 }

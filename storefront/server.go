@@ -62,6 +62,9 @@ type Server struct {
 	// Analytics serves the daily stats (the .../stats/daily routes);
 	// without it they answer 503.
 	Analytics shopclip.Analytics
+	// Webhooks manages the callers' webhook endpoints (/v1/webhooks);
+	// without it those routes answer 503.
+	Webhooks WebhookService
 	// Live streams clip status changes (GET /v1/clips/live) and is told of
 	// the API's own; without it that route answers 503.
 	Live  *live.Hub
