@@ -27,6 +27,7 @@ import (
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
 	"github.com/shopclip/shopclip/queueconsole"
+	"github.com/shopclip/shopclip/retention"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/tagging/card"
@@ -252,6 +253,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
 		m.wg.Go(func() { jan.Run(bg, cfg.Janitor.Interval) })
+		pruner := &retention.Pruner{Events: m.store, Retention: cfg.Events.Retention, Logger: log.With("component", "retention")}
+		m.wg.Go(func() { pruner.Run(bg, cfg.Janitor.Interval) })
 		if st, ok := blob.Unwrap(m.blobs).(*s3.Store); ok {
 			m.wg.Go(func() { abortStaleUploads(bg, st, log) })
 		}
