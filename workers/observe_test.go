@@ -64,6 +64,10 @@ func TestTaskMetrics(t *testing.T) {
 			for deadline := time.Now().Add(10 * time.Second); ; {
 				got = metricstest.Gather(t, reg)
 				if n, _, _ := got.Histogram("shopclip_task_duration_seconds", "type", workers.TypeTranscode); n == c.attempts {
+					// A gather is not one snapshot: the last attempt's
+					// outcome may have been counted after the counters
+					// were read. Read everything again, now settled.
+					got = metricstest.Gather(t, reg)
 					break
 				}
 				if time.Now().After(deadline) {
