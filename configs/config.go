@@ -64,6 +64,18 @@ type Config struct {
 	Janitor   Janitor   `yaml:"janitor"`
 	Events    Events    `yaml:"events"`
 	Admin     Admin     `yaml:"admin"`
+	Webhooks  Webhooks  `yaml:"webhooks"`
+}
+
+// Webhooks configures the delivery of signed webhooks (package webhooks).
+type Webhooks struct {
+	// AllowPrivate lets webhook endpoints reach loopback, private and
+	// link-local addresses. Default false: deliveries go to public
+	// addresses only (tests set it, for receivers on 127.0.0.1).
+	AllowPrivate bool `yaml:"allow_private"`
+	// Concurrency is how many deliveries a worker process makes at once.
+	// Default 4.
+	Concurrency int `yaml:"concurrency"`
 }
 
 // Events says how long viewer events are kept.
@@ -363,6 +375,7 @@ func (c *Config) applyDefaults() {
 	c.Upload.MaxConcurrent = cmp.Or(c.Upload.MaxConcurrent, 64)
 	c.Upload.MaxConcurrentPerAccount = cmp.Or(c.Upload.MaxConcurrentPerAccount, 4)
 	c.Worker.Concurrency = cmp.Or(c.Worker.Concurrency, 2)
+	c.Webhooks.Concurrency = cmp.Or(c.Webhooks.Concurrency, 4)
 	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 100)
 	c.Transcode.RetryWindow = cmp.Or(c.Transcode.RetryWindow, time.Hour)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
@@ -462,6 +475,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_JANITOR_INTERVAL", "janitor.interval"},
 	{"SHOPCLIP_EVENTS_RETENTION", "events.retention"},
 	{"SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE", "admin.queue_console_write"},
+	{"SHOPCLIP_WEBHOOKS_ALLOW_PRIVATE", "webhooks.allow_private"},
 	{"SHOPCLIP_WEB_FRAME_ANCESTORS", "web.frame_ancestors (space-separated origins)"},
 	{"SHOPCLIP_WEB_MEDIA_ORIGINS", "web.media_origins (space-separated origins)"},
 	{"SHOPCLIP_AUTH_OPEN_SIGNUP", "auth.open_signup"},
@@ -568,6 +582,8 @@ func (c *Config) set(name, val string) error {
 		c.Events.Retention, err = time.ParseDuration(val)
 	case "SHOPCLIP_ADMIN_QUEUE_CONSOLE_WRITE":
 		c.Admin.QueueConsoleWrite, err = strconv.ParseBool(val)
+	case "SHOPCLIP_WEBHOOKS_ALLOW_PRIVATE":
+		c.Webhooks.AllowPrivate, err = strconv.ParseBool(val)
 	case "SHOPCLIP_WEB_FRAME_ANCESTORS":
 		c.Web.FrameAncestors = strings.Fields(val)
 	case "SHOPCLIP_WEB_MEDIA_ORIGINS":
@@ -651,6 +667,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.Concurrency < 1 || c.Worker.Concurrency > 64 {
 		bad("worker.concurrency %d: want 1..64", c.Worker.Concurrency)
+	}
+	if c.Webhooks.Concurrency < 1 || c.Webhooks.Concurrency > 64 {
+		bad("webhooks.concurrency %d: want 1..64", c.Webhooks.Concurrency)
 	}
 	if c.Worker.MaxRetry < 3 {
 		bad("worker.max_retry %d: want at least 3 (a worker crash uses up a retry)", c.Worker.MaxRetry)

@@ -91,6 +91,9 @@ type Handlers struct {
 	BuyURL func(tagID string) string
 	// Observer is told of every task attempt, for metrics; nil: none.
 	Observer Observer
+	// Webhooks is told when a clip is ready or failed (clip.ready,
+	// clip.failed); nil: no one.
+	Webhooks shopclip.WebhookEmitter
 	Logger   *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -228,6 +231,7 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 	err = h.Store.PublishClip(ctx, clip.ID, attempt, final)
 	switch code := shopclip.ErrorCode(err); {
 	case err == nil:
+		h.emitReady(ctx, clip, final, log)
 		return nil
 	case code == shopclip.ECONFLICT || code == shopclip.ENOTFOUND:
 		// Another attempt owns the clip, or it was deleted: our outputs are
@@ -240,6 +244,7 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 	// acknowledgement been lost. Look before deleting anything.
 	if c, rerr := h.Store.Clip(context.WithoutCancel(ctx), clip.ID); rerr == nil && c.Status == shopclip.ClipReady && c.Generation == attempt {
 		log.Warn("transcode: publish reported an error but committed", "err", err)
+		h.emitReady(ctx, clip, final, log)
 		return nil
 	}
 	// Leave the outputs: if the publish did commit after all, they are live;
@@ -485,6 +490,7 @@ func (h *Handlers) failOrRetry(ctx context.Context, clip *shopclip.Clip, attempt
 		return fmt.Errorf("workers: record failure: %w", ferr)
 	}
 	h.sweepGenerations(clip.ID, "", log)
+	h.emit(ctx, shopclip.EventClipFailed, clip, map[string]any{"code": final.Code, "reason": final.Message}, log)
 	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/shopclip/shopclip/tagging/card"
 	"github.com/shopclip/shopclip/upload"
 	"github.com/shopclip/shopclip/web"
+	"github.com/shopclip/shopclip/webhooks"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -75,6 +76,11 @@ type Main struct {
 	// releaseWorkDir gives up this worker's share of the work directory.
 	releaseWorkDir func() error
 	telemetry      telemetry
+
+	// Webhooks: recorded and queued by any process, delivered by workers.
+	hookq      *asynq.Client
+	hooks      *webhooks.Service
+	hookServer *webhooks.Server
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -180,6 +186,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry, Logger: log.With("component", "queue")})
 	m.inspector = asynq.NewInspector(redisOpt)
+	m.hookq = asynq.NewClient(redisOpt)
+	m.hooks = webhooks.NewService(webhooks.Config{Store: m.store, Queue: webhooks.Enqueuer{Client: m.hookq},
+		Client: webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: cfg.Webhooks.AllowPrivate}),
+		Logger: log.With("component", "webhooks")})
 	m.instrument(cfg) // before m.blobs is handed out: it gets measured
 
 	// Clip changes reach the studio's live status through Redis, from the
@@ -215,6 +225,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Blobs:       m.blobs,
 			Transcoder:  workers.ObserveTranscoder(tc, m.telemetry.tasks),
 			Observer:    m.telemetry.tasks,
+			Webhooks:    m.hooks,
 			Tags:        m.queue,
 			Sharer:      tc,
 			Shares:      m.queue,
@@ -250,6 +261,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.worker.Start(); err != nil {
 			return err
 		}
+		m.hookServer = webhooks.NewServer(redisOpt, webhooks.ServerConfig{Concurrency: cfg.Webhooks.Concurrency, Logger: log}, m.hooks)
+		if err := m.hookServer.Start(); err != nil {
+			return err
+		}
 		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
 		m.wg.Go(func() { jan.Run(bg, cfg.Janitor.Interval) })
@@ -280,6 +295,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Idempotency:    m.store,
 			Reprocessing:   m.store,
 			Analytics:      m.store,
+			Webhooks:       m.hooks,
 			Live:           hub,
 			Auth:           signin,
 			Blobs:          m.blobs,
@@ -381,6 +397,9 @@ func (m *Main) Close() error {
 		if m.worker != nil {
 			wg.Go(m.worker.Shutdown)
 		}
+		if m.hookServer != nil {
+			wg.Go(m.hookServer.Shutdown)
+		}
 		wg.Wait()
 		m.closeTelemetry()
 		if m.cancel != nil {
@@ -398,6 +417,9 @@ func (m *Main) Close() error {
 		}
 		if m.queue != nil {
 			m.queue.Close()
+		}
+		if m.hookq != nil {
+			m.hookq.Close()
 		}
 		if m.rdb != nil {
 			m.rdb.Close()
