@@ -101,6 +101,11 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.relabelClip(r, clip.ID)
+	if t.Status == shopclip.TagPending {
+		s.emitTag(r, shopclip.EventTagProposed, clip, t)
+	} else {
+		s.emitTag(r, shopclip.EventTagApproved, clip, t) // approved by the creator already
+	}
 	return writeJSON(w, http.StatusAccepted, t)
 }
 
@@ -177,6 +182,11 @@ func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status sho
 		}
 		t.Status = status
 		s.relabelClip(r, clip.ID)
+		if status == shopclip.TagActive {
+			s.emitTag(r, shopclip.EventTagApproved, clip, t)
+		} else if status == shopclip.TagRejected {
+			s.emitTag(r, shopclip.EventTagRejected, clip, t)
+		}
 	}
 	return writeJSON(w, http.StatusOK, t)
 }

@@ -9,9 +9,11 @@ import (
 	"github.com/shopclip/shopclip"
 )
 
-// WebhookService manages the callers' webhook endpoints; package webhooks
-// implements it (the logic lives there).
+// WebhookService manages the callers' webhook endpoints and is told of the
+// events the API makes (tag.proposed, tag.approved, tag.rejected); package
+// webhooks implements it (the logic lives there).
 type WebhookService interface {
+	shopclip.WebhookEmitter
 	Create(ctx context.Context, accountID, url string, events []string) (*shopclip.WebhookEndpoint, error)
 	List(ctx context.Context, accountID string) ([]*shopclip.WebhookEndpoint, error)
 	Get(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
@@ -97,6 +99,17 @@ type attemptJSON struct {
 // deliveryList is an endpoint's latest deliveries, newest first.
 type deliveryList struct {
 	Deliveries []deliveryJSON `json:"deliveries"`
+}
+
+// emitTag tells the webhooks of the tag's clip's creator and of its brand
+// of event. A failure is logged: the tag's change stands.
+func (s *Server) emitTag(r *http.Request, event string, clip *shopclip.Clip, t *shopclip.Tag) {
+	if s.Webhooks == nil {
+		return
+	}
+	if err := s.Webhooks.Emit(context.WithoutCancel(r.Context()), event, []string{clip.CreatorID, t.BrandID}, t); err != nil {
+		s.logger().WarnContext(r.Context(), "webhooks: emit", "event", event, "clip_id", clip.ID, "err", err)
+	}
 }
 
 func (s *Server) webhooksReady() error {

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -198,5 +199,97 @@ func TestWebhookRoutes(t *testing.T) {
 	// A brand registers too.
 	if got := e.do("acme", "POST", "/v1/webhooks", map[string]any{"url": "https://example.com/h", "events": []string{"purchase.attributed"}}); got.Status != http.StatusCreated {
 		t.Errorf("brand create: %d %s, want 201", got.Status, got.Body)
+	}
+}
+
+// A brand's tag on a creator's clip is announced to both as tag.proposed,
+// the creator's decision as tag.approved or tag.rejected; a bystander's
+// webhook hears nothing.
+func TestTagWebhooks(t *testing.T) {
+	e := newEnv(t)
+	q := &hookQueue{}
+	svc := webhooks.NewService(webhooks.Config{Store: e.store, Queue: q, Now: func() time.Time { return e.now },
+		Client: webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: true})})
+	e.api.Webhooks = svc
+
+	type heard struct{ Who, Type, TagID string }
+	var mu sync.Mutex
+	var got []heard
+	secrets := map[string]string{}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		who := strings.TrimPrefix(r.URL.Path, "/")
+		var body struct {
+			Type string
+			Data struct{ ID string }
+		}
+		json.Unmarshal(b, &body)
+		mu.Lock()
+		defer mu.Unlock()
+		if !verifyWebhook(secrets[who], r.Header, b) {
+			t.Errorf("%s's receiver: signature does not verify", who)
+		}
+		got = append(got, heard{who, body.Type, body.Data.ID})
+	}))
+	defer rcv.Close()
+	events := []string{"tag.proposed", "tag.approved", "tag.rejected"}
+	for _, who := range []string{"alice", "acme", "bob"} {
+		var h webhookOut
+		r := e.do(who, "POST", "/v1/webhooks", map[string]any{"url": rcv.URL + "/" + who, "events": events})
+		r.json(t, &h)
+		mu.Lock()
+		secrets[who] = h.Secret
+		mu.Unlock()
+	}
+	deliverAll := func() {
+		t.Helper()
+		q.mu.Lock()
+		ids := q.ids
+		q.ids = nil
+		q.mu.Unlock()
+		for _, id := range ids {
+			if out, err := svc.Deliver(t.Context(), id, false); out != webhooks.Delivered || err != nil {
+				t.Fatalf("deliver %s: %v, %v", id, out, err)
+			}
+		}
+	}
+	clip := e.readyClip("alice")
+	p := e.product("acme", 1000)
+	tag := func() string {
+		var tg shopclip.Tag
+		r := e.do("acme", "POST", "/v1/clips/"+clip.ID+"/tags", map[string]any{"product_id": p.ID, "start_ms": 0, "end_ms": 1000, "x": 0.5, "y": 0.5})
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("tag: %d %s", r.Status, r.Body)
+		}
+		r.json(t, &tg)
+		return tg.ID
+	}
+	t1, t2 := tag(), tag()
+	if r := e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+t1+"/approve", nil); r.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+t2+"/reject", nil); r.Status != http.StatusOK {
+		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	deliverAll()
+	mu.Lock()
+	defer mu.Unlock()
+	count := map[heard]int{}
+	for _, h := range got {
+		count[h]++
+	}
+	want := []heard{
+		{"alice", "tag.proposed", t1}, {"acme", "tag.proposed", t1},
+		{"alice", "tag.proposed", t2}, {"acme", "tag.proposed", t2},
+		{"alice", "tag.approved", t1}, {"acme", "tag.approved", t1},
+		{"alice", "tag.rejected", t2}, {"acme", "tag.rejected", t2},
+	}
+	for _, w := range want {
+		if count[w] != 1 {
+			t.Errorf("%+v heard %d times, want once", w, count[w])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("heard %d deliveries (%+v), want %d: bob hears nothing", len(got), got, len(want))
 	}
 }
