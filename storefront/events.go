@@ -165,6 +165,8 @@ func (s *Server) postPurchase(w http.ResponseWriter, r *http.Request, in eventIn
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK
+	} else if stored.ClipID != "" {
+		s.emitPurchase(r, stored)
 	}
 	return writeJSON(w, status, eventResult{Recorded: created, Event: stored})
 }

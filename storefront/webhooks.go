@@ -112,6 +112,26 @@ func (s *Server) emitTag(r *http.Request, event string, clip *shopclip.Clip, t *
 	}
 }
 
+// emitPurchase tells the webhooks of the clip's creator and of the brand
+// of a purchase attributed to a clip (purchase.attributed), once: when it
+// is first recorded. A failure is logged.
+func (s *Server) emitPurchase(r *http.Request, e *shopclip.Event) {
+	if s.Webhooks == nil {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	c, err := s.Store.Clip(ctx, e.ClipID)
+	if err != nil {
+		s.logger().WarnContext(ctx, "webhooks: purchase.attributed: clip", "clip_id", e.ClipID, "err", err)
+		return
+	}
+	data := map[string]any{"event_id": e.ID, "clip_id": e.ClipID, "tag_id": e.TagID, "product_id": e.ProductID,
+		"order_id": e.OrderID, "amount_minor": e.AmountMinor, "currency": e.Currency, "at": e.At}
+	if err := s.Webhooks.Emit(ctx, shopclip.EventPurchaseAttributed, []string{c.CreatorID, e.BrandID}, data); err != nil {
+		s.logger().WarnContext(ctx, "webhooks: emit", "event", shopclip.EventPurchaseAttributed, "clip_id", e.ClipID, "err", err)
+	}
+}
+
 func (s *Server) webhooksReady() error {
 	if s.Webhooks == nil {
 		return shopclip.Errorf(shopclip.EUNAVAILABLE, "Webhooks are not set up on this server.")

@@ -203,8 +203,9 @@ func TestWebhookRoutes(t *testing.T) {
 }
 
 // A brand's tag on a creator's clip is announced to both as tag.proposed,
-// the creator's decision as tag.approved or tag.rejected; a bystander's
-// webhook hears nothing.
+// the creator's decision as tag.approved or tag.rejected, a purchase
+// attributed to the approved tag as purchase.attributed (once, though
+// reported twice); a bystander's webhook hears nothing.
 func TestTagWebhooks(t *testing.T) {
 	e := newEnv(t)
 	q := &hookQueue{}
@@ -221,9 +222,15 @@ func TestTagWebhooks(t *testing.T) {
 		who := strings.TrimPrefix(r.URL.Path, "/")
 		var body struct {
 			Type string
-			Data struct{ ID string }
+			Data struct {
+				ID    string
+				TagID string `json:"tag_id"`
+			}
 		}
 		json.Unmarshal(b, &body)
+		if body.Type == "purchase.attributed" {
+			body.Data.ID = body.Data.TagID
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if !verifyWebhook(secrets[who], r.Header, b) {
@@ -232,7 +239,7 @@ func TestTagWebhooks(t *testing.T) {
 		got = append(got, heard{who, body.Type, body.Data.ID})
 	}))
 	defer rcv.Close()
-	events := []string{"tag.proposed", "tag.approved", "tag.rejected"}
+	events := []string{"tag.proposed", "tag.approved", "tag.rejected", "purchase.attributed"}
 	for _, who := range []string{"alice", "acme", "bob"} {
 		var h webhookOut
 		r := e.do(who, "POST", "/v1/webhooks", map[string]any{"url": rcv.URL + "/" + who, "events": events})
@@ -271,6 +278,18 @@ func TestTagWebhooks(t *testing.T) {
 	if r := e.do("alice", "POST", "/v1/clips/"+clip.ID+"/tags/"+t2+"/reject", nil); r.Status != http.StatusOK {
 		t.Fatalf("reject: %d %s", r.Status, r.Body)
 	}
+	session := "session-hook-1"
+	if r := e.do("", "POST", "/v1/events", map[string]any{"type": "popup_click", "session_id": session, "tag_id": t1}); r.Status != http.StatusAccepted {
+		t.Fatalf("click: %d %s", r.Status, r.Body)
+	}
+	e.now = e.now.Add(time.Minute)
+	for _, want := range []int{http.StatusCreated, http.StatusOK} { // reported twice: recorded once
+		r := e.do("acme", "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session, "product_id": p.ID,
+			"order_id": "o-1", "amount_minor": 1000, "currency": "USD"})
+		if r.Status != want {
+			t.Fatalf("purchase: %d %s, want %d", r.Status, r.Body, want)
+		}
+	}
 	deliverAll()
 	mu.Lock()
 	defer mu.Unlock()
@@ -283,6 +302,7 @@ func TestTagWebhooks(t *testing.T) {
 		{"alice", "tag.proposed", t2}, {"acme", "tag.proposed", t2},
 		{"alice", "tag.approved", t1}, {"acme", "tag.approved", t1},
 		{"alice", "tag.rejected", t2}, {"acme", "tag.rejected", t2},
+		{"alice", "purchase.attributed", t1}, {"acme", "purchase.attributed", t1},
 	}
 	for _, w := range want {
 		if count[w] != 1 {
