@@ -6,9 +6,10 @@ import (
 )
 
 // EventRetention deletes raw events once they are past their retention.
-// Stats never read raw events: they read hourly rollups kept as events are
-// recorded, which pruning leaves alone, so Store.TagStats, Store.ClipViews
-// and Analytics.DailyStats answer the same before and after a prune. What
+// Stats never read raw events: they read rollups (by UTC hour and by UTC
+// day) kept as events are recorded, which pruning leaves alone, so
+// Store.TagStats, Store.ClipViews and Analytics.DailyStats answer the same
+// before and after a prune. What
 // needs raw events (attribution: Store.LastClick within AttributionWindow;
 // deduplication of repeated reports) needs them only while they are recent.
 // One implementation (package store) serves SQLite and PostgreSQL;

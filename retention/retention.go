@@ -1,10 +1,10 @@
 // Package retention keeps the events table small: a Pruner, run by every
 // worker process beside the janitor, deletes the raw viewer events older
 // than the configured retention (events.retention), a bounded number a
-// pass, in batches (shopclip.EventRetention). Stats read hourly rollups
-// kept as events are recorded, so they do not change when events go;
-// attribution reads raw clicks only within shopclip.AttributionWindow,
-// which the retention is never shorter than.
+// pass, in batches (shopclip.EventRetention). Stats read rollups (by hour
+// and by day) kept as events are recorded, so they do not change when
+// events go; attribution reads raw clicks only within
+// shopclip.AttributionWindow, which the retention is never shorter than.
 package retention
 
 import (

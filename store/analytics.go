@@ -12,20 +12,20 @@ var _ shopclip.Analytics = (*DB)(nil)
 
 // DailyStats returns the funnel of q's scope per UTC day of its range, in
 // one statement: the tag events (as TagStats counts them) and the views,
-// summed by day in SQL from the hourly rollups (migration 0010; a day is
-// 24 whole hours, so the sums are exact); the days without events are
-// filled in here.
+// summed in SQL from the daily rollups (migration 0012: the events of
+// each UTC day, by tag, type, clip and currency); the days without events
+// are filled in here.
 func (db *DB) DailyStats(ctx context.Context, q shopclip.StatsQuery) ([]shopclip.DayStats, error) {
 	const op = "daily stats"
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	// tags joins the scope's tags (t) and where selects them; views is the
-	// rollups (e) of the views that count. The scope's rows come first in
+	// daily rollups (e) of the views that count. The scope's rows come first in
 	// each join (CROSS JOIN keeps SQLite's planner to that order, which it
 	// would not know without statistics): the rollups are then read from
-	// their primary key and event_rollups_clip, by tag or clip, type and
-	// hour.
+	// their primary key and event_rollups_daily_clip, by tag or clip, type
+	// and day.
 	active := string(shopclip.TagActive)
 	var tags, where, views string
 	var tagArgs, viewArgs []any
@@ -33,42 +33,41 @@ func (db *DB) DailyStats(ctx context.Context, q shopclip.StatsQuery) ([]shopclip
 	case q.ClipID != "" && q.BrandID != "":
 		tags, where, tagArgs = `tags t`, `t.clip_id = ? AND t.brand_id = ?`, []any{q.ClipID, q.BrandID}
 		views = `(SELECT DISTINCT clip_id FROM tags WHERE clip_id = ? AND brand_id = ? AND status = ?) v
-			CROSS JOIN event_rollups e WHERE e.clip_id = v.clip_id`
+			CROSS JOIN event_rollups_daily e WHERE e.clip_id = v.clip_id`
 		viewArgs = []any{q.ClipID, q.BrandID, active}
 	case q.ClipID != "":
 		tags, where, tagArgs = `tags t`, `t.clip_id = ?`, []any{q.ClipID}
-		views, viewArgs = `event_rollups e WHERE e.clip_id = ?`, []any{q.ClipID}
+		views, viewArgs = `event_rollups_daily e WHERE e.clip_id = ?`, []any{q.ClipID}
 	case q.CreatorID != "":
 		tags, where, tagArgs = `clips c CROSS JOIN tags t`, `c.creator_id = ? AND t.clip_id = c.id`, []any{q.CreatorID}
-		views = `clips c CROSS JOIN event_rollups e WHERE c.creator_id = ? AND e.clip_id = c.id`
+		views = `clips c CROSS JOIN event_rollups_daily e WHERE c.creator_id = ? AND e.clip_id = c.id`
 		viewArgs = []any{q.CreatorID}
 	case q.ProductID != "":
 		tags, where, tagArgs = `tags t`, `t.product_id = ?`, []any{q.ProductID}
 		views = `(SELECT DISTINCT clip_id FROM tags WHERE product_id = ? AND status = ?) v
-			CROSS JOIN event_rollups e WHERE e.clip_id = v.clip_id`
+			CROSS JOIN event_rollups_daily e WHERE e.clip_id = v.clip_id`
 		viewArgs = []any{q.ProductID, active}
 	default:
 		tags, where, tagArgs = `tags t`, `t.brand_id = ?`, []any{q.BrandID}
 		views = `(SELECT DISTINCT clip_id FROM tags WHERE brand_id = ? AND status = ?) v
-			CROSS JOIN event_rollups e WHERE e.clip_id = v.clip_id`
+			CROSS JOIN event_rollups_daily e WHERE e.clip_id = v.clip_id`
 		viewArgs = []any{q.BrandID, active}
 	}
-	from, to := db.ts(q.From), db.ts(q.To)
+	from, to := q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly)
 	var args []any
 	args = append(append(args, tagArgs...), from, to)
 	args = append(append(args, viewArgs...), from, to)
 	// Revenue, like TagStats', sums only the purchases paid in the
 	// product's current currency: the tag rows are per currency for that.
-	day := db.utcDay("e.hour")
-	rows, err := db.query(ctx, `SELECT `+day+`, e.type, p.currency, sum(e.events),
+	rows, err := db.query(ctx, `SELECT e.day, e.type, p.currency, sum(e.events),
 			coalesce(sum(CASE WHEN e.type = 'purchase' AND e.currency = p.currency THEN e.amount_minor ELSE 0 END), 0)
-		FROM `+tags+` CROSS JOIN event_rollups e JOIN products p ON p.id = t.product_id
+		FROM `+tags+` CROSS JOIN event_rollups_daily e JOIN products p ON p.id = t.product_id
 		WHERE `+where+` AND e.tag_id = t.id AND e.type IN ('popup_impression', 'popup_click', 'purchase')
-			AND e.hour >= ? AND e.hour < ?
+			AND e.day >= ? AND e.day < ?
 		GROUP BY 1, 2, 3
 		UNION ALL
-		SELECT `+day+`, e.type, '', sum(e.events), 0
-		FROM `+views+` AND e.type = 'view' AND e.hour >= ? AND e.hour < ?
+		SELECT e.day, e.type, '', sum(e.events), 0
+		FROM `+views+` AND e.type = 'view' AND e.day >= ? AND e.day < ?
 		GROUP BY 1, 2`, args...)
 	if err != nil {
 		return nil, db.fail(op, "Event", err)

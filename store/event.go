@@ -80,11 +80,11 @@ func (db *DB) LastClick(ctx context.Context, sessionID, productID string, since,
 	return e, nil
 }
 
-// ClipViews counts the views of a clip, from its hourly rollups (which
+// ClipViews counts the views of a clip, from its daily rollups (which
 // pruning leaves alone).
 func (db *DB) ClipViews(ctx context.Context, clipID string) (int64, error) {
 	var n int64
-	err := db.queryRow(ctx, `SELECT coalesce(sum(events), 0) FROM event_rollups WHERE clip_id = ? AND type = ?`,
+	err := db.queryRow(ctx, `SELECT coalesce(sum(events), 0) FROM event_rollups_daily WHERE clip_id = ? AND type = ?`,
 		clipID, string(shopclip.EventView)).Scan(&n)
 	if err != nil {
 		return 0, db.fail("clip views", "Event", err)
@@ -97,7 +97,7 @@ func (db *DB) ClipViews(ctx context.Context, clipID string) (int64, error) {
 // Purchases counts every purchase attributed to a tag; RevenueMinor sums
 // only those paid in the product's current currency (Currency), since
 // amounts in different currencies cannot be added. The counts and sums are
-// read from the hourly rollups (migration 0010), which pruning leaves alone.
+// read from the daily rollups (migration 0012), which pruning leaves alone.
 func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopclip.TagStats, error) {
 	const op = "tag stats"
 	where, arg := `t.clip_id = ?`, clipID
@@ -105,10 +105,10 @@ func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopcli
 		where, arg = `t.product_id = ?`, productID
 	}
 	rows, err := db.query(ctx, `SELECT t.id, t.clip_id, t.product_id, t.brand_id, p.currency,
-		(SELECT coalesce(sum(r.events), 0) FROM event_rollups r WHERE r.tag_id = t.id AND r.type = 'popup_impression'),
-		(SELECT coalesce(sum(r.events), 0) FROM event_rollups r WHERE r.tag_id = t.id AND r.type = 'popup_click'),
-		(SELECT coalesce(sum(r.events), 0) FROM event_rollups r WHERE r.tag_id = t.id AND r.type = 'purchase'),
-		(SELECT coalesce(sum(r.amount_minor), 0) FROM event_rollups r WHERE r.tag_id = t.id AND r.type = 'purchase' AND r.currency = p.currency)
+		(SELECT coalesce(sum(r.events), 0) FROM event_rollups_daily r WHERE r.tag_id = t.id AND r.type = 'popup_impression'),
+		(SELECT coalesce(sum(r.events), 0) FROM event_rollups_daily r WHERE r.tag_id = t.id AND r.type = 'popup_click'),
+		(SELECT coalesce(sum(r.events), 0) FROM event_rollups_daily r WHERE r.tag_id = t.id AND r.type = 'purchase'),
+		(SELECT coalesce(sum(r.amount_minor), 0) FROM event_rollups_daily r WHERE r.tag_id = t.id AND r.type = 'purchase' AND r.currency = p.currency)
 		FROM tags t JOIN products p ON p.id = t.product_id
 		WHERE `+where+` ORDER BY t.clip_id, t.start_ms, t.id`, arg)
 	if err != nil {

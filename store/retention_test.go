@@ -52,12 +52,13 @@ func TestPruneEventsBatches(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				raw, rolled, err := store.CountEvents(ctx, db)
+				raw, hourly, daily, err := store.CountEvents(ctx, db)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n != step.want || raw != step.left || rolled != 23 {
-					t.Errorf("prune limit %d: pruned %d, left %d, rolled up %d; want %d, %d, 23", step.limit, n, raw, rolled, step.want, step.left)
+				if n != step.want || raw != step.left || hourly != 23 || daily != 23 {
+					t.Errorf("prune limit %d: pruned %d, left %d, rolled up %d by hour and %d by day; want %d, %d, 23, 23",
+						step.limit, n, raw, hourly, daily, step.want, step.left)
 				}
 			}
 			if v, err := db.ClipViews(ctx, "clp_x"); err != nil || v != 23 {
