@@ -40,6 +40,9 @@ type publisher struct {
 	// corrupt upload.
 	ready  func() error
 	cancel context.CancelCauseFunc
+	// clip is announced to webhooks (clip.playable) when its stream
+	// first plays; nil: not announced.
+	clip *shopclip.Clip
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -172,6 +175,11 @@ func (p *publisher) publish(ctx context.Context, a announcement) error {
 		return fmt.Errorf("workers: record playable stream: %w", err)
 	}
 	p.log.Info("transcode: playable", "renditions", len(pub.Renditions))
+	if p.clip != nil {
+		p.h.emit(ctx, shopclip.EventClipPlayable, p.clip, map[string]any{
+			"duration_ms": pub.DurationMS, "width": pub.Width, "height": pub.Height, "generation": pub.Generation,
+		}, p.log)
+	}
 	return nil
 }
 

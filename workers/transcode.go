@@ -187,6 +187,7 @@ func (h *Handlers) transcode(ctx context.Context, clip *shopclip.Clip, attempt s
 	progress := h.progressReporter(ctx, clip.ID, attempt, cancel, log)
 	prefix := shopclip.GenerationPrefix(clip.ID, attempt)
 	pub := newPublisher(ctx, h, clip.ID, attempt, prefix, out, verified, cancel, log)
+	pub.clip = clip
 
 	res, err := h.Transcoder.Transcode(ctx, TranscodeJob{
 		Input:  in,

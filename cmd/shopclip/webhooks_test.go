@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,60 +21,76 @@ import (
 	"github.com/shopclip/shopclip/internal/testenv"
 )
 
-// hookReceiver is a webhook receiver on 127.0.0.1 that checks every
-// signature by the Standard Webhooks spec, its own way, and fails the first
-// request with a 500.
+// hookReceiver receives webhooks on 127.0.0.1 for several accounts (the
+// URL path names the account), checks every signature by the Standard
+// Webhooks spec its own way, and fails the first request of "fail" with a
+// 500.
 type hookReceiver struct {
-	t      *testing.T
-	mu     sync.Mutex
-	secret string
-	got    []hookReceived
+	t       *testing.T
+	fail    string
+	mu      sync.Mutex
+	secrets map[string]string
+	got     []hookReceived
 }
 
 type hookReceived struct {
-	ID, Type, ClipID, Code string
-	Status                 int // what the receiver answered
+	Who, ID, Type  string
+	ClipID, TagID  string
+	Code           string
+	Status         int // what the receiver answered
+	SignatureOK    bool
+	TimestampFresh bool
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
+	who := strings.TrimPrefix(r.URL.Path, "/")
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(h.secret, "whsec_"))
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(h.secrets[who], "whsec_"))
 	mac := hmac.New(sha256.New, key)
 	fmt.Fprintf(mac, "%s.%s.%s", r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), b)
 	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	if !strings.Contains(" "+r.Header.Get("webhook-signature")+" ", " "+want+" ") {
-		h.t.Errorf("receiver: signature %q does not verify (want %q)", r.Header.Get("webhook-signature"), want)
-	}
+	var ts int64
+	fmt.Sscan(r.Header.Get("webhook-timestamp"), &ts)
 	var body struct {
 		Type string
 		Data struct {
 			ClipID string `json:"clip_id"`
+			TagID  string `json:"tag_id"`
+			ID     string
 			Code   string
 		}
 	}
 	if err := json.Unmarshal(b, &body); err != nil {
 		h.t.Errorf("receiver: body %s: %v", b, err)
 	}
+	if strings.HasPrefix(body.Type, "tag.") {
+		body.Data.TagID = body.Data.ID
+	}
 	status := http.StatusOK
-	if len(h.got) == 0 {
+	if who == h.fail && !slices.ContainsFunc(h.got, func(g hookReceived) bool { return g.Who == who }) {
 		status = http.StatusInternalServerError
 	}
-	h.got = append(h.got, hookReceived{ID: r.Header.Get("webhook-id"), Type: body.Type, ClipID: body.Data.ClipID, Code: body.Data.Code, Status: status})
+	h.got = append(h.got, hookReceived{Who: who, ID: r.Header.Get("webhook-id"), Type: body.Type,
+		ClipID: body.Data.ClipID, TagID: body.Data.TagID, Code: body.Data.Code, Status: status,
+		SignatureOK:    slices.Contains(strings.Fields(r.Header.Get("webhook-signature")), want),
+		TimestampFresh: time.Since(time.Unix(ts, 0)).Abs() < 5*time.Minute})
 	w.WriteHeader(status)
 }
 
 func (h *hookReceiver) received() []hookReceived {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]hookReceived(nil), h.got...)
+	return slices.Clone(h.got)
 }
 
-// An upload that becomes ready and one that fails reach a creator's webhook
-// as clip.ready and clip.failed, signed; the first delivery, answered 500,
-// comes again with the same webhook-id, and the API lists both attempts.
-func TestWebhooksOfUploads(t *testing.T) {
+// A full flow under shopclip up (an upload that plays and becomes ready, one
+// that fails, a brand's tag, its approval, a click and a purchase) reaches
+// the creator's and the brand's webhooks as every event it makes, each
+// signed; the creator's first delivery, answered 500, comes again with the
+// same webhook-id, and the API lists its two attempts.
+func TestWebhooksFullFlow(t *testing.T) {
 	data := t.TempDir()
 	cfg, err := configs.Load("", []string{"SHOPCLIP_DATA=" + data, "SHOPCLIP_ADDR=127.0.0.1:0", "SHOPCLIP_WEBHOOKS_ALLOW_PRIVATE=true"})
 	if err != nil {
@@ -85,42 +102,79 @@ func TestWebhooksOfUploads(t *testing.T) {
 	}
 	t.Cleanup(func() { m.Close() })
 	api := client{t, m.URL()}
-	creator := cli(t, "account", "create", "--role", "creator", "--name", "alice", "--data", data)
+	keys := map[string]string{
+		"alice": cli(t, "account", "create", "--role", "creator", "--name", "alice", "--data", data),
+		"acme":  cli(t, "account", "create", "--role", "brand", "--name", "acme", "--data", data),
+	}
 
-	rcv := &hookReceiver{t: t}
+	rcv := &hookReceiver{t: t, fail: "alice", secrets: map[string]string{}}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
-	var hook struct{ ID, Secret string }
-	api.json(creator, "POST", "/v1/webhooks", map[string]any{"url": srv.URL + "/in", "events": []string{"clip.ready", "clip.failed"}}, 201, &hook)
-	rcv.mu.Lock()
-	rcv.secret = hook.Secret
-	rcv.mu.Unlock()
+	hookIDs := map[string]string{}
+	for who, key := range keys {
+		var hook struct{ ID, Secret string }
+		api.json(key, "POST", "/v1/webhooks", map[string]any{"url": srv.URL + "/" + who, "events": shopclip.WebhookEvents}, 201, &hook)
+		rcv.mu.Lock()
+		rcv.secrets[who] = hook.Secret
+		rcv.mu.Unlock()
+		hookIDs[who] = hook.ID
+	}
 
-	good := api.upload(creator, testenv.Media(t, "h264_noaudio_480x270_koala.mp4"), "koala")
-	bad := api.upload(creator, testenv.Media(t, "broken_moov_not_found_malformed_free_box.mp4"), "broken")
-	api.waitClip(creator, good, 3*time.Minute)
-	api.waitClip(creator, bad, 3*time.Minute)
+	good := api.upload(keys["alice"], testenv.Media(t, "h264_noaudio_480x270_koala.mp4"), "koala")
+	bad := api.upload(keys["alice"], testenv.Media(t, "broken_moov_not_found_malformed_free_box.mp4"), "broken")
+	if c := api.waitClip(keys["alice"], good, 3*time.Minute); c.Status != "ready" {
+		t.Fatalf("clip %s: %s %+v", good, c.Status, c.Error)
+	}
+	api.waitClip(keys["alice"], bad, 3*time.Minute)
+	var product shopclip.Product
+	api.json(keys["acme"], "POST", "/v1/products", map[string]any{
+		"sku": "K-1", "title": "Koala plush", "currency": "USD", "price_minor": 2500, "url": "https://shop.example.com/k-1",
+	}, 201, &product)
+	var tag shopclip.Tag
+	api.json(keys["acme"], "POST", "/v1/clips/"+good+"/tags", map[string]any{
+		"product_id": product.ID, "start_ms": 0, "end_ms": 1000, "x": 0.5, "y": 0.5,
+	}, 202, &tag)
+	api.json(keys["alice"], "POST", fmt.Sprintf("/v1/clips/%s/tags/%s/approve", good, tag.ID), nil, 200, nil)
+	session := "session-webhooks-1"
+	api.json("", "POST", "/v1/events", map[string]any{"type": "popup_click", "session_id": session, "tag_id": tag.ID}, 202, nil)
+	api.json(keys["acme"], "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session,
+		"product_id": product.ID, "order_id": "order-1", "amount_minor": 2500, "currency": "USD"}, 201, nil)
 
-	// Two events, the first answered 500 and retried 5 s later.
-	waitFor(t, time.Minute, "three deliveries", func() bool { return len(rcv.received()) >= 3 })
+	type heard struct{ Who, Type, Subject string }
+	want := map[heard]bool{
+		{"alice", "clip.playable", good}: true, {"alice", "clip.ready", good}: true, {"alice", "clip.failed", bad}: true,
+		{"alice", "tag.proposed", tag.ID}: true, {"acme", "tag.proposed", tag.ID}: true,
+		{"alice", "tag.approved", tag.ID}: true, {"acme", "tag.approved", tag.ID}: true,
+		{"alice", "purchase.attributed", tag.ID}: true, {"acme", "purchase.attributed", tag.ID}: true,
+	}
+	// Every event, and the retry of the first (5 s after it).
+	waitFor(t, time.Minute, "every event and a retry", func() bool { return len(rcv.received()) >= len(want)+1 })
 	got := rcv.received()
-	byType := map[string]hookReceived{}
-	for _, g := range got[1:] {
-		byType[g.Type] = g
+	seen := map[heard]int{}
+	for _, g := range got {
+		subject := g.ClipID
+		if strings.HasPrefix(g.Type, "tag.") || g.Type == "purchase.attributed" {
+			subject = g.TagID
+		}
+		seen[heard{g.Who, g.Type, subject}]++
+		if !g.SignatureOK || !g.TimestampFresh {
+			t.Errorf("%+v: signature verified %v, timestamp fresh %v", g, g.SignatureOK, g.TimestampFresh)
+		}
 	}
-	if r := byType["clip.ready"]; r.ClipID != good {
-		t.Errorf("clip.ready of %q, want %s (got %+v)", r.ClipID, good, got)
+	for w := range want {
+		if seen[w] == 0 {
+			t.Errorf("never heard %+v", w)
+		}
 	}
-	if r := byType["clip.failed"]; r.ClipID != bad || r.Code != shopclip.EMEDIAUNREADABLE {
-		t.Errorf("clip.failed %+v, want %s with %s (got %+v)", r, bad, shopclip.EMEDIAUNREADABLE, got)
+	for s := range seen {
+		if !want[s] {
+			t.Errorf("heard %+v, not an event of this flow", s)
+		}
 	}
-	first := got[0]
-	retried := false
-	for _, g := range got[1:] {
-		retried = retried || g.ID == first.ID && g.Type == first.Type
-	}
-	if first.Status != 500 || !retried || len(got) != 3 {
-		t.Errorf("received %+v, want the first (answered 500) once more with its webhook-id, three in all", got)
+	first := got[slices.IndexFunc(got, func(g hookReceived) bool { return g.Who == "alice" })]
+	again := slices.IndexFunc(got, func(g hookReceived) bool { return g.ID == first.ID && g.Status == 200 })
+	if first.Status != 500 || again < 0 || len(got) != len(want)+1 {
+		t.Errorf("alice's first delivery %+v; want it answered 500 and delivered again with its webhook-id, %d requests in all, got %d", first, len(want)+1, len(got))
 	}
 
 	var dl struct {
@@ -129,15 +183,14 @@ func TestWebhooksOfUploads(t *testing.T) {
 			Attempts   []struct{ Status int }
 		}
 	}
-	waitFor(t, 10*time.Second, "both deliveries recorded as delivered", func() bool {
-		api.json(creator, "GET", "/v1/webhooks/"+hook.ID+"/deliveries", nil, 200, &dl)
-		n := 0
-		for _, d := range dl.Deliveries {
-			if d.Status == "delivered" {
-				n++
-			}
-		}
-		return n == 2
+	waitFor(t, 10*time.Second, "alice's deliveries all delivered", func() bool {
+		api.json(keys["alice"], "GET", "/v1/webhooks/"+hookIDs["alice"]+"/deliveries", nil, 200, &dl)
+		return len(dl.Deliveries) == 6 && !slices.ContainsFunc(dl.Deliveries, func(d struct {
+			ID, Status string
+			Attempts   []struct{ Status int }
+		}) bool {
+			return d.Status != "delivered"
+		})
 	})
 	for _, d := range dl.Deliveries {
 		want := []int{200}
@@ -148,7 +201,7 @@ func TestWebhooksOfUploads(t *testing.T) {
 		for _, a := range d.Attempts {
 			statuses = append(statuses, a.Status)
 		}
-		if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		if !slices.Equal(statuses, want) {
 			t.Errorf("delivery %s attempts %v, want %v", d.ID, statuses, want)
 		}
 	}
