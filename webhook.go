@@ -138,6 +138,14 @@ type Webhooks interface {
 	RecordAttempt(ctx context.Context, a *WebhookAttempt, status string) error
 	// Attempts returns a delivery's attempts, oldest first.
 	Attempts(ctx context.Context, deliveryID string) ([]WebhookAttempt, error)
+	// UnsentDeliveries returns up to limit (1..1000) pending deliveries
+	// never attempted and created before before, oldest first: those whose
+	// task was never queued.
+	UnsentDeliveries(ctx context.Context, before time.Time, limit int) ([]*WebhookDelivery, error)
+	// DeleteDeliveries deletes up to limit (1..10000) delivered or failed
+	// deliveries last updated before before, with their attempts, and
+	// returns how many.
+	DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // WebhookEmitter announces an event to the webhook endpoints of the accounts

@@ -289,3 +289,43 @@ func (db *DB) Attempts(ctx context.Context, deliveryID string) ([]shopclip.Webho
 	}
 	return as, nil
 }
+
+// UnsentDeliveries returns pending deliveries never attempted, created
+// before before.
+func (db *DB) UnsentDeliveries(ctx context.Context, before time.Time, limit int) ([]*shopclip.WebhookDelivery, error) {
+	const op = "unsent deliveries"
+	rows, err := db.query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+		WHERE status = 'pending' AND attempts = 0 AND updated_at < ? ORDER BY updated_at, id LIMIT ?`,
+		db.ts(before), clampLimit(limit, 1000))
+	if err != nil {
+		return nil, db.fail(op, "Delivery", err)
+	}
+	defer rows.Close()
+	var ds []*shopclip.WebhookDelivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, db.fail(op, "Delivery", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail(op, "Delivery", err)
+	}
+	return ds, nil
+}
+
+// DeleteDeliveries deletes finished deliveries last updated before before;
+// their attempts go by cascade.
+func (db *DB) DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := db.exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+		WHERE status <> 'pending' AND updated_at < ? ORDER BY updated_at LIMIT ?)`, db.ts(before), clampLimit(limit, 10000))
+	if err != nil {
+		return 0, db.fail("delete deliveries", "Delivery", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, db.fail("delete deliveries", "Delivery", err)
+	}
+	return int(n), nil
+}

@@ -190,6 +190,12 @@ func TestDeliveryRetriedWithTheSameID(t *testing.T) {
 		t.Errorf("FailingSince = %v after a success, want zero", w.FailingSince)
 	}
 
+	// Queued again as a first attempt (a sweep racing the emit): asynq
+	// already has that task, and that is no error.
+	if err := (webhooks.Enqueuer{Client: client}).EnqueueDelivery(t.Context(), ds[0].ID, false); err != nil {
+		t.Errorf("queueing a delivery queued before: %v, want nil", err)
+	}
+
 	// Replay: the same webhook-id again, signed by the rotated secret too.
 	rotated, err := svc.Rotate(t.Context(), creator.ID, e.ID)
 	if err != nil {
@@ -339,5 +345,70 @@ func TestDeliveryGivesUp(t *testing.T) {
 	}
 	if _, err := guarded.Create(t.Context(), acc.ID, "https://example.com/", []string{"clip.exploded"}); shopclip.ErrorCode(err) != shopclip.EINVALID {
 		t.Errorf("Create with an unknown event: %v, want invalid", err)
+	}
+}
+
+// A delivery recorded while the queue was down is queued by the next sweep;
+// finished deliveries past the keep are deleted, pending ones kept.
+func TestSweep(t *testing.T) {
+	db := openStore(t)
+	clk := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	db.SetNow(clk.Now)
+	down := true
+	var queued []string
+	q := queueFunc(func(_ context.Context, id string, _ bool) error {
+		if down {
+			return shopclip.Errorf(shopclip.EUNAVAILABLE, "queue down")
+		}
+		queued = append(queued, id)
+		return nil
+	})
+	svc := webhooks.NewService(webhooks.Config{Store: db, Queue: q, Now: clk.Now,
+		Client: webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: true})})
+	acc := account(t, db, shopclip.RoleCreator)
+	rcv := newReceiver(t)
+	e, err := svc.Create(t.Context(), acc.ID, rcv.srv.URL, []string{shopclip.EventClipReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv.setSecret(e.Secret)
+	if err := svc.Emit(t.Context(), shopclip.EventClipReady, []string{acc.ID}, nil); shopclip.ErrorCode(err) != shopclip.EUNAVAILABLE {
+		t.Fatalf("Emit with the queue down: %v, want unavailable", err)
+	}
+	down = false
+	if n, _, err := svc.Sweep(t.Context(), 0); err != nil || n != 0 {
+		t.Errorf("sweep at once: queued %d (%v), want 0: the delivery may still be on its way", n, err)
+	}
+	clk.add(2 * time.Minute)
+	if n, _, err := svc.Sweep(t.Context(), 0); err != nil || n != 1 || len(queued) != 1 {
+		t.Fatalf("sweep: queued %d (%v), want the unsent delivery", n, err)
+	}
+	if out, err := svc.Deliver(t.Context(), queued[0], false); out != webhooks.Delivered || err != nil {
+		t.Fatalf("deliver: %v, %v", out, err)
+	}
+	if n, _, _ := svc.Sweep(t.Context(), 0); n != 0 {
+		t.Errorf("sweep after delivery queued %d, want 0", n)
+	}
+	// One more, left pending with a failed attempt: never pruned.
+	if err := svc.Emit(t.Context(), shopclip.EventClipReady, []string{acc.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pending := queued[len(queued)-1]
+	if err := db.RecordAttempt(t.Context(), &shopclip.WebhookAttempt{DeliveryID: pending, Status: 500}, shopclip.DeliveryPending); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(webhooks.DefaultKeepDeliveries - time.Hour)
+	if _, n, err := svc.Sweep(t.Context(), 0); err != nil || n != 0 {
+		t.Errorf("sweep before the keep: deleted %d (%v), want 0", n, err)
+	}
+	clk.add(2 * time.Hour)
+	if _, n, err := svc.Sweep(t.Context(), 0); err != nil || n != 1 {
+		t.Errorf("sweep past the keep: deleted %d (%v), want 1", n, err)
+	}
+	if _, err := db.Delivery(t.Context(), queued[0]); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("the old delivered one: %v, want deleted", err)
+	}
+	if _, err := db.Delivery(t.Context(), pending); err != nil {
+		t.Errorf("the pending one: %v, want kept", err)
 	}
 }

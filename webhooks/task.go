@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -51,7 +52,11 @@ func (q Enqueuer) EnqueueDelivery(ctx context.Context, deliveryID string, replay
 	if !replay {
 		opts = append(opts, asynq.TaskID(deliveryID))
 	}
-	if _, err := q.Client.EnqueueContext(ctx, asynq.NewTask(TaskDeliver, b), opts...); err != nil {
+	_, err := q.Client.EnqueueContext(ctx, asynq.NewTask(TaskDeliver, b), opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // queued already
+	}
+	if err != nil {
 		return shopclip.Errorf(shopclip.EUNAVAILABLE, "The delivery could not be queued: %v", err)
 	}
 	return nil

@@ -265,6 +265,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.hookServer.Start(); err != nil {
 			return err
 		}
+		// Deliveries whose task was lost are queued again, finished ones
+		// older than 30 days deleted.
+		m.wg.Go(func() { m.hooks.Run(bg, time.Minute) })
 		rec := &workers.Reconciler{Store: notifying, Queue: m.queue, Inspector: m.inspector, Logger: log.With("component", "reconciler")}
 		m.wg.Go(func() { rec.Run(bg, cfg.Worker.ReconcileInterval) })
 		m.wg.Go(func() { jan.Run(bg, cfg.Janitor.Interval) })

@@ -21,6 +21,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) (shopclip.Store, shopclip
 		{"UpdateRotateDisable", testWebhookUpdate},
 		{"DeleteTakesDeliveries", testWebhookDelete},
 		{"DeliveriesAndAttempts", testWebhookDeliveries},
+		{"UnsentAndPrune", testWebhookUnsentAndPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,4 +242,57 @@ func testWebhookDeliveries(t *testing.T, e *env, w shopclip.Webhooks) {
 	err = w.CreateDelivery(e.ctx, &shopclip.WebhookDelivery{ID: shopclip.NewID(shopclip.PrefixDelivery),
 		EndpointID: wh.ID, Type: "clip.exploded", Body: []byte(`{}`)})
 	wantCode(t, "unknown type", err, shopclip.EINVALID)
+}
+
+func testWebhookUnsentAndPrune(t *testing.T, e *env, w shopclip.Webhooks) {
+	alice := e.account(t, shopclip.RoleCreator, "alice")
+	wh := e.webhook(t, w, alice.ID, shopclip.EventClipReady)
+	e.freeze(Start)
+	unsent := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+	retrying := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+	done := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+	failed := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+	ok(t, "attempt", w.RecordAttempt(e.ctx, &shopclip.WebhookAttempt{DeliveryID: retrying.ID, Status: 500}, shopclip.DeliveryPending))
+	ok(t, "attempt", w.RecordAttempt(e.ctx, &shopclip.WebhookAttempt{DeliveryID: done.ID, Status: 200}, shopclip.DeliveryDelivered))
+	ok(t, "attempt", w.RecordAttempt(e.ctx, &shopclip.WebhookAttempt{DeliveryID: failed.ID, Status: 500}, shopclip.DeliveryFailed))
+	e.freeze(Start.Add(time.Hour))
+	recent := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+	ok(t, "attempt", w.RecordAttempt(e.ctx, &shopclip.WebhookAttempt{DeliveryID: recent.ID, Status: 200}, shopclip.DeliveryDelivered))
+	e.freeze(Start.Add(time.Hour + time.Minute))
+	late := e.delivery(t, w, wh.ID, shopclip.EventClipReady)
+
+	ds, err := w.UnsentDeliveries(e.ctx, Start.Add(time.Minute), 10)
+	ok(t, "unsent", err)
+	if len(ds) != 1 || ds[0].ID != unsent.ID {
+		t.Errorf("unsent before +1m = %d deliveries, want only %s", len(ds), unsent.ID)
+	}
+	ds, err = w.UnsentDeliveries(e.ctx, Start.Add(2*time.Hour), 10)
+	ok(t, "unsent", err)
+	if len(ds) != 2 || ds[0].ID != unsent.ID || ds[1].ID != late.ID {
+		t.Errorf("unsent before +2h = %d deliveries, want %s then %s", len(ds), unsent.ID, late.ID)
+	}
+
+	n, err := w.DeleteDeliveries(e.ctx, Start.Add(time.Minute), 1)
+	ok(t, "delete", err)
+	if n != 1 {
+		t.Errorf("deleted %d with limit 1, want 1", n)
+	}
+	n, err = w.DeleteDeliveries(e.ctx, Start.Add(time.Minute), 10)
+	ok(t, "delete", err)
+	if n != 1 {
+		t.Errorf("deleted %d more, want the other finished old one", n)
+	}
+	for _, d := range []*shopclip.WebhookDelivery{done, failed} {
+		_, err := w.Delivery(e.ctx, d.ID)
+		wantCode(t, "pruned delivery", err, shopclip.ENOTFOUND)
+		as, err := w.Attempts(e.ctx, d.ID)
+		ok(t, "attempts", err)
+		if len(as) != 0 {
+			t.Errorf("pruned delivery kept %d attempts", len(as))
+		}
+	}
+	for _, d := range []*shopclip.WebhookDelivery{unsent, retrying, recent, late} {
+		_, err := w.Delivery(e.ctx, d.ID)
+		ok(t, "kept delivery", err)
+	}
 }

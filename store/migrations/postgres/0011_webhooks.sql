@@ -32,6 +32,8 @@ CREATE TABLE webhook_deliveries (
 );
 
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+-- Unsent deliveries are found, and finished ones pruned, by status and age.
+CREATE INDEX webhook_deliveries_status ON webhook_deliveries (status, updated_at);
 
 CREATE TABLE webhook_attempts (
 	delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
