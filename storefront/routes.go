@@ -173,6 +173,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/webhooks/{id}", members, (*Server).getWebhook, "one of the caller's webhook endpoints", spec{Out: answers(200, webhookJSON{}), Errs: []int{503}}},
 		{"DELETE", "/v1/webhooks/{id}", members, (*Server).deleteWebhook, "delete a webhook endpoint with its deliveries", spec{Out: []reply{{Status: 204}}, Errs: []int{503}}},
 		{"POST", "/v1/webhooks/{id}/rotate", members, (*Server).rotateWebhook, "a new signing secret (shown once); the old one still signs beside it for 24 hours", spec{Out: answers(200, webhookJSON{}), Errs: []int{503}}},
+		{"POST", "/v1/webhooks/{id}/enable", members, (*Server).enableWebhook, "deliver again to an endpoint disabled for failing (replay what it missed)", spec{Out: answers(200, webhookJSON{}), Errs: []int{503}}},
 		{"GET", "/v1/webhooks/{id}/deliveries", members, (*Server).webhookDeliveries, "an endpoint's latest deliveries, newest first, each with every attempt (status, latency, the start of the answer)", spec{Query: []param{{Name: "limit", Type: 0, Doc: "deliveries, 1 to 100 (default 20)"}}, Out: answers(200, deliveryList{}), Errs: []int{400, 503}}},
 		{"POST", "/v1/webhooks/{id}/deliveries/{d}/replay", members, (*Server).replayDelivery, "deliver again, with the same webhook-id (409 when the endpoint is disabled)", spec{Out: answers(202, deliveryJSON{}), Errs: []int{409, 503}}},
 	}

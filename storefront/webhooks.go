@@ -19,6 +19,7 @@ type WebhookService interface {
 	Get(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
 	Delete(ctx context.Context, accountID, id string) error
 	Rotate(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
+	Enable(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
 	Deliveries(ctx context.Context, accountID, id string, limit int) ([]*shopclip.WebhookDelivery, map[string][]shopclip.WebhookAttempt, error)
 	Replay(ctx context.Context, accountID, id, deliveryID string) (*shopclip.WebhookDelivery, error)
 }
@@ -212,6 +213,21 @@ func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s.webhookJSON(e, true))
+}
+
+func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := s.webhooksReady(); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id", shopclip.PrefixWebhook, "Webhook")
+	if err != nil {
+		return err
+	}
+	e, err := s.Webhooks.Enable(r.Context(), account(r).ID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.webhookJSON(e, false))
 }
 
 func (s *Server) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {

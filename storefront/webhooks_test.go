@@ -187,6 +187,15 @@ func TestWebhookRoutes(t *testing.T) {
 	if got := e.do("acme", "POST", "/v1/webhooks/"+created.ID+"/deliveries/"+first+"/replay", nil); got.Status != http.StatusNotFound {
 		t.Errorf("acme's replay: %d, want 404", got.Status)
 	}
+	if got := e.do("acme", "POST", "/v1/webhooks/"+created.ID+"/enable", nil); got.Status != http.StatusNotFound {
+		t.Errorf("acme's enable: %d, want 404", got.Status)
+	}
+	var enabled webhookOut
+	if got := e.do("alice", "POST", "/v1/webhooks/"+created.ID+"/enable", nil); got.Status != http.StatusOK {
+		t.Errorf("enable: %d %s, want 200", got.Status, got.Body)
+	} else if got.json(t, &enabled); enabled.Disabled || enabled.Secret != "" {
+		t.Errorf("enabled %+v, want enabled, no secret shown", enabled)
+	}
 	if got := e.do("acme", "DELETE", "/v1/webhooks/"+created.ID, nil); got.Status != http.StatusNotFound {
 		t.Errorf("acme's delete: %d, want 404", got.Status)
 	}

@@ -304,6 +304,22 @@ func TestFailingEndpointDisabled(t *testing.T) {
 	if _, err := svc.Replay(t.Context(), acc.ID, e.ID, pending); shopclip.ErrorCode(err) != shopclip.ECONFLICT {
 		t.Errorf("Replay on a disabled endpoint: %v, want conflict", err)
 	}
+	// Its owner fixed the receiver and enables it: replays go out again.
+	other := account(t, db, shopclip.RoleBrand)
+	if _, err := svc.Enable(t.Context(), other.ID, e.ID); shopclip.ErrorCode(err) != shopclip.ENOTFOUND {
+		t.Errorf("another account's Enable: %v, want not found", err)
+	}
+	en, err := svc.Enable(t.Context(), acc.ID, e.ID)
+	if err != nil || !en.DisabledAt.IsZero() || en.DisabledReason != "" || !en.FailingSince.IsZero() {
+		t.Fatalf("Enable = %+v, %v; want enabled and healthy", en, err)
+	}
+	n = len(queued)
+	if _, err := svc.Replay(t.Context(), acc.ID, e.ID, pending); err != nil || len(queued) != n+1 {
+		t.Fatalf("Replay after Enable: %v", err)
+	}
+	if out, err := svc.Deliver(t.Context(), pending, false); out != webhooks.Delivered || err != nil {
+		t.Errorf("Deliver after Enable: %v, %v; want delivered", out, err)
+	}
 }
 
 // A destination the guard refuses is given up at once, and the last

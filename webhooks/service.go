@@ -134,6 +134,21 @@ func (s *Service) Rotate(ctx context.Context, accountID, id string) (*shopclip.W
 	return e, nil
 }
 
+// Enable turns deliveries to account's endpoint id back on after it was
+// disabled (its owner fixed the receiver); its failing record starts
+// afresh. Deliveries given up meanwhile can be replayed.
+func (s *Service) Enable(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error) {
+	e, err := s.Get(ctx, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	e.DisabledAt, e.DisabledReason, e.FailingSince = time.Time{}, "", time.Time{}
+	if err := s.cfg.Store.SetWebhookHealth(ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // Deliveries returns the latest deliveries of account's endpoint id, newest
 // first, each with its attempts.
 func (s *Service) Deliveries(ctx context.Context, accountID, id string, limit int) ([]*shopclip.WebhookDelivery, map[string][]shopclip.WebhookAttempt, error) {
