@@ -217,6 +217,7 @@ func (s *Server) createDiscount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.relabel(r, p.ID)
+	s.scheduleSale(r, d)
 	return writeJSON(w, http.StatusCreated, d)
 }
 

@@ -20,6 +20,9 @@ type WebhookService interface {
 	Delete(ctx context.Context, accountID, id string) error
 	Rotate(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
 	Enable(ctx context.Context, accountID, id string) (*shopclip.WebhookEndpoint, error)
+	// ScheduleSale schedules the announcements of a discount's start and
+	// end (sale.started, sale.ended).
+	ScheduleSale(ctx context.Context, d *shopclip.Discount) error
 	Deliveries(ctx context.Context, accountID, id string, limit int) ([]*shopclip.WebhookDelivery, map[string][]shopclip.WebhookAttempt, error)
 	Replay(ctx context.Context, accountID, id, deliveryID string) (*shopclip.WebhookDelivery, error)
 }
@@ -130,6 +133,17 @@ func (s *Server) emitPurchase(r *http.Request, e *shopclip.Event) {
 		"order_id": e.OrderID, "amount_minor": e.AmountMinor, "currency": e.Currency, "at": e.At}
 	if err := s.Webhooks.Emit(ctx, shopclip.EventPurchaseAttributed, []string{c.CreatorID, e.BrandID}, data); err != nil {
 		s.logger().WarnContext(ctx, "webhooks: emit", "event", shopclip.EventPurchaseAttributed, "clip_id", e.ClipID, "err", err)
+	}
+}
+
+// scheduleSale schedules the announcements of a new discount. A failure is
+// logged: the discount stands.
+func (s *Server) scheduleSale(r *http.Request, d *shopclip.Discount) {
+	if s.Webhooks == nil {
+		return
+	}
+	if err := s.Webhooks.ScheduleSale(context.WithoutCancel(r.Context()), d); err != nil {
+		s.logger().WarnContext(r.Context(), "webhooks: schedule sale", "discount_id", d.ID, "err", err)
 	}
 }
 

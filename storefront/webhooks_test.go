@@ -41,13 +41,27 @@ func verifyWebhook(secret string, h http.Header, body []byte) bool {
 }
 
 type hookQueue struct {
-	mu  sync.Mutex
-	ids []string
+	mu    sync.Mutex
+	ids   []string
+	sales []sale
 }
 
 func (q *hookQueue) EnqueueDelivery(_ context.Context, id string, _ bool) error {
 	q.mu.Lock()
 	q.ids = append(q.ids, id)
+	q.mu.Unlock()
+	return nil
+}
+
+// sale is an announcement scheduled.
+type sale struct {
+	DiscountID, Event string
+	When              time.Time
+}
+
+func (q *hookQueue) EnqueueSale(_ context.Context, d *shopclip.Discount, event string, when time.Time) error {
+	q.mu.Lock()
+	q.sales = append(q.sales, sale{d.ID, event, when})
 	q.mu.Unlock()
 	return nil
 }
@@ -320,5 +334,21 @@ func TestTagWebhooks(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("heard %d deliveries (%+v), want %d: bob hears nothing", len(got), got, len(want))
+	}
+
+	// A discount schedules the announcements of its start and end.
+	starts, ends := e.now.Add(time.Hour), e.now.Add(3*time.Hour)
+	var d shopclip.Discount
+	r := e.do("acme", "POST", "/v1/products/"+p.ID+"/discounts", map[string]any{"kind": "percent", "percent_off": 10,
+		"starts_at": starts.Format(time.RFC3339), "ends_at": ends.Format(time.RFC3339)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("discount: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &d)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	wantSales := []sale{{d.ID, "sale.started", starts}, {d.ID, "sale.ended", ends}}
+	if len(q.sales) != 2 || q.sales[0] != wantSales[0] || q.sales[1] != wantSales[1] {
+		t.Errorf("scheduled %+v, want %+v", q.sales, wantSales)
 	}
 }

@@ -28,14 +28,16 @@ type receiver struct {
 	mu     sync.Mutex
 	secret string
 	answer []int // status per request, then 200
-	got    []received
-	seen   chan struct{}
+	// secretFor, when set, picks the secret by the request's path.
+	secretFor func(path string) string
+	got       []received
+	seen      chan struct{}
 }
 
 type received struct {
-	ID, Type string
-	Verified bool
-	Data     json.RawMessage
+	ID, Type, Path string
+	Verified       bool
+	Data           json.RawMessage
 }
 
 func newReceiver(t *testing.T, answers ...int) *receiver {
@@ -48,7 +50,11 @@ func newReceiver(t *testing.T, answers ...int) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	b, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	err := verify(r.secret, req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"), b, req.Header.Get("webhook-signature"))
+	secret := r.secret
+	if r.secretFor != nil {
+		secret = r.secretFor(req.URL.Path)
+	}
+	err := verify(secret, req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"), b, req.Header.Get("webhook-signature"))
 	if err != nil {
 		r.t.Errorf("receiver: %v", err)
 	}
@@ -60,7 +66,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if err := json.Unmarshal(b, &body); err != nil || body.Timestamp.IsZero() {
 		r.t.Errorf("receiver: body %s: %v", b, err)
 	}
-	r.got = append(r.got, received{ID: req.Header.Get("webhook-id"), Type: body.Type, Verified: err == nil, Data: body.Data})
+	r.got = append(r.got, received{ID: req.Header.Get("webhook-id"), Type: body.Type, Path: req.URL.Path, Verified: err == nil, Data: body.Data})
 	status := http.StatusOK
 	if len(r.answer) > 0 {
 		status, r.answer = r.answer[0], r.answer[1:]
@@ -116,6 +122,10 @@ type queueFunc func(ctx context.Context, id string, replay bool) error
 
 func (f queueFunc) EnqueueDelivery(ctx context.Context, id string, replay bool) error {
 	return f(ctx, id, replay)
+}
+
+func (f queueFunc) EnqueueSale(context.Context, *shopclip.Discount, string, time.Time) error {
+	return nil
 }
 
 // Through asynq on a real Redis: the first attempt gets a 500, the retry the

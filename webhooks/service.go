@@ -25,10 +25,12 @@ const (
 	MaxDeliveries = 100
 )
 
-// Queue queues one attempt to deliver; replay tells a replay (asked for by
-// the owner) from a delivery's first.
+// Queue queues one attempt to deliver (replay tells a replay asked for by
+// the owner from a delivery's first), and schedules the announcement of a
+// sale's event at a moment.
 type Queue interface {
 	EnqueueDelivery(ctx context.Context, deliveryID string, replay bool) error
+	EnqueueSale(ctx context.Context, d *shopclip.Discount, event string, when time.Time) error
 }
 
 // Config is what a Service needs. Zero durations mean the defaults.
@@ -36,6 +38,8 @@ type Config struct {
 	Store  shopclip.Webhooks
 	Client *Client
 	Queue  Queue
+	// Catalog is read to announce sales; without it they are not.
+	Catalog Catalog
 	// RotationOverlap: DefaultRotationOverlap.
 	RotationOverlap time.Duration
 	// DisableAfter: DefaultDisableAfter.

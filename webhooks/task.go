@@ -110,6 +110,7 @@ func NewServer(opt asynq.RedisConnOpt, cfg ServerConfig, s *Service) *Server {
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(TaskDeliver, s)
+	mux.HandleFunc(TaskSale, s.processSale)
 	return &Server{mux: mux, srv: asynq.NewServer(opt, asynq.Config{
 		Concurrency:              cmp.Or(cfg.Concurrency, 4),
 		Queues:                   map[string]int{QueueName: 1},

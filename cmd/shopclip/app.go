@@ -187,7 +187,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.queue = workers.NewClient(redisOpt, workers.ClientConfig{MaxRetry: cfg.Worker.MaxRetry, Logger: log.With("component", "queue")})
 	m.inspector = asynq.NewInspector(redisOpt)
 	m.hookq = asynq.NewClient(redisOpt)
-	m.hooks = webhooks.NewService(webhooks.Config{Store: m.store, Queue: webhooks.Enqueuer{Client: m.hookq},
+	m.hooks = webhooks.NewService(webhooks.Config{Store: m.store, Catalog: m.store, Queue: webhooks.Enqueuer{Client: m.hookq},
 		Client: webhooks.NewClient(webhooks.ClientConfig{AllowPrivate: cfg.Webhooks.AllowPrivate}),
 		Logger: log.With("component", "webhooks")})
 	m.instrument(cfg) // before m.blobs is handed out: it gets measured

@@ -56,10 +56,11 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Type string
 		Data struct {
-			ClipID string `json:"clip_id"`
-			TagID  string `json:"tag_id"`
-			ID     string
-			Code   string
+			ClipID    string `json:"clip_id"`
+			TagID     string `json:"tag_id"`
+			ProductID string `json:"product_id"`
+			ID        string
+			Code      string
 		}
 	}
 	if err := json.Unmarshal(b, &body); err != nil {
@@ -67,6 +68,9 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(body.Type, "tag.") {
 		body.Data.TagID = body.Data.ID
+	}
+	if strings.HasPrefix(body.Type, "sale.") {
+		body.Data.ClipID = body.Data.ProductID
 	}
 	status := http.StatusOK
 	if who == h.fail && !slices.ContainsFunc(h.got, func(g hookReceived) bool { return g.Who == who }) {
@@ -86,7 +90,7 @@ func (h *hookReceiver) received() []hookReceived {
 }
 
 // A full flow under shopclip up (an upload that plays and becomes ready, one
-// that fails, a brand's tag, its approval, a click and a purchase) reaches
+// that fails, a brand's tag, its approval, a click, a purchase and a sale) reaches
 // the creator's and the brand's webhooks as every event it makes, each
 // signed; the creator's first delivery, answered 500, comes again with the
 // same webhook-id, and the API lists its two attempts.
@@ -139,6 +143,9 @@ func TestWebhooksFullFlow(t *testing.T) {
 	api.json("", "POST", "/v1/events", map[string]any{"type": "popup_click", "session_id": session, "tag_id": tag.ID}, 202, nil)
 	api.json(keys["acme"], "POST", "/v1/events", map[string]any{"type": "purchase", "session_id": session,
 		"product_id": product.ID, "order_id": "order-1", "amount_minor": 2500, "currency": "USD"}, 201, nil)
+	now := time.Now().UTC()
+	api.json(keys["acme"], "POST", "/v1/products/"+product.ID+"/discounts", map[string]any{"kind": "percent", "percent_off": 10,
+		"starts_at": now.Add(-time.Minute).Format(time.RFC3339), "ends_at": now.Add(time.Hour).Format(time.RFC3339)}, 201, nil)
 
 	type heard struct{ Who, Type, Subject string }
 	want := map[heard]bool{
@@ -146,6 +153,7 @@ func TestWebhooksFullFlow(t *testing.T) {
 		{"alice", "tag.proposed", tag.ID}: true, {"acme", "tag.proposed", tag.ID}: true,
 		{"alice", "tag.approved", tag.ID}: true, {"acme", "tag.approved", tag.ID}: true,
 		{"alice", "purchase.attributed", tag.ID}: true, {"acme", "purchase.attributed", tag.ID}: true,
+		{"alice", "sale.started", product.ID}: true, {"acme", "sale.started", product.ID}: true,
 	}
 	// Every event, and the retry of the first (5 s after it).
 	waitFor(t, time.Minute, "every event and a retry", func() bool { return len(rcv.received()) >= len(want)+1 })
@@ -185,7 +193,7 @@ func TestWebhooksFullFlow(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "alice's deliveries all delivered", func() bool {
 		api.json(keys["alice"], "GET", "/v1/webhooks/"+hookIDs["alice"]+"/deliveries", nil, 200, &dl)
-		return len(dl.Deliveries) == 6 && !slices.ContainsFunc(dl.Deliveries, func(d struct {
+		return len(dl.Deliveries) == 7 && !slices.ContainsFunc(dl.Deliveries, func(d struct {
 			ID, Status string
 			Attempts   []struct{ Status int }
 		}) bool {
