@@ -15,8 +15,9 @@ import (
 // One implementation (package store) serves SQLite and PostgreSQL;
 // store/storetest.RunEventRetention holds both to this contract.
 type EventRetention interface {
-	// PruneEvents deletes up to limit raw events that happened before
-	// before, the oldest first, in statements of at most EventPruneBatch
+	// PruneEvents deletes up to limit raw events other than purchases
+	// (kept, so that a purchase reported again, however late, counts once)
+	// that happened before before, the oldest first, in statements of at most EventPruneBatch
 	// rows each (none holds its table for long), and returns how many it
 	// deleted: fewer than limit means none is left before before. limit
 	// below 1 is EINVALID.
