@@ -1,0 +1,168 @@
+// Package apibench is `make bench-api`: it measures the storefront's hot
+// paths — pop-ups, feed, deals, search, an HLS playlist and segment, viewer
+// events and the buy redirect — of `shopclip serve` as a user runs it (the
+// real binary, its config file, SQLite or PostgreSQL, Redis, a local blob
+// directory, seeded through the API and the CLI), against a floor: a bare
+// net/http server in a process of its own answering every path with the
+// very status, Content-Type and body bytes captured from shopclip, from
+// memory.
+//
+// The load is closed-loop (github.com/tsenart/vegeta as a library): a fixed
+// number of workers, each with one keep-alive connection, sending as fast
+// as answers come, for a fixed time, on loopback. The floor and shopclip
+// alternate per cell (a target at one concurrency). Requests carry an
+// X-Forwarded-For from a large pool of addresses, as from a CDN that
+// shopclip trusts, so per-address rate limits stay on and are not the
+// bottleneck; every answer that is not 2xx or 3xx (429s apart) is counted
+// and printed, never as throughput.
+package apibench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Target is one request the benchmark repeats.
+type Target struct {
+	// Name labels the target in the tables ("GET /v1/feed").
+	Name   string
+	Method string
+	// Path is the request's path and query.
+	Path string
+	// Body, when set, makes the body of the nth request (events: each
+	// with a session of its own).
+	Body func(n uint64) []byte
+	// Read marks a read path, held to the goal (>= half the floor's
+	// throughput, p99 under 10 ms at 100 connections).
+	Read bool
+	// Events marks POST /v1/events: answers are read to count the events
+	// recorded.
+	Events bool
+}
+
+// Cell is one target at one concurrency against one server.
+type Cell struct {
+	Target string
+	Server string // "floor" or "shopclip"
+	Conns  int
+
+	OK       int           // answers 2xx or 3xx
+	Limited  int           // 429s
+	Errors   int           // other statuses and failed requests
+	Elapsed  time.Duration // from the first request to the last answer
+	P50, P99 time.Duration // over the 2xx/3xx answers
+	P999     time.Duration
+	// FirstError is one failure's description, to say what went wrong.
+	FirstError string
+	// Recorded counts, for events, the answers 202 with recorded=true,
+	// by event type.
+	Recorded map[string]int
+}
+
+// Rate is the answers 2xx or 3xx a second.
+func (c Cell) Rate() float64 {
+	if c.Elapsed <= 0 {
+		return 0
+	}
+	return float64(c.OK) / c.Elapsed.Seconds()
+}
+
+// Addresses is a pool of client addresses handed out in turn for
+// X-Forwarded-For: 16,384 of 10.64.0.0/10 — enough that, at tens of
+// thousands of requests a second, none exceeds the per-address limits
+// (20 events and 5 buys a second), and few enough that the limiters'
+// buckets (at most 65,536) never overflow into a shared one.
+type Addresses struct{ n atomic.Uint64 }
+
+// addressPool is the pool's size.
+const addressPool = 1 << 14
+
+// Next returns the next address of the pool.
+func (a *Addresses) Next() string {
+	i := a.n.Add(1) % addressPool
+	return netip.AddrFrom4([4]byte{10, 64 + byte(i>>8), byte(i), 1}).String()
+}
+
+// Attack runs one cell: conns workers, each with one keep-alive
+// connection, send t to base (http://host:port) as fast as they are
+// answered for d. Redirects are answers, not followed. count, when set,
+// reads the body of each answer (events); it is called from one goroutine.
+func Attack(ctx context.Context, base string, t Target, conns int, d time.Duration, addrs *Addresses, count func(status int, body []byte)) Cell {
+	tr := &http.Transport{
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{
+		Transport:     tr,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	maxBody := int64(0) // bodies are drained, not kept
+	if count != nil {
+		maxBody = 64 << 10
+	}
+	atk := vegeta.NewAttacker(vegeta.Client(hc), vegeta.Workers(uint64(conns)), vegeta.MaxWorkers(uint64(conns)),
+		vegeta.MaxBody(maxBody))
+	var seq atomic.Uint64
+	url := base + t.Path
+	targeter := func(tgt *vegeta.Target) error {
+		n := seq.Add(1)
+		tgt.Method, tgt.URL = t.Method, url
+		tgt.Header = http.Header{"X-Forwarded-For": {addrs.Next()}}
+		if t.Body != nil {
+			tgt.Body = t.Body(n)
+			tgt.Header.Set("Content-Type", "application/json")
+		}
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+
+	c := Cell{Target: t.Name, Conns: conns}
+	lat := make([]time.Duration, 0, 1<<16)
+	start := time.Now()
+	var last time.Time
+	for res := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, d, t.Name) {
+		last = time.Now()
+		switch {
+		case res.Code == http.StatusTooManyRequests:
+			c.Limited++
+		case res.Code >= 200 && res.Code < 400 && res.Error == "":
+			c.OK++
+			lat = append(lat, res.Latency)
+		default:
+			c.Errors++
+			if c.FirstError == "" {
+				c.FirstError = fmt.Sprintf("%d %s", res.Code, res.Error)
+			}
+		}
+		if count != nil && res.Code != 0 {
+			count(int(res.Code), res.Body)
+		}
+	}
+	if !last.IsZero() {
+		c.Elapsed = last.Sub(start)
+	}
+	slices.Sort(lat)
+	c.P50, c.P99, c.P999 = quantile(lat, 0.50), quantile(lat, 0.99), quantile(lat, 0.999)
+	return c
+}
+
+// quantile is the q-quantile of sorted (nearest rank).
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}

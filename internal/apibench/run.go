@@ -1,0 +1,190 @@
+package apibench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Goal is issue 13's bar for a read path at GoalConns connections: at
+// least GoalRatio of the floor's throughput with p99 under GoalP99.
+const (
+	GoalConns = 100
+	GoalRatio = 0.5
+	GoalP99   = 10 * time.Millisecond
+	// GoalEvents is the events a second POST /v1/events must sustain
+	// without loss.
+	GoalEvents = 5000
+)
+
+// Options tune a run.
+type Options struct {
+	Conns []int         // concurrency levels; default 10, 100, 1000
+	Cell  time.Duration // each cell's length; default 3 s
+	Out   io.Writer     // where the table goes; default os.Stdout
+	Logf  func(format string, args ...any)
+}
+
+// Row is one target at one concurrency: the floor's cell and shopclip's.
+type Row struct {
+	Target      Target
+	Conns       int
+	Floor, Shop Cell
+	// Events is the check of the events recorded, after an events cell.
+	Events *EventsCheck
+}
+
+// Ratio is shopclip's throughput over the floor's.
+func (r Row) Ratio() float64 {
+	if f := r.Floor.Rate(); f > 0 {
+		return r.Shop.Rate() / f
+	}
+	return 0
+}
+
+// Goal says whether the row meets issue 13's goal: "OK" or "NO" at
+// GoalConns connections for read paths and events, "" otherwise.
+func (r Row) Goal() string {
+	if r.Conns != GoalConns {
+		return ""
+	}
+	ok := false
+	switch {
+	case r.Target.Read:
+		ok = r.Ratio() >= GoalRatio && r.Shop.P99 < GoalP99 && r.Shop.Errors+r.Shop.Limited == 0
+	case r.Target.Events:
+		ok = r.Shop.Rate() >= GoalEvents && r.Shop.Errors+r.Shop.Limited == 0 && r.Events != nil && r.Events.Exact()
+	default:
+		return ""
+	}
+	if ok {
+		return "OK"
+	}
+	return "NO"
+}
+
+// Report is a run against one stack.
+type Report struct {
+	DB       string
+	Floor    string // the floor's base URL
+	Captures []Capture
+	Rows     []Row
+}
+
+// Run captures each target's answer from the stack, starts the floor with
+// those answers, and runs every target at every concurrency against the
+// floor and then shopclip, printing the table to opts.Out.
+func Run(ctx context.Context, tb testing.TB, st *Stack, opts Options) *Report {
+	tb.Helper()
+	if len(opts.Conns) == 0 {
+		opts.Conns = []int{10, 100, 1000}
+	}
+	if opts.Cell <= 0 {
+		opts.Cell = 3 * time.Second
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = tb.Logf
+	}
+	rep := &Report{DB: st.DB}
+	addrs := &Addresses{}
+	targets := st.Targets()
+	for _, t := range targets {
+		c, err := st.Capture(ctx, t, addrs)
+		if err != nil {
+			tb.Fatalf("apibench: capture %s: %v", t.Name, err)
+		}
+		if c.Status < 200 || c.Status >= 400 {
+			tb.Fatalf("apibench: capture %s: %d %s", t.Name, c.Status, c.Body)
+		}
+		rep.Captures = append(rep.Captures, c)
+	}
+	rep.Floor = StartFloor(tb, rep.Captures)
+	load := loadAvg()
+	start := time.Now()
+	for _, t := range targets {
+		for _, n := range opts.Conns {
+			if ctx.Err() != nil {
+				tb.Fatal(ctx.Err())
+			}
+			row := Row{Target: t, Conns: n}
+			row.Floor = Attack(ctx, rep.Floor, t, n, opts.Cell, addrs, nil)
+			row.Floor.Server = "floor"
+			settle()
+			var count func(int, []byte)
+			if t.Events {
+				count = st.CountEvent
+			}
+			row.Shop = Attack(ctx, st.Base, t, n, opts.Cell, addrs, count)
+			row.Shop.Server = "shopclip"
+			if t.Events {
+				ev, err := st.CheckEvents(ctx)
+				if err != nil {
+					tb.Errorf("apibench: events check: %v", err)
+				}
+				row.Events = &ev
+			}
+			settle()
+			logf("apibench: %s: %s at %d: floor %.0f/s, shopclip %.0f/s", st.DB, t.Name, n, row.Floor.Rate(), row.Shop.Rate())
+			rep.Rows = append(rep.Rows, row)
+		}
+	}
+	rep.Print(opts.Out, opts.Cell, load, loadAvg(), time.Since(start))
+	return rep
+}
+
+// settle lets closed connections and the servers' garbage go between cells.
+func settle() { time.Sleep(250 * time.Millisecond) }
+
+// loadAvg is the machine's 1-minute load average, or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// Print writes the report's table.
+func (r *Report) Print(w io.Writer, cell time.Duration, loadBefore, loadAfter string, took time.Duration) {
+	db := map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[r.DB]
+	fmt.Fprintf(w, "\nshopclip serve on %s + a local blob dir vs the floor (bare net/http, same bytes from memory)\n", db)
+	fmt.Fprintf(w, "closed loop on loopback, %s a cell, floor then shopclip; load average %s before, %s after; %s in all\n",
+		cell, loadBefore, loadAfter, took.Round(time.Second))
+	fmt.Fprintf(w, "%-36s %5s %9s %10s %6s %7s %7s %8s %9s %6s %6s %6s %4s\n",
+		"target", "conns", "floor/s", "shopclip/s", "ratio", "p50 ms", "p99 ms", "p99.9 ms", "floor p99", "429s", "errors", "floor!", "goal")
+	var notes []string
+	for _, row := range r.Rows {
+		fmt.Fprintf(w, "%-36s %5d %9.0f %10.0f %6.2f %7.2f %7.2f %8.2f %9.2f %6d %6d %6d %4s\n",
+			row.Target.Name, row.Conns, row.Floor.Rate(), row.Shop.Rate(), row.Ratio(),
+			ms(row.Shop.P50), ms(row.Shop.P99), ms(row.Shop.P999), ms(row.Floor.P99),
+			row.Shop.Limited, row.Shop.Errors, row.Floor.Limited+row.Floor.Errors, row.Goal())
+		if row.Events != nil {
+			fmt.Fprintf(w, "%-36s %5d   events without loss? %s\n", "", row.Conns, row.Events)
+		}
+		for _, c := range []Cell{row.Floor, row.Shop} {
+			if c.FirstError != "" {
+				notes = append(notes, fmt.Sprintf("%s at %d, %s: first failure %s", row.Target.Name, row.Conns, c.Server, c.FirstError))
+			}
+		}
+	}
+	fmt.Fprintf(w, "goal at %d conns: read paths >= %.0f%% of the floor and p99 < %s; events >= %d/s, none lost, no errors\n",
+		GoalConns, GoalRatio*100, GoalP99, GoalEvents)
+	fmt.Fprintln(w, "429s and errors are shopclip's answers that are not 2xx/3xx (not counted as throughput); floor! the floor's")
+	for _, n := range notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
