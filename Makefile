@@ -41,6 +41,11 @@ bench-share: test-deps ## share render benchmark: shopclip share vs the same bur
 bench-web: test-deps ## web benchmark: navigation to first frame and first pop-up of /watch vs a bare hls.js page, headless Chromium (ROUNDS=7)
 	ROUNDS=$(or $(ROUNDS),7) $(GO) test ./web -run '^$$' -bench BenchmarkWatchPage -benchtime 1x -timeout 20m
 
+.PHONY: bench-api
+bench-api: test-deps ## storefront load benchmark: hot paths of shopclip serve vs a bare net/http floor, closed loop on loopback (BENCH_CONNS="10 100 1000", BENCH_SECONDS=3, BENCH_DB="sqlite postgres")
+	BENCH_CONNS="$(or $(BENCH_CONNS),10 100 1000)" BENCH_SECONDS=$(or $(BENCH_SECONDS),3) BENCH_DB="$(or $(BENCH_DB),sqlite postgres)" \
+		$(GO) test ./internal/apibench -run '^$$' -bench BenchmarkAPI -benchtime 1x -timeout 30m
+
 .PHONY: fuzz
 fuzz: test-deps ## run every fuzz target for FUZZTIME each (default 1m); FUZZ=regexp runs only the targets it matches
 	FUZZTIME=$(or $(FUZZTIME),1m) scripts/fuzz.sh $(FUZZ)
