@@ -18,6 +18,13 @@ type Config struct {
 	// gets one rendition at its own size.
 	Rungs []RungConfig `json:"rungs,omitempty"`
 
+	// Codecs are the video codecs of the ladder: "h264" first (every
+	// player can play it), then optionally "av1" (libsvtav1) and "hevc"
+	// (libx265), each a second set of the same rungs, listed in the same
+	// master playlist for the players that can decode it, at a lower bit
+	// rate for the same quality. nil means ["h264"].
+	Codecs []string `json:"codecs,omitempty"`
+
 	// Preset is the libx264 preset. "" means "veryfast".
 	Preset string `json:"preset,omitempty"`
 	// CRF is the libx264 constant rate factor, 1..51. 0 means 23.
@@ -158,6 +165,9 @@ func (c Config) WithDefaults() Config {
 	if c.Rungs == nil {
 		c.Rungs = slices.Clone(DefaultRungs)
 	}
+	if c.Codecs == nil {
+		c.Codecs = []string{CodecH264}
+	}
 	c.Preset = cmp.Or(c.Preset, "veryfast")
 	c.CRF = cmp.Or(c.CRF, 23)
 	c.KeyframeInterval = cmp.Or(c.KeyframeInterval, 2*time.Second)
@@ -215,6 +225,17 @@ func (c Config) Validate() error {
 		}
 		if i > 0 && r.ShortSide >= c.Rungs[i-1].ShortSide {
 			bad("transcode: config: rungs must be sorted by short side, largest first (rung %d)", i)
+		}
+	}
+	if len(c.Codecs) == 0 || c.Codecs[0] != CodecH264 {
+		bad("transcode: config: codecs %q: the first must be %q, which every player can play", c.Codecs, CodecH264)
+	}
+	for i, name := range c.Codecs {
+		if name != CodecH264 && AltCodec(name) == nil {
+			bad("transcode: config: codec %q: want %s, %s or %s", name, CodecH264, CodecAV1, CodecHEVC)
+		}
+		if slices.Contains(c.Codecs[:i], name) {
+			bad("transcode: config: codec %q listed twice", name)
 		}
 	}
 	if !slices.Contains(x264Presets, c.Preset) {

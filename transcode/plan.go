@@ -38,6 +38,9 @@ type Ladder struct {
 
 	Rungs []Rung     `json:"rungs"`
 	Audio *AudioPlan `json:"audio,omitempty"`
+	// Alt are the ladders of the second codecs (Config.Codecs after
+	// "h264"), made from the same frames as Rungs; nil for H.264 only.
+	Alt []AltLadder `json:"alt,omitempty"`
 
 	// Encoder settings shared by the rungs.
 	Codec   string    `json:"codec"`   // "libx264"
@@ -289,6 +292,7 @@ func Plan(p Probe, c Config) (*Ladder, error) {
 	} else {
 		l.PosterAtMS = c.PosterAt.Milliseconds()
 	}
+	l.planAlt(c)
 	return l, nil
 }
 

@@ -116,8 +116,9 @@ func (p *Publisher) markReady(rendition string) error {
 	if p.l.Audio != nil && !p.ready[p.l.Audio.Name] {
 		return nil
 	}
-	codecs := make([]string, len(p.l.Rungs))
-	for i, r := range p.l.Rungs {
+	rungs := p.l.VideoRungs()
+	codecs := make([]string, len(rungs))
+	for i, r := range rungs {
 		if !p.ready[r.Name] {
 			return nil
 		}

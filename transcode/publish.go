@@ -156,14 +156,16 @@ func existing(outDir, playlist, uri string) (int64, error) {
 // rewrites every media playlist of l's renditions as a final VOD playlist,
 // then writes master.m3u8 with each variant's peak and average bandwidth
 // (audio included) measured on the segments, resolution, codecs (codecs[i]
-// is rung i's RFC 6381 video codec, e.g. from AVCCodec) and frame rate.
+// is the RFC 6381 video codec of rung i of VideoRungs, e.g. from AVCCodec)
+// and frame rate.
 // Every file is replaced atomically (a temporary file beside it, renamed),
 // so a reader sees the EVENT or the VOD version, never a mix. It returns the
 // renditions as the master lists them and the duration of the longest
 // rendition.
 func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendition, time.Duration, error) {
-	if len(codecs) != len(l.Rungs) {
-		return nil, 0, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), len(l.Rungs))
+	rungs := l.VideoRungs()
+	if len(codecs) != len(rungs) {
+		return nil, 0, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), len(rungs))
 	}
 	sched := l.Schedule()
 	target := time.Duration(l.SegmentDurationMS) * time.Millisecond
@@ -176,8 +178,8 @@ func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendi
 		}
 		audio, longest = sizes, p.Duration()
 	}
-	bandwidths := make([][2]int64, len(l.Rungs))
-	for i, r := range l.Rungs {
+	bandwidths := make([][2]int64, len(rungs))
+	for i, r := range rungs {
 		p, sizes, err := rewriteMediaPlaylist(outDir, r.Name, sched)
 		if err != nil {
 			return nil, 0, err
@@ -196,13 +198,13 @@ func WritePlaylists(outDir string, l *Ladder, codecs []string) ([]shopclip.Rendi
 // ProvisionalMaster returns the master playlist to publish while the
 // ladder is still being made, once every variant has its first segment:
 // the variants of the final one, in the same order, with the same
-// resolution, codecs (codecs[i] is rung i's RFC 6381 video codec), frame
-// rate and audio group, but no AVERAGE-BANDWIDTH and a BANDWIDTH that is an
+// resolution, codecs (codecs[i] is the RFC 6381 video codec of rung i of
+// VideoRungs), frame rate and audio group, but no AVERAGE-BANDWIDTH and a BANDWIDTH that is an
 // upper bound of the peak WritePlaylists will measure (for clips of at
 // least half a segment): see BandwidthBound.
 func (l *Ladder) ProvisionalMaster(codecs []string) (*MasterPlaylist, error) {
-	if len(codecs) != len(l.Rungs) {
-		return nil, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), len(l.Rungs))
+	if n := len(l.VideoRungs()); len(codecs) != n {
+		return nil, fmt.Errorf("transcode: %d codecs for %d rungs", len(codecs), n)
 	}
 	m, _ := l.master(codecs, func(i int) (int64, int64) { return l.BandwidthBound(i), 0 })
 	return m, nil
@@ -210,7 +212,8 @@ func (l *Ladder) ProvisionalMaster(codecs []string) (*MasterPlaylist, error) {
 
 // BandwidthBound returns an upper bound of the peak bit rate (as PeakBitrate
 // measures it, on runs of segments lasting at least half the segment
-// duration S) of rung i's variant, audio included, before it is measured.
+// duration S) of the variant of rung i of VideoRungs, audio included, before
+// it is measured.
 //
 // libx264's rate control keeps the rung's video inside its VBV model (rate
 // MaxRate, buffer BufSize, which starts 90% full), so any T seconds of it
@@ -224,7 +227,7 @@ func (l *Ladder) ProvisionalMaster(codecs []string) (*MasterPlaylist, error) {
 // it is never below the measured peak, so no player is led to pick a
 // variant its connection cannot carry.
 func (l *Ladder) BandwidthBound(i int) int64 {
-	r := l.Rungs[i]
+	r := l.VideoRungs()[i]
 	minWindow := float64(l.SegmentDurationMS) / 2000 // seconds
 	video := (float64(r.MaxRate) + float64(r.BufSize)/minWindow) * 1.05
 	var audio float64
@@ -247,7 +250,7 @@ func (l *Ladder) master(codecs []string, bandwidth func(i int) (peak, avg int64)
 		})
 	}
 	var renditions []shopclip.Rendition
-	for i, r := range l.Rungs {
+	for i, r := range l.VideoRungs() {
 		peak, avg := bandwidth(i)
 		v := Variant{
 			Bandwidth:        peak,

@@ -50,7 +50,7 @@ func fakeOutDir(t *testing.T, l *Ladder, sizes map[string][]int64, durMS []int) 
 	t.Helper()
 	dir := t.TempDir()
 	names := []string{}
-	for _, r := range l.Rungs {
+	for _, r := range l.VideoRungs() {
 		names = append(names, r.Name)
 	}
 	if l.Audio != nil {
