@@ -17,6 +17,7 @@ import (
 	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/internal/logctx"
+	"github.com/shopclip/shopclip/respcache"
 )
 
 // clipJSON is a clip as the API shows it.
@@ -339,6 +340,7 @@ func (s *Server) deleteClip(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.DeleteClip(r.Context(), c.ID); err != nil {
 		return err
 	}
+	s.invalidate(r.Context(), c.ID)
 	s.notify(r, c)
 	ctx, cancel := cleanupContext(r)
 	defer cancel()
@@ -368,20 +370,26 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	clips, err := s.Store.FeedClips(r.Context(), cur, limit)
+	a, err := s.Answers.Get(r.Context(), respcache.List, "feed\x00"+cur.String()+"\x00"+strconv.Itoa(limit), func(ctx context.Context) (*respcache.Answer, error) {
+		clips, err := s.Store.FeedClips(ctx, cur, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := feedPage{Clips: make([]clipJSON, 0, len(clips))}
+		for _, c := range clips {
+			out.Clips = append(out.Clips, s.clipJSON(c))
+		}
+		if len(clips) == limit {
+			last := clips[len(clips)-1]
+			next := shopclip.CursorAfter(last).String()
+			out.NextCursor = &next
+		}
+		return jsonAnswer(out, time.Time{})
+	})
 	if err != nil {
 		return err
 	}
-	out := feedPage{Clips: make([]clipJSON, 0, len(clips))}
-	for _, c := range clips {
-		out.Clips = append(out.Clips, s.clipJSON(c))
-	}
-	if len(clips) == limit {
-		last := clips[len(clips)-1]
-		next := shopclip.CursorAfter(last).String()
-		out.NextCursor = &next
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeAnswer(w, r, a, feedMaxAge)
 }
 
 // serveShare serves a clip's share MP4 by the name in its URL: the current

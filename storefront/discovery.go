@@ -1,11 +1,13 @@
 package storefront
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/respcache"
 	"github.com/shopclip/shopclip/tagging"
 )
 
@@ -29,16 +31,21 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	clips, err := s.Discovery.SearchClips(r.Context(), q, limit)
+	a, err := s.Answers.Get(r.Context(), respcache.List, "search\x00"+q+"\x00"+strconv.Itoa(limit), func(ctx context.Context) (*respcache.Answer, error) {
+		clips, err := s.Discovery.SearchClips(ctx, q, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := searchResult{Query: q, Clips: make([]clipJSON, 0, len(clips))}
+		for _, c := range clips {
+			out.Clips = append(out.Clips, s.clipJSON(c))
+		}
+		return jsonAnswer(out, time.Time{})
+	})
 	if err != nil {
 		return err
 	}
-	out := searchResult{Query: q, Clips: make([]clipJSON, 0, len(clips))}
-	for _, c := range clips {
-		out.Clips = append(out.Clips, s.clipJSON(c))
-	}
-	w.Header().Set("Cache-Control", "public, max-age=30")
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeAnswer(w, r, a, searchMaxAge)
 }
 
 // dealJSON is a clip with a live, honest sale: its labelled pop-ups, flash
@@ -62,21 +69,31 @@ func (s *Server) deals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	candidates, err := s.Discovery.DealClips(r.Context(), now, 2*limit)
+	a, err := s.Answers.Get(r.Context(), respcache.List, "deals\x00"+strconv.Itoa(limit), func(ctx context.Context) (*respcache.Answer, error) {
+		now := s.now()
+		candidates, err := s.Discovery.DealClips(ctx, now, 2*limit)
+		if err != nil {
+			return nil, err
+		}
+		deals, err := tagging.Deals(ctx, s.Store, candidates, now, s.buyURL)
+		if err != nil {
+			return nil, err
+		}
+		// The list holds until its first sale ends.
+		var expires time.Time
+		out := dealList{Deals: make([]dealJSON, 0, min(len(deals), limit))}
+		for _, d := range deals[:min(len(deals), limit)] {
+			out.Deals = append(out.Deals, dealJSON{Clip: s.clipJSON(d.Clip), Flash: d.Flash, EndsAt: d.EndsAt, Popups: d.Popups})
+			if expires.IsZero() || d.EndsAt.Before(expires) {
+				expires = d.EndsAt
+			}
+		}
+		return jsonAnswer(out, expires)
+	})
 	if err != nil {
 		return err
 	}
-	deals, err := tagging.Deals(r.Context(), s.Store, candidates, now, s.buyURL)
-	if err != nil {
-		return err
-	}
-	out := dealList{Deals: make([]dealJSON, 0, min(len(deals), limit))}
-	for _, d := range deals[:min(len(deals), limit)] {
-		out.Deals = append(out.Deals, dealJSON{Clip: s.clipJSON(d.Clip), Flash: d.Flash, EndsAt: d.EndsAt, Popups: d.Popups})
-	}
-	w.Header().Set("Cache-Control", "public, max-age=5")
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeAnswer(w, r, a, dealsMaxAge)
 }
 
 // limitParam reads the limit query parameter: def when absent, 1..max.

@@ -22,6 +22,7 @@ import (
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/live"
+	"github.com/shopclip/shopclip/respcache"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
 	"github.com/shopclip/shopclip/upload"
@@ -83,7 +84,12 @@ func newEnv(t testing.TB) *env {
 	hubDone := make(chan struct{})
 	go func() { e.live.Run(hubCtx); close(hubDone) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
+	// The viewers' answers are kept, on the server's clock, as in
+	// production: every test of a public read runs through the cache.
+	answers := respcache.New()
+	answers.Now = func() time.Time { return e.now }
 	e.api = &storefront.Server{
+		Answers:        answers,
 		Store:          db,
 		Reprocessing:   db,
 		Analytics:      db,

@@ -155,6 +155,7 @@ func (s *Server) relabel(r *http.Request, productID string) {
 	ids, err := s.Store.ProductClipIDs(r.Context(), productID)
 	if err != nil {
 		s.logger().WarnContext(r.Context(), "relabel: list clips", "product_id", productID, "err", err)
+		s.invalidate(r.Context(), "") // which clips show it is unknown: drop every answer
 		return
 	}
 	for _, id := range ids {
@@ -162,9 +163,11 @@ func (s *Server) relabel(r *http.Request, productID string) {
 	}
 }
 
-// relabelClip enqueues the pop-up recomputation of one clip; like relabel,
-// it logs a failure.
+// relabelClip drops the clip's kept answers (here and in the other API
+// processes) and enqueues the recomputation of its stored timeline; like
+// relabel, it logs a failure.
 func (s *Server) relabelClip(r *http.Request, clipID string) {
+	s.invalidate(r.Context(), clipID)
 	if err := s.Queue.EnqueueTag(r.Context(), clipID); err != nil {
 		s.logger().WarnContext(r.Context(), "relabel: enqueue", "clip_id", clipID, "err", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/shopclip/shopclip/internal/metrics"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/ratelimit"
+	"github.com/shopclip/shopclip/respcache"
 	"github.com/shopclip/shopclip/upload"
 )
 
@@ -65,6 +66,12 @@ type Server struct {
 	// Webhooks manages the callers' webhook endpoints (/v1/webhooks);
 	// without it those routes answer 503.
 	Webhooks WebhookService
+	// Answers keeps the answers of the hottest public reads — pop-ups,
+	// feed, deals, search — in memory (package respcache); without it they
+	// are built for each request. AnswerBus, when set, carries this
+	// process's invalidations to the other API processes.
+	Answers   *respcache.Cache
+	AnswerBus *respcache.Bus
 	// Live streams clip status changes (GET /v1/clips/live) and is told of
 	// the API's own; without it that route answers 503.
 	Live  *live.Hub

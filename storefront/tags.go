@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shopclip/shopclip"
+	"github.com/shopclip/shopclip/respcache"
 	"github.com/shopclip/shopclip/tagging"
 )
 
@@ -192,22 +194,54 @@ func (s *Server) setTagStatus(w http.ResponseWriter, r *http.Request, status sho
 }
 
 // popups returns the clip's pop-ups priced now: only active tags, the
-// discount valid at this moment, and buy URLs.
+// discount valid at this moment, and buy URLs. Viewers' answers are kept in
+// memory until a discount they show starts or ends, or something they show
+// changes (invalidate); a signed-in caller — perhaps the creator
+// previewing a clip still processing — gets one built for the request.
 func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
-	clip, err := s.visibleClip(r)
+	if account(r) != nil {
+		clip, err := s.visibleClip(r)
+		if err != nil {
+			return err
+		}
+		a, err := s.buildPopups(r.Context(), clip)
+		if err != nil {
+			return err
+		}
+		return s.writeAnswer(w, r, a, popupsMaxAge)
+	}
+	id, err := pathID(r, "id", shopclip.PrefixClip, "Clip")
 	if err != nil {
 		return err
 	}
-	tl, err := tagging.BuildTimeline(r.Context(), s.Store, clip, s.now(), s.buyURL)
+	a, err := s.Answers.Get(r.Context(), respcache.Clip, id, func(ctx context.Context) (*respcache.Answer, error) {
+		clip, err := s.Store.Clip(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if clip.Status != shopclip.ClipReady {
+			return nil, notFound("Clip", id)
+		}
+		return s.buildPopups(ctx, clip)
+	})
 	if err != nil {
 		return err
+	}
+	return s.writeAnswer(w, r, a, popupsMaxAge)
+}
+
+// buildPopups prices clip's pop-ups now, as an answer that expires when a
+// discount they show starts or ends.
+func (s *Server) buildPopups(ctx context.Context, clip *shopclip.Clip) (*respcache.Answer, error) {
+	tl, err := tagging.BuildTimeline(ctx, s.Store, clip, s.now(), s.buyURL)
+	if err != nil {
+		return nil, err
 	}
 	out := popupList{ClipID: clip.ID, Popups: tl.Popups, PricedAt: tl.GeneratedAt}
 	if !tl.NextChange.IsZero() {
 		out.NextChangeAt = &tl.NextChange
 	}
-	w.Header().Set("Cache-Control", "public, max-age=5")
-	return writeJSON(w, http.StatusOK, out)
+	return jsonAnswer(out, tl.NextChange)
 }
 
 func (s *Server) buyURL(t *shopclip.Tag) string { return s.url(shopclip.BuyPath(t.ID)) }

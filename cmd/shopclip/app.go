@@ -27,6 +27,7 @@ import (
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
 	"github.com/shopclip/shopclip/queueconsole"
+	"github.com/shopclip/shopclip/respcache"
 	"github.com/shopclip/shopclip/retention"
 	"github.com/shopclip/shopclip/store"
 	"github.com/shopclip/shopclip/storefront"
@@ -292,6 +293,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Logger:        log.With("component", "auth"),
 		}
 		signin.Init()
+		// Viewers' hottest reads are answered from memory; invalidations
+		// reach every API process through Redis.
+		answers := respcache.New()
+		answerBus := respcache.NewBus(answers, m.rdb, log.With("component", "respcache"))
 		api := &storefront.Server{
 			Store:          m.store,
 			Discovery:      m.store,
@@ -300,6 +305,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Analytics:      m.store,
 			Webhooks:       m.hooks,
 			Live:           hub,
+			Answers:        answers,
+			AnswerBus:      answerBus,
 			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
@@ -329,6 +336,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		m.wg.Go(func() { expireUploads(bg, backend, log) })
 		m.wg.Go(func() { hub.Run(bg) })
+		m.wg.Go(func() { answerBus.Run(bg) })
 		pages := &web.Server{
 			Store:          m.store,
 			Discovery:      m.store,

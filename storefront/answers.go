@@ -1,0 +1,90 @@
+package storefront
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopclip/shopclip/respcache"
+)
+
+// How long clients and CDNs may reuse the public reads' answers (a kept
+// answer also tells them when it stops being true: never past that).
+const (
+	popupsMaxAge = 5 * time.Second
+	feedMaxAge   = 5 * time.Second
+	dealsMaxAge  = 5 * time.Second
+	searchMaxAge = 30 * time.Second
+)
+
+// invalidate drops the kept answers that show clipID (its pop-ups, and the
+// lists) here and in the other API processes; "" drops every answer. Every
+// path that changes what a clip's pop-ups show calls it after its change is
+// committed.
+func (s *Server) invalidate(ctx context.Context, clipID string) {
+	switch {
+	case s.AnswerBus != nil:
+		s.AnswerBus.Invalidate(ctx, clipID)
+	case clipID == "":
+		s.Answers.InvalidateAll()
+	default:
+		s.Answers.Invalidate(clipID)
+	}
+}
+
+// jsonAnswer encodes v as writeJSON does, as an answer expiring at expires
+// (zero: none of its own).
+func jsonAnswer(v any, expires time.Time) (*respcache.Answer, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return respcache.NewAnswer(b.Bytes(), expires), nil
+}
+
+// writeAnswer writes a JSON answer with its ETag, 304 when the client holds
+// it already. Viewers' answers may be reused for maxAge, never past the
+// answer's expiry; a signed-in caller's are not stored (wrap said so).
+func (s *Server) writeAnswer(w http.ResponseWriter, r *http.Request, a *respcache.Answer, maxAge time.Duration) error {
+	h := w.Header()
+	h.Set("ETag", a.ETag)
+	if account(r) == nil {
+		if !a.Expires.IsZero() {
+			maxAge = min(maxAge, a.Expires.Sub(s.now()))
+		}
+		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(max(0, int(maxAge/time.Second))))
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), a.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(a.Body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(a.Body)
+	return err
+}
+
+// etagMatch reports whether an If-None-Match header names etag (weak
+// comparison, as RFC 9110 asks for If-None-Match).
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
