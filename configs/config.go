@@ -176,6 +176,16 @@ type Transcode struct {
 	MaxFrameRate float64       `yaml:"max_frame_rate"`
 	AudioBitrate int64         `yaml:"audio_bitrate"`
 	MaxDuration  time.Duration `yaml:"max_duration"`
+	// Codecs are the video codecs of the ladder: [h264] (the default), or
+	// h264 then av1 and/or hevc: the same rungs a second time in a more
+	// efficient codec, in the same master playlist, for the players that
+	// can decode it (see transcode.Config.Codecs). Each costs CPU.
+	Codecs []string `yaml:"codecs"`
+	// ContentAware turns on content-aware rungs: the first second of each
+	// clip is analysed before encoding, each rung's CRF and bit rate cap
+	// follow the content, and a top rung that shows no more detail than
+	// the rung below is not made. Default off.
+	ContentAware bool `yaml:"content_aware"`
 	// RetryWindow is how long a clip's transcode keeps retrying failures
 	// that are not the file's (storage, database or queue down, a full
 	// disk) before the clip fails; the creator can retry it then. Default
@@ -210,6 +220,8 @@ type Rung struct {
 func (t Transcode) Engine() transcode.Config {
 	c := transcode.Config{Preset: t.Preset, CRF: t.CRF, MaxFrameRate: t.MaxFrameRate, AudioBitrate: t.AudioBitrate}
 	c.Limits.MaxDuration = t.MaxDuration
+	c.Codecs = t.Codecs
+	c.ContentAware = t.ContentAware
 	for _, r := range t.Rungs {
 		c.Rungs = append(c.Rungs, transcode.RungConfig{ShortSide: r.ShortSide, MaxRate: r.MaxRate, MaxFrameRate: r.MaxFrameRate})
 	}
@@ -469,6 +481,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
+	{"SHOPCLIP_TRANSCODE_CODECS", "transcode.codecs (comma- or space-separated, e.g. h264,av1)"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
 	{"SHOPCLIP_JANITOR_GRACE", "janitor.grace"},
@@ -570,6 +583,8 @@ func (c *Config) set(name, val string) error {
 		c.Worker.ReconcileInterval, err = time.ParseDuration(val)
 	case "SHOPCLIP_TRANSCODE_RETRY_WINDOW":
 		c.Transcode.RetryWindow, err = time.ParseDuration(val)
+	case "SHOPCLIP_TRANSCODE_CODECS":
+		c.Transcode.Codecs = strings.Fields(strings.ReplaceAll(val, ",", " "))
 	case "SHOPCLIP_WORKER_WORK_DIR":
 		c.Worker.WorkDir = val
 	case "SHOPCLIP_WORKER_METRICS_ADDR":

@@ -68,6 +68,12 @@ type Config struct {
 	// holds more than 100. 0 means 2 s.
 	StoryboardInterval time.Duration `json:"storyboard_interval,omitempty"`
 
+	// ContentAware turns on content-aware rungs: the first second of the
+	// clip is analysed before encoding (see Complexity) and each rung's CRF
+	// and VBV cap follow the content, and a top rung that adds no detail
+	// over the rung below is not made (see Ladder.Adapt).
+	ContentAware bool `json:"content_aware,omitempty"`
+
 	// Threads tunes the engine's threads; the zero value is tuned for the
 	// machine.
 	Threads Threads `json:"threads,omitzero"`

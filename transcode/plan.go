@@ -65,6 +65,9 @@ type Ladder struct {
 	// MaxDurationMS is where decoding stops with EMEDIADURATION: decoded
 	// timestamps past it mean the file is longer than the limit.
 	MaxDurationMS int64 `json:"max_duration_ms"`
+	// Complexity is what the content-aware analysis measured (see
+	// Ladder.Adapt), nil when Config.ContentAware is off.
+	Complexity *Complexity `json:"complexity,omitempty"`
 }
 
 // Size is a picture size in pixels.
@@ -83,6 +86,9 @@ type Rung struct {
 	FrameRate Rational `json:"frame_rate"`
 	MaxRate   int64    `json:"max_rate"` // bits per second
 	BufSize   int64    `json:"buf_size"` // bits
+	// CRF, when set, is this rung's own CRF (content-aware rungs); 0
+	// means the ladder's.
+	CRF int `json:"crf,omitempty"`
 }
 
 // MP4Plan is the progressive MP4: one rung's video and the audio remuxed
@@ -239,14 +245,7 @@ func Plan(p Probe, c Config) (*Ladder, error) {
 		add(srcShort&^1, c.Rungs[len(c.Rungs)-1])
 	}
 
-	top := l.Rungs[0]
-	if (l.ToneMap != "" || len(l.Orientation.Filters) > 0) && top.Width*top.Height < v.Width*v.Height {
-		s := Size{Width: top.Width, Height: top.Height}
-		if l.Orientation.Swap {
-			s.Width, s.Height = s.Height, s.Width
-		}
-		l.Prescale = &s
-	}
+	l.setPrescale(v.Width, v.Height)
 
 	if p.Audio != nil {
 		l.Audio = &AudioPlan{
@@ -294,6 +293,21 @@ func Plan(p Probe, c Config) (*Ladder, error) {
 	}
 	l.planAlt(c)
 	return l, nil
+}
+
+// setPrescale sets Prescale for a source of w × h pixels: the top rung's
+// size (stored orientation) when tone-mapping or rotation would otherwise
+// work on more pixels than the top rung has; nil when neither is done.
+func (l *Ladder) setPrescale(w, h int) {
+	l.Prescale = nil
+	top := l.Rungs[0]
+	if (l.ToneMap != "" || len(l.Orientation.Filters) > 0) && top.Width*top.Height < w*h {
+		s := Size{Width: top.Width, Height: top.Height}
+		if l.Orientation.Swap {
+			s.Width, s.Height = s.Height, s.Width
+		}
+		l.Prescale = &s
+	}
 }
 
 // evenRound rounds x to the nearest even integer (at least 2).

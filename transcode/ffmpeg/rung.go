@@ -1,6 +1,7 @@
 package ffmpeg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,12 @@ func (p *pipeline) openRung(i int, rung transcode.Rung, tb astiav.Rational) (*ru
 	if err != nil {
 		return nil, fmt.Errorf("ffmpeg: %s: %w", rung.Name, err)
 	}
+	return p.newRungEncoder(rung, enc, codecStr, tb)
+}
+
+// newRungEncoder opens the muxer of rung, encoded by enc (whose RFC 6381
+// codec is codecStr) from frames in time base tb, and fills its frame pool.
+func (p *pipeline) newRungEncoder(rung transcode.Rung, enc *astiav.CodecContext, codecStr string, tb astiav.Rational) (*rungEncoder, error) {
 	seg, err := p.openSegmenter(rung.Name, enc, codecStr)
 	if err != nil {
 		return nil, err
@@ -105,7 +112,7 @@ func openVideoEncoder(l *transcode.Ladder, rung transcode.Rung, tb astiav.Ration
 	opts := map[string]string{
 		"preset":       l.Preset,
 		"profile":      l.Profile,
-		"crf":          strconv.Itoa(l.CRF),
+		"crf":          strconv.Itoa(cmp.Or(rung.CRF, l.CRF)),
 		"maxrate":      strconv.FormatInt(rung.MaxRate, 10),
 		"bufsize":      strconv.FormatInt(rung.BufSize, 10),
 		"forced-idr":   "1",

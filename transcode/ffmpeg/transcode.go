@@ -45,6 +45,9 @@ func Transcode(ctx context.Context, in, outDir string, c transcode.Config, onEve
 	if err := c.Validate(); err != nil {
 		return fail(err)
 	}
+	if err := CheckEncoders(c); err != nil {
+		return fail(err)
+	}
 	c = c.WithDefaults()
 	if onEvent == nil {
 		onEvent = func(transcode.Event) {}
@@ -82,6 +85,11 @@ func Transcode(ctx context.Context, in, outDir string, c transcode.Config, onEve
 
 	if err := removeOutputs(outDir, ladder); err != nil {
 		return fail(err)
+	}
+	if c.ContentAware {
+		if err := adaptLadder(ctx, in, ladder, c, rep, log); err != nil {
+			return fail(err)
+		}
 	}
 	t := time.Now()
 	p := &pipeline{
@@ -169,7 +177,7 @@ func reportError(err error) *shopclip.Error {
 func removeOutputs(outDir string, l *transcode.Ladder) error {
 	names := []string{transcode.MasterName, transcode.PosterName, transcode.AudioName,
 		transcode.MP4Name, transcode.StoryboardJPEG, transcode.StoryboardVTT}
-	for _, r := range l.Rungs {
+	for _, r := range l.VideoRungs() {
 		names = append(names, r.Name)
 	}
 	var errs []error
