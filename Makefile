@@ -30,8 +30,9 @@ test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, strace,
 	scripts/deps.sh --test
 
 .PHONY: bench
-bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5)
+bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5); then bytes, SSIM, PSNR and CPU per rung over ../shared/media, fixed vs content-aware (QUICK=1: 4 clips; CODECS=av1: the second codec too)
 	scripts/bench-transcode.sh $(or $(ROUNDS),5)
+	QUICK=$(QUICK) CODECS=$(CODECS) scripts/bench-quality.sh
 
 .PHONY: bench-share
 bench-share: test-deps ## share render benchmark: shopclip share vs the same burn-in by the ffmpeg CLI, alternating rounds (ROUNDS=5)
@@ -42,8 +43,8 @@ bench-web: test-deps ## web benchmark: navigation to first frame and first pop-u
 	ROUNDS=$(or $(ROUNDS),7) $(GO) test ./web -run '^$$' -bench BenchmarkWatchPage -benchtime 1x -timeout 20m
 
 .PHONY: bench-api
-bench-api: test-deps ## storefront load benchmark: hot paths of shopclip serve vs a bare net/http floor, closed loop on loopback (BENCH_CONNS="10 100 1000", BENCH_SECONDS=3, BENCH_DB="sqlite postgres")
-	BENCH_CONNS="$(or $(BENCH_CONNS),10 100 1000)" BENCH_SECONDS=$(or $(BENCH_SECONDS),3) BENCH_DB="$(or $(BENCH_DB),sqlite postgres)" \
+bench-api: test-deps ## storefront load benchmark: hot paths of shopclip serve vs a bare net/http floor, closed loop on loopback (BENCH_CONNS="10 100 1000", BENCH_SECONDS=3, BENCH_ROUNDS=1, BENCH_DB="sqlite postgres")
+	BENCH_CONNS="$(or $(BENCH_CONNS),10 100 1000)" BENCH_SECONDS=$(or $(BENCH_SECONDS),3) BENCH_ROUNDS=$(or $(BENCH_ROUNDS),1) BENCH_DB="$(or $(BENCH_DB),sqlite postgres)" \
 		$(GO) test ./internal/apibench -run '^$$' -bench BenchmarkAPI -benchtime 1x -timeout 30m
 
 .PHONY: fuzz
