@@ -61,9 +61,31 @@ type Cell struct {
 	P999     time.Duration
 	// FirstError is one failure's description, to say what went wrong.
 	FirstError string
-	// Recorded counts, for events, the answers 202 with recorded=true,
-	// by event type.
-	Recorded map[string]int
+
+	lat []time.Duration // the 2xx/3xx answers' latencies, sorted
+}
+
+// Merge adds up cells of the same target, concurrency and server (rounds):
+// answers and time are summed, quantiles taken over every answer.
+func Merge(cells ...Cell) Cell {
+	if len(cells) == 1 {
+		return cells[0]
+	}
+	var m Cell
+	for _, c := range cells {
+		m.Target, m.Server, m.Conns = c.Target, c.Server, c.Conns
+		m.OK += c.OK
+		m.Limited += c.Limited
+		m.Errors += c.Errors
+		m.Elapsed += c.Elapsed
+		if m.FirstError == "" {
+			m.FirstError = c.FirstError
+		}
+		m.lat = append(m.lat, c.lat...)
+	}
+	slices.Sort(m.lat)
+	m.P50, m.P99, m.P999 = quantile(m.lat, 0.50), quantile(m.lat, 0.99), quantile(m.lat, 0.999)
+	return m
 }
 
 // Rate is the answers 2xx or 3xx a second.
@@ -155,6 +177,7 @@ func Attack(ctx context.Context, base string, t Target, conns int, d time.Durati
 	}
 	slices.Sort(lat)
 	c.P50, c.P99, c.P999 = quantile(lat, 0.50), quantile(lat, 0.99), quantile(lat, 0.999)
+	c.lat = lat
 	return c
 }
 

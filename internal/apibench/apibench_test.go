@@ -78,8 +78,10 @@ func TestHarness(t *testing.T) {
 				floor.Status, floor.ContentType, floor.Location)
 		}
 		if !tg.Events && !bytes.Equal(shop.Body, floor.Body) {
-			t.Errorf("%s: the floor's %d bytes differ from shopclip's %d:\nfloor:    %.300q\nshopclip: %.300q",
-				tg.Name, len(floor.Body), len(shop.Body), floor.Body, shop.Body)
+			i := firstDiff(floor.Body, shop.Body)
+			from := max(0, i-40)
+			t.Errorf("%s: the floor's %d bytes differ from shopclip's %d at byte %d:\nfloor:    …%.80q\nshopclip: …%.80q",
+				tg.Name, len(floor.Body), len(shop.Body), i, floor.Body[min(from, len(floor.Body)):], shop.Body[min(from, len(shop.Body)):])
 		}
 		if len(shop.Body) == 0 && tg.Method == "GET" && !strings.HasPrefix(tg.Name, "GET /v1/buy") {
 			t.Errorf("%s: an empty answer", tg.Name)
@@ -90,6 +92,16 @@ func TestHarness(t *testing.T) {
 	if ev, err := st.CheckEvents(ctx); err != nil || !ev.Exact() {
 		t.Errorf("events after the comparison: %v (%v)", ev, err)
 	}
+}
+
+// firstDiff is the index of the first byte where a and b differ.
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 // fetch makes t's request to the floor at base.
@@ -119,8 +131,8 @@ func fetch(tb testing.TB, base string, t Target) Capture {
 // BenchmarkAPI is `make bench-api`: for each database of BENCH_DB
 // (default "sqlite postgres"), a stack seeded as StartStack says, every
 // target at each concurrency of BENCH_CONNS (default "10 100 1000") for
-// BENCH_SECONDS (default 3) against the floor and then shopclip; one table
-// a database.
+// BENCH_SECONDS (default 3) against the floor and then shopclip, BENCH_ROUNDS
+// times (default 1); one table a database.
 func BenchmarkAPI(b *testing.B) {
 	conns := envList(b, "BENCH_CONNS", "10 100 1000")
 	var levels []int
@@ -139,6 +151,14 @@ func BenchmarkAPI(b *testing.B) {
 		}
 		secs = f
 	}
+	rounds := 1
+	if v := os.Getenv("BENCH_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 20 {
+			b.Fatalf("BENCH_ROUNDS=%q: want 1 to 20", v)
+		}
+		rounds = n
+	}
 	dbs := envList(b, "BENCH_DB", "sqlite postgres")
 	bin := BuildShopclip(b)
 	for _, db := range dbs {
@@ -149,7 +169,7 @@ func BenchmarkAPI(b *testing.B) {
 			for b.Loop() {
 				st := StartStack(b, StackConfig{DB: db, Bin: bin})
 				ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
-				Run(ctx, b, st, Options{Conns: levels, Cell: time.Duration(secs * float64(time.Second))})
+				Run(ctx, b, st, Options{Conns: levels, Cell: time.Duration(secs * float64(time.Second)), Rounds: rounds})
 				cancel()
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,12 @@ const (
 type Options struct {
 	Conns []int         // concurrency levels; default 10, 100, 1000
 	Cell  time.Duration // each cell's length; default 3 s
-	Out   io.Writer     // where the table goes; default os.Stdout
-	Logf  func(format string, args ...any)
+	// Rounds is how many times each cell runs, floor and shopclip in
+	// turn, its figures over every round (on a machine others load too,
+	// a burst of theirs then weighs on both). Default 1.
+	Rounds int
+	Out    io.Writer // where the table goes; default os.Stdout
+	Logf   func(format string, args ...any)
 }
 
 // Row is one target at one concurrency: the floor's cell and shopclip's.
@@ -86,6 +91,9 @@ func Run(ctx context.Context, tb testing.TB, st *Stack, opts Options) *Report {
 	if opts.Cell <= 0 {
 		opts.Cell = 3 * time.Second
 	}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 1
+	}
 	if opts.Out == nil {
 		opts.Out = os.Stdout
 	}
@@ -115,15 +123,22 @@ func Run(ctx context.Context, tb testing.TB, st *Stack, opts Options) *Report {
 				tb.Fatal(ctx.Err())
 			}
 			row := Row{Target: t, Conns: n}
-			row.Floor = Attack(ctx, rep.Floor, t, n, opts.Cell, addrs, nil)
-			row.Floor.Server = "floor"
-			settle()
 			var count func(int, []byte)
 			if t.Events {
 				count = st.CountEvent
 			}
-			row.Shop = Attack(ctx, st.Base, t, n, opts.Cell, addrs, count)
-			row.Shop.Server = "shopclip"
+			var floor, shop []Cell
+			for range opts.Rounds {
+				f := Attack(ctx, rep.Floor, t, n, opts.Cell, addrs, nil)
+				f.Server = "floor"
+				floor = append(floor, f)
+				settle()
+				s := Attack(ctx, st.Base, t, n, opts.Cell, addrs, count)
+				s.Server = "shopclip"
+				shop = append(shop, s)
+				settle()
+			}
+			row.Floor, row.Shop = Merge(floor...), Merge(shop...)
 			if t.Events {
 				ev, err := st.CheckEvents(ctx)
 				if err != nil {
@@ -131,12 +146,11 @@ func Run(ctx context.Context, tb testing.TB, st *Stack, opts Options) *Report {
 				}
 				row.Events = &ev
 			}
-			settle()
 			logf("apibench: %s: %s at %d: floor %.0f/s, shopclip %.0f/s", st.DB, t.Name, n, row.Floor.Rate(), row.Shop.Rate())
 			rep.Rows = append(rep.Rows, row)
 		}
 	}
-	rep.Print(opts.Out, opts.Cell, load, loadAvg(), time.Since(start))
+	rep.Print(opts.Out, opts.Cell, opts.Rounds, load, loadAvg(), time.Since(start))
 	return rep
 }
 
@@ -157,11 +171,11 @@ func loadAvg() string {
 }
 
 // Print writes the report's table.
-func (r *Report) Print(w io.Writer, cell time.Duration, loadBefore, loadAfter string, took time.Duration) {
+func (r *Report) Print(w io.Writer, cell time.Duration, rounds int, loadBefore, loadAfter string, took time.Duration) {
 	db := map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[r.DB]
 	fmt.Fprintf(w, "\nshopclip serve on %s + a local blob dir vs the floor (bare net/http, same bytes from memory)\n", db)
-	fmt.Fprintf(w, "closed loop on loopback, %s a cell, floor then shopclip; load average %s before, %s after; %s in all\n",
-		cell, loadBefore, loadAfter, took.Round(time.Second))
+	fmt.Fprintf(w, "closed loop on loopback, %s a cell, floor then shopclip, %d round(s); load average %s before, %s after (%d CPUs); %s in all\n",
+		cell, rounds, loadBefore, loadAfter, runtime.NumCPU(), took.Round(time.Second))
 	fmt.Fprintf(w, "%-36s %5s %9s %10s %6s %7s %7s %8s %9s %6s %6s %6s %4s\n",
 		"target", "conns", "floor/s", "shopclip/s", "ratio", "p50 ms", "p99 ms", "p99.9 ms", "floor p99", "429s", "errors", "floor!", "goal")
 	var notes []string
