@@ -8,6 +8,7 @@ import (
 	"github.com/shopclip/shopclip"
 
 	"github.com/shopclip/shopclip/transcode"
+	"github.com/shopclip/shopclip/transcode/ffmpeg"
 	"github.com/shopclip/shopclip/workers"
 )
 
@@ -132,6 +133,11 @@ func (t runnerTranscoder) Share(ctx context.Context, job workers.ShareJob) error
 func (m *Main) transcoder() (runnerTranscoder, error) {
 	cfg := m.Config.Transcode.Engine()
 	if err := cfg.Validate(); err != nil {
+		return runnerTranscoder{}, err
+	}
+	// A codec whose encoder this FFmpeg build lacks fails here, at start,
+	// not on every clip.
+	if err := ffmpeg.CheckEncoders(cfg); err != nil {
 		return runnerTranscoder{}, err
 	}
 	return runnerTranscoder{&transcode.Runner{

@@ -55,6 +55,7 @@ type pipeline struct {
 	src        *astiav.FilterContext
 	sinks      []*astiav.FilterContext
 	rungs      []*rungEncoder
+	alts       [][]*rungEncoder // alts[i]: the second codecs' encoders of rung i, fed its frames
 	aud        *audioPipe
 	decoded    int64
 	decodeErrs int
@@ -182,7 +183,14 @@ func (p *pipeline) run(parent context.Context) (res *result, err error) {
 	}
 
 	res = &result{frames: map[string]int64{}, decodeErrors: p.decodeErrs}
-	for _, r := range p.rungs {
+	// In the order of Ladder.VideoRungs: the second codecs', then H.264's.
+	var encoders []*rungEncoder
+	for j := range p.l.Alt {
+		for i := range p.rungs {
+			encoders = append(encoders, p.alts[i][j])
+		}
+	}
+	for _, r := range append(encoders, p.rungs...) {
 		if r.count == 0 {
 			return nil, shopclip.Errorf(shopclip.EMEDIADECODE, "The video yielded no frames for the %s rendition.", r.rung.Name)
 		}
@@ -488,8 +496,11 @@ func (p *pipeline) flushVideo() error {
 	if err := p.pull(); err != nil {
 		return err
 	}
-	for _, r := range p.rungs {
+	for i, r := range p.rungs {
 		close(r.frames)
+		for _, a := range p.alts[i] {
+			close(a.frames)
+		}
 	}
 	return nil
 }
@@ -520,6 +531,11 @@ func (p *pipeline) pull() error {
 			}
 			if i == 0 {
 				p.observe(r, f)
+			}
+			if err := p.feedAlts(i, f); err != nil {
+				f.Unref()
+				r.pool <- f
+				return err
 			}
 			select {
 			case r.frames <- f:
@@ -633,6 +649,45 @@ func (p *pipeline) buildGraph(f *astiav.Frame) error {
 			defer p.wg.Done()
 			p.fail(r.run())
 		}()
+		var alts []*rungEncoder
+		for _, a := range p.l.Alt {
+			ar, err := p.openAltRung(a, rung, r.tb, p.cfg.Threads.Encoder)
+			if err != nil {
+				return err
+			}
+			alts = append(alts, ar)
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.fail(ar.run())
+			}()
+		}
+		p.alts = append(p.alts, alts)
+	}
+	return nil
+}
+
+// feedAlts hands a new reference to rung i's frame f (its buffers shared,
+// not copied) to each of the rung's second-codec encoders.
+func (p *pipeline) feedAlts(i int, f *astiav.Frame) error {
+	for _, a := range p.alts[i] {
+		var g *astiav.Frame
+		select {
+		case g = <-a.pool:
+		case <-p.ctx.Done():
+			return p.err()
+		}
+		if err := g.Ref(f); err != nil {
+			a.pool <- g
+			return limitError(err)
+		}
+		select {
+		case a.frames <- g:
+		case <-p.ctx.Done():
+			g.Unref()
+			a.pool <- g
+			return p.err()
+		}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package ffmpeg
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,7 +111,7 @@ func openVideoEncoder(l *transcode.Ladder, rung transcode.Rung, tb astiav.Ration
 	opts := map[string]string{
 		"preset":       l.Preset,
 		"profile":      l.Profile,
-		"crf":          strconv.Itoa(cmp.Or(rung.CRF, l.CRF)),
+		"crf":          strconv.Itoa(l.CRF),
 		"maxrate":      strconv.FormatInt(rung.MaxRate, 10),
 		"bufsize":      strconv.FormatInt(rung.BufSize, 10),
 		"forced-idr":   "1",

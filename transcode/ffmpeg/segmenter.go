@@ -79,6 +79,11 @@ func (p *pipeline) openSegmenter(name string, enc *astiav.CodecContext, codec st
 	if err := st.CodecParameters().FromCodecContext(enc); err != nil {
 		return nil, fmt.Errorf("ffmpeg: %s muxer: stream parameters: %w", name, err)
 	}
+	if enc.CodecID() == astiav.CodecIDHevc {
+		// hvc1, not the muxer's default hev1: parameter sets only in the
+		// sample entry, as Apple's players require.
+		st.CodecParameters().SetCodecTag(astiav.CodecTag('h' | 'v'<<8 | 'c'<<16 | '1'<<24))
+	}
 	st.SetTimeBase(enc.TimeBase())
 	if err := openDynBuf(oc); err != nil {
 		return nil, limitError(err)
