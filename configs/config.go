@@ -181,6 +181,11 @@ type Transcode struct {
 	// efficient codec, in the same master playlist, for the players that
 	// can decode it (see transcode.Config.Codecs). Each costs CPU.
 	Codecs []string `yaml:"codecs"`
+	// ContentAware turns on content-aware rungs: the first second of each
+	// clip is analysed before encoding, each rung's CRF and bit rate cap
+	// follow the content, and a top rung that shows no more detail than
+	// the rung below is not made. Default off.
+	ContentAware bool `yaml:"content_aware"`
 	// RetryWindow is how long a clip's transcode keeps retrying failures
 	// that are not the file's (storage, database or queue down, a full
 	// disk) before the clip fails; the creator can retry it then. Default
@@ -216,6 +221,7 @@ func (t Transcode) Engine() transcode.Config {
 	c := transcode.Config{Preset: t.Preset, CRF: t.CRF, MaxFrameRate: t.MaxFrameRate, AudioBitrate: t.AudioBitrate}
 	c.Limits.MaxDuration = t.MaxDuration
 	c.Codecs = t.Codecs
+	c.ContentAware = t.ContentAware
 	for _, r := range t.Rungs {
 		c.Rungs = append(c.Rungs, transcode.RungConfig{ShortSide: r.ShortSide, MaxRate: r.MaxRate, MaxFrameRate: r.MaxFrameRate})
 	}

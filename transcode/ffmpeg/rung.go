@@ -1,6 +1,7 @@
 package ffmpeg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -111,7 +112,7 @@ func openVideoEncoder(l *transcode.Ladder, rung transcode.Rung, tb astiav.Ration
 	opts := map[string]string{
 		"preset":       l.Preset,
 		"profile":      l.Profile,
-		"crf":          strconv.Itoa(l.CRF),
+		"crf":          strconv.Itoa(cmp.Or(rung.CRF, l.CRF)),
 		"maxrate":      strconv.FormatInt(rung.MaxRate, 10),
 		"bufsize":      strconv.FormatInt(rung.BufSize, 10),
 		"forced-idr":   "1",

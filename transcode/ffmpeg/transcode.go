@@ -86,6 +86,11 @@ func Transcode(ctx context.Context, in, outDir string, c transcode.Config, onEve
 	if err := removeOutputs(outDir, ladder); err != nil {
 		return fail(err)
 	}
+	if c.ContentAware {
+		if err := adaptLadder(ctx, in, ladder, c, rep, log); err != nil {
+			return fail(err)
+		}
+	}
 	t := time.Now()
 	p := &pipeline{
 		log:     log,
