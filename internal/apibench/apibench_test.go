@@ -132,7 +132,9 @@ func fetch(tb testing.TB, base string, t Target) Capture {
 // (default "sqlite postgres"), a stack seeded as StartStack says, every
 // target at each concurrency of BENCH_CONNS (default "10 100 1000") for
 // BENCH_SECONDS (default 3) against the floor and then shopclip, BENCH_ROUNDS
-// times (default 1); one table a database.
+// times (default 1); one table a database. BENCH_BIN names a shopclip
+// binary to measure instead of building one from the tree (to compare
+// commits).
 func BenchmarkAPI(b *testing.B) {
 	conns := envList(b, "BENCH_CONNS", "10 100 1000")
 	var levels []int
@@ -160,7 +162,10 @@ func BenchmarkAPI(b *testing.B) {
 		rounds = n
 	}
 	dbs := envList(b, "BENCH_DB", "sqlite postgres")
-	bin := BuildShopclip(b)
+	bin := os.Getenv("BENCH_BIN") // a shopclip binary built already (another commit's)
+	if bin == "" {
+		bin = BuildShopclip(b)
+	}
 	for _, db := range dbs {
 		if db != "sqlite" && db != "postgres" {
 			b.Fatalf("BENCH_DB: %q: want sqlite or postgres", db)
