@@ -29,9 +29,34 @@ func scanEvent(row rowScanner) (*shopclip.Event, error) {
 // the stored event (e, or the earlier one) and whether e was recorded. e.At is
 // set to the store's clock when zero, and rounded to microseconds.
 func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error) {
+	return db.recordEvent(ctx, db.writeRow, e, dedupeKey)
+}
+
+// RecordEvents records a batch of events in one transaction (see
+// shopclip.EventBatches).
+func (db *DB) RecordEvents(ctx context.Context, batch []*shopclip.EventRecord) error {
+	return db.inTx(ctx, "record events", func(tx txn) error {
+		for _, r := range batch {
+			r.Stored, r.Created, r.Err = db.recordEvent(ctx, tx.queryRow, r.Event, r.DedupeKey)
+			if r.Err != nil && shopclip.ErrorCode(r.Err) != shopclip.EINVALID {
+				return r.Err
+			}
+			if r.Err == nil && r.CountClick && r.Event.TagID != "" {
+				if _, err := tx.exec(ctx, `UPDATE tags SET clicks = clicks + 1 WHERE id = ?`, r.Event.TagID); err != nil {
+					return db.fail("add tag click", "Tag", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// recordEvent is RecordEvent through writeRow: the write pool, or a
+// transaction.
+func (db *DB) recordEvent(ctx context.Context, writeRow func(ctx context.Context, query string, args ...any) *sql.Row, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error) {
 	const op = "record event"
 	switch {
-	case e.ID == "":
+	case e == nil || e.ID == "":
 		return nil, false, invalid(op, "Event ID is required.")
 	case !e.Type.Valid():
 		return nil, false, invalid(op, "Unknown event type %q.", e.Type)
@@ -47,7 +72,7 @@ func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey stri
 		key = dedupeKey
 	}
 	var id string
-	err := db.writeRow(ctx, `INSERT INTO events (`+eventColumns+`, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	err := writeRow(ctx, `INSERT INTO events (`+eventColumns+`, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
 		e.ID, string(e.Type), e.SessionID, e.ClipID, e.TagID, e.ProductID, e.BrandID, e.OrderID,
 		e.AmountMinor, e.Currency, db.ts(e.At), key).Scan(&id)
@@ -56,7 +81,7 @@ func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey stri
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, db.fail(op, "Event", err)
 	}
-	prev, err := scanEvent(db.writeRow(ctx, `SELECT `+eventColumns+` FROM events WHERE dedupe_key = ?`, dedupeKey))
+	prev, err := scanEvent(writeRow(ctx, `SELECT `+eventColumns+` FROM events WHERE dedupe_key = ?`, dedupeKey))
 	if err != nil {
 		return nil, false, db.fail(op, "Event", fmt.Errorf("read the earlier event: %w", err))
 	}

@@ -162,3 +162,10 @@ func TestPostgresUnavailable(t *testing.T) {
 		t.Fatalf("open unreachable server: code %q (err %v), want %q", got, err, shopclip.EUNAVAILABLE)
 	}
 }
+
+func TestPostgresEventBatches(t *testing.T) {
+	storetest.RunEventBatches(t, func(t *testing.T) (shopclip.Store, shopclip.EventBatches) {
+		db := openPostgres(t)
+		return db, db
+	})
+}

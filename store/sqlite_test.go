@@ -434,3 +434,10 @@ func countMigrations(t *testing.T, ctx context.Context, db *store.DB) int {
 	}
 	return n
 }
+
+func TestSQLiteEventBatches(t *testing.T) {
+	storetest.RunEventBatches(t, func(t *testing.T) (shopclip.Store, shopclip.EventBatches) {
+		db := openSQLite(t)
+		return db, db
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/shopclip/shopclip/auth"
 	"github.com/shopclip/shopclip/blob"
 	"github.com/shopclip/shopclip/blob/local"
+	"github.com/shopclip/shopclip/eventbatch"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/respcache"
@@ -88,7 +89,14 @@ func newEnv(t testing.TB) *env {
 	// production: every test of a public read runs through the cache.
 	answers := respcache.New()
 	answers.Now = func() time.Time { return e.now }
+	// Viewers' events go through group commits, as in production.
+	events := eventbatch.New(db, eventbatch.Config{})
+	evCtx, stopEvents := context.WithCancel(ctx)
+	evDone := make(chan struct{})
+	go func() { events.Run(evCtx); close(evDone) }()
+	t.Cleanup(func() { stopEvents(); <-evDone })
 	e.api = &storefront.Server{
+		Events:         events,
 		Answers:        answers,
 		Store:          db,
 		Reprocessing:   db,

@@ -81,11 +81,47 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 			key = clickKey(in.SessionID, t.ID, now)
 		}
 	}
-	stored, created, err := s.Store.RecordEvent(r.Context(), e, key)
+	stored, created, err := s.recordEvent(r.Context(), e, key)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, eventResult{Recorded: created, Event: stored})
+}
+
+// EventRecorder records viewers' events in group commits;
+// eventbatch.Batcher is one.
+type EventRecorder interface {
+	// Record records e under dedupeKey as Store.RecordEvent does.
+	Record(ctx context.Context, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error)
+	// RecordClick records a buy redirect's click as Record does and adds
+	// one to its tag's Clicks.
+	RecordClick(ctx context.Context, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error)
+}
+
+// recordEvent records a viewer's event through s.Events, or alone.
+func (s *Server) recordEvent(ctx context.Context, e *shopclip.Event, key string) (*shopclip.Event, bool, error) {
+	if s.Events != nil {
+		return s.Events.Record(ctx, e, key)
+	}
+	return s.Store.RecordEvent(ctx, e, key)
+}
+
+// recordClick counts a buy redirect's click on its tag and records its
+// event. The viewer is on the way to the store whatever happens: a
+// failure is logged.
+func (s *Server) recordClick(ctx context.Context, click *shopclip.Event, key string) {
+	if s.Events != nil {
+		if _, _, err := s.Events.RecordClick(ctx, click, key); err != nil {
+			s.logger().WarnContext(ctx, "buy: record click", "tag_id", click.TagID, "err", err)
+		}
+		return
+	}
+	if err := s.Store.AddTagClick(ctx, click.TagID); err != nil {
+		s.logger().WarnContext(ctx, "buy: count click", "tag_id", click.TagID, "err", err)
+	}
+	if _, _, err := s.Store.RecordEvent(ctx, click, key); err != nil {
+		s.logger().WarnContext(ctx, "buy: record click", "tag_id", click.TagID, "err", err)
+	}
 }
 
 // prefixEvent starts event IDs.

@@ -72,6 +72,10 @@ type Server struct {
 	// process's invalidations to the other API processes.
 	Answers   *respcache.Cache
 	AnswerBus *respcache.Bus
+	// Events records viewers' events (POST /v1/events, buy clicks) in
+	// group commits (package eventbatch); without it each is a
+	// transaction of its own.
+	Events EventRecorder
 	// Live streams clip status changes (GET /v1/clips/live) and is told of
 	// the API's own; without it that route answers 503.
 	Live  *live.Hub

@@ -303,9 +303,6 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 		// to a javascript: or data: URL.
 		return shopclip.Errorf(shopclip.ENOTFOUND, "This product has no valid link.")
 	}
-	if err := s.Store.AddTagClick(r.Context(), t.ID); err != nil {
-		s.logger().WarnContext(r.Context(), "buy: count click", "tag_id", t.ID, "err", err)
-	}
 	session := r.URL.Query().Get("session")
 	if !shopclip.ValidSessionID(session) {
 		session = ""
@@ -317,9 +314,7 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	}
 	click := &shopclip.Event{ID: shopclip.NewID(prefixEvent), Type: shopclip.EventClick, SessionID: session,
 		ClipID: t.ClipID, TagID: t.ID, ProductID: t.ProductID, BrandID: t.BrandID, At: now}
-	if _, _, err := s.Store.RecordEvent(r.Context(), click, key); err != nil {
-		s.logger().WarnContext(r.Context(), "buy: record click", "tag_id", t.ID, "err", err)
-	}
+	s.recordClick(r.Context(), click, key)
 	s.metrics.BuyClicked()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -23,6 +23,7 @@ import (
 	"github.com/shopclip/shopclip/blob/local"
 	"github.com/shopclip/shopclip/blob/s3"
 	"github.com/shopclip/shopclip/configs"
+	"github.com/shopclip/shopclip/eventbatch"
 	"github.com/shopclip/shopclip/janitor"
 	"github.com/shopclip/shopclip/live"
 	"github.com/shopclip/shopclip/localredis"
@@ -297,6 +298,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		// reach every API process through Redis.
 		answers := respcache.New()
 		answerBus := respcache.NewBus(answers, m.rdb, log.With("component", "respcache"))
+		// Viewers' events are written in group commits: SQLite has one
+		// writer anyway; PostgreSQL takes a few batches at once.
+		eventWriters := 1
+		if m.store.Dialect() == store.Postgres {
+			eventWriters = 4
+		}
+		events := eventbatch.New(m.store, eventbatch.Config{Writers: eventWriters, Logger: log.With("component", "events")})
 		api := &storefront.Server{
 			Store:          m.store,
 			Discovery:      m.store,
@@ -307,6 +315,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			Live:           hub,
 			Answers:        answers,
 			AnswerBus:      answerBus,
+			Events:         events,
 			Auth:           signin,
 			Blobs:          m.blobs,
 			Queue:          m.queue,
@@ -337,6 +346,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.wg.Go(func() { expireUploads(bg, backend, log) })
 		m.wg.Go(func() { hub.Run(bg) })
 		m.wg.Go(func() { answerBus.Run(bg) })
+		m.wg.Go(func() { events.Run(bg) }) // after the API's shutdown: writes what it queued
 		pages := &web.Server{
 			Store:          m.store,
 			Discovery:      m.store,
