@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# Time to first playable: how long after an upload's HTTP response the clip can be played.
-# Runs `shopclip up` on a fresh data directory, uploads the reference clip several times, and
-# for each upload polls the clip until playback.hls appears, then fetches the master playlist,
-# the first variant's playlist, its init segment and first media segment (and the audio's);
-# the clock stops when all of them have answered 200. Prints each round and the medians.
+# Time to first playable: how long after an upload's HTTP response the clip can be played, and
+# where that time goes.
+#
+# Runs `shopclip up` on a fresh data directory (JSON logs at debug level), uploads the reference
+# clip several times, and for each upload polls the clip until playback.hls appears, then fetches
+# the master playlist, the first variant's playlist, its init segment and first media segment
+# (and the audio's); the clock stops when all of them have answered 200. The phases come from
+# the product's own log lines for the clip (clip_id), stamped by `up` as they happen:
+#
+#   pickup   the upload's response → the worker starts the task ("transcode: started")
+#   exec     → the child process is started, forked and exec'd in its namespaces
+#              ("transcode child started")
+#   init     → the child runs in its sandbox: loader, sandbox set-up, rlimits, seccomp
+#              ("transcode child: running")
+#   probe    → the input is opened, probed and the ladder planned ("transcode child probed")
+#   encode   → every variant and the audio have their first segment, the provisional master
+#              is written ("transcode child playable")
+#   publish  → those files and the master are in the blob store and the clip records its
+#              playable generation ("transcode: playable")
+#   notice   → the clip's playback.hls is seen by this script's polling (every 20 ms)
+#   fetch    → master, playlists and first segments all fetched
+#
+# Prints each round and the medians.
 #
 # usage: scripts/bench-ttfp.sh [ROUNDS] [INPUT]
 #   ROUNDS  uploads, one after the other, each waited on until ready (default 5)
 #   INPUT   the clip (default: shared/bench/bbb_vertical_1080x1920_30s.mp4)
+# env: TTFP_CONFIG  a config file for `shopclip up` (to compare settings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-$(cd .. && pwd)/shared}
@@ -21,7 +40,11 @@ bin=$work/shopclip
 go build -o "$bin" ./cmd/shopclip
 port=$(( 20000 + RANDOM % 10000 ))
 api=http://127.0.0.1:$port
-"$bin" up --addr "127.0.0.1:$port" --data "$work/data" >"$work/up.log" 2>&1 &
+config=()
+[ -n "${TTFP_CONFIG:-}" ] && config=(--config "$TTFP_CONFIG")
+# UTC: the log's times are read back with jq, which takes them in UTC only.
+TZ=UTC SHOPCLIP_LOG_LEVEL=debug SHOPCLIP_LOG_FORMAT=json \
+  "$bin" up --addr "127.0.0.1:$port" --data "$work/data" "${config[@]}" >"$work/up.log" 2>&1 &
 up=$!
 trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null; rm -rf "$work"' EXIT
 ready=false
@@ -36,8 +59,21 @@ key=$("$bin" account create --role creator --name bench --data "$work/data") ||
 now() { date +%s.%N; }
 get() { curl -fsS -o /dev/null -w '' -H "Authorization: Bearer $key" "$1"; }
 
-echo "input: $in ($(du -h "$in" | cut -f1)); $rounds uploads"
-printf '%-6s %14s %14s %14s\n' round upload_s playable_s ready_s
+# marks ID: the times (Unix seconds) of the log lines that end each phase of clip ID, in phase
+# order, "-" for a line not found.
+marks() {
+  grep -F "\"clip_id\":\"$1\"" "$work/up.log" | jq -rs '
+    def ts: capture("^(?<s>[^.Z]+)(?<f>\\.[0-9]+)?Z$") | ((.s + "Z") | fromdate) + ((.f // ".0") | tonumber);
+    def at($m): [.[] | select(.msg == $m) | .time | ts] | if length > 0 then min | tostring else "-" end;
+    [at("transcode: started"), at("transcode child started"), at("transcode child: running"),
+     at("transcode child probed"), at("transcode child playable"), at("transcode: playable")] | join(" ")'
+}
+
+phases=(pickup exec init probe encode publish notice fetch)
+echo "input: $in ($(du -h "$in" | cut -f1)); $rounds uploads; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-5s %8s' round upload
+printf ' %8s' "${phases[@]}"
+printf ' %9s %8s\n' playable ready
 for r in $(seq 1 "$rounds"); do
   t0=$(now)
   resp=$(curl -sS -H "Authorization: Bearer $key" -F "file=@$in" -F "title=bench $r" "$api/v1/clips") ||
@@ -52,6 +88,7 @@ for r in $(seq 1 "$rounds"); do
     [ -n "$hls" ] && break
     sleep 0.02
   done
+  th=$(now)
   base=$api${hls%master.m3u8}
   # Still processing: its media are its creator's to preview, with the key.
   master=$(curl -fsS -H "Authorization: Bearer $key" "$api$hls")
@@ -70,10 +107,26 @@ for r in $(seq 1 "$rounds"); do
   t2=$(now)
   while [ "$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id" | jq -r .status)" != ready ]; do sleep 0.1; done
   t3=$(now)
-  awk -v r="$r" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {printf "%-6s %14.3f %14.3f %14.3f\n", r, b - a, c - b, d - b}' | tee -a "$work/rounds"
+  # Each phase ends at its mark and starts where the one before ended (a missing mark leaves
+  # its phase "-" and the next one counted from the last mark found).
+  awk -v r="$r" -v t0="$t0" -v t1="$t1" -v th="$th" -v t2="$t2" -v t3="$t3" -v m="$(marks "$id")" 'BEGIN {
+    n = split(m, mk, " "); mk[n + 1] = th; mk[n + 2] = t2
+    printf "%-5s %8.3f", r, t1 - t0
+    prev = t1
+    for (i = 1; i <= n + 2; i++) {
+      if (mk[i] == "-") { printf " %8s", "-"; continue }
+      printf " %8.3f", mk[i] - prev; prev = mk[i]
+    }
+    printf " %9.3f %8.3f\n", t2 - t1, t3 - t1
+  }' | tee -a "$work/rounds"
 done
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+printf '%-5s' median
+for col in $(seq 2 $(( ${#phases[@]} + 4 ))); do
+  printf ' %8s' "$(awk -v c="$col" '$c != "-" {print $c}' "$work/rounds" | median)"
+done
+echo
 echo
 echo "medians: upload $(awk '{print $2}' "$work/rounds" | median) s," \
-  "time to first playable $(awk '{print $3}' "$work/rounds" | median) s (from the upload's response)," \
-  "time to ready $(awk '{print $4}' "$work/rounds" | median) s"
+  "time to first playable $(awk -v c=$(( ${#phases[@]} + 3 )) '{print $c}' "$work/rounds" | median) s (from the upload's response)," \
+  "time to ready $(awk -v c=$(( ${#phases[@]} + 4 )) '{print $c}' "$work/rounds" | median) s"

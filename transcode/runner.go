@@ -148,7 +148,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 		return nil, fmt.Errorf("transcode: %w", err)
 	}
 
-	req := ChildRequest{Input: in, OutDir: out, EventsFD: 3, Config: r.Config, Rlimits: limits.rlimits(), LogLevel: "info"}
+	req := ChildRequest{Input: in, OutDir: out, EventsFD: 3, Config: r.Config, Rlimits: limits.rlimits(), LogLevel: r.childLogLevel(ctx)}
 	args, err := req.Args()
 	if err != nil {
 		return nil, err
@@ -259,6 +259,7 @@ func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, 
 				stopped = true
 				continue
 			}
+			logEvent(ctx, log, ev)
 			if ev.Kind == EventProbe {
 				d := time.Duration(ev.DurationMS) * time.Millisecond
 				if d <= 0 {
@@ -477,6 +478,35 @@ func (r *Runner) command() ([]string, error) {
 		return nil, fmt.Errorf("transcode: find own executable: %w", err)
 	}
 	return []string{exe, "transcode"}, nil
+}
+
+// childLogLevel is the child's log level: debug when the Runner's logger
+// takes debug lines (the child then says when it runs, after its sandbox is
+// set up), info otherwise.
+func (r *Runner) childLogLevel(ctx context.Context) string {
+	if r.logger().Enabled(ctx, slog.LevelDebug) {
+		return "debug"
+	}
+	return "info"
+}
+
+// logEvent logs, at debug level, the events that mark the way to a
+// playable stream: the probe, each rendition's first segment (announced
+// with its init segment) and the stream becoming playable. Together with
+// the worker's lines they tell where an upload's time to first playable
+// goes (scripts/bench-ttfp.sh).
+func logEvent(ctx context.Context, log *slog.Logger, ev Event) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	switch {
+	case ev.Kind == EventProbe:
+		log.DebugContext(ctx, "transcode child probed", "duration_ms", ev.DurationMS)
+	case ev.Kind == EventFile && path.Base(ev.Path) == InitName:
+		log.DebugContext(ctx, "transcode child made a first segment", "rendition", ev.Rendition)
+	case ev.Kind == EventPlayable:
+		log.DebugContext(ctx, "transcode child playable")
+	}
 }
 
 func (r *Runner) logger() *slog.Logger {

@@ -163,6 +163,21 @@ func fakeChild(mode string, args []string) int {
 		send(Event{Kind: EventProgress, Progress: 1})
 		report(Report{Master: MasterName})
 		return ExitOK
+	case "playable":
+		// The way to a playable stream: the probe, a rendition's first
+		// segment (its init segment first), its playlist, the master. The
+		// log level the child was given goes into the report's Input.
+		dir := filepath.Join(req.OutDir, "720p")
+		os.MkdirAll(dir, 0o755)
+		send(Event{Kind: EventProbe, DurationMS: 1000})
+		for _, n := range []string{"init.mp4", "seg_00000.m4s", "index.m3u8", "seg_00001.m4s"} {
+			os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+			send(Event{Kind: EventFile, Rendition: "720p", Path: "720p/" + n})
+		}
+		os.WriteFile(filepath.Join(req.OutDir, MasterName), []byte("x"), 0o644)
+		send(Event{Kind: EventPlayable, Path: MasterName})
+		report(Report{Input: req.LogLevel, Master: MasterName})
+		return ExitOK
 	case "share":
 		// A share render: echo what the child was given into the output.
 		spec, err := ReadShareSpec(req.Share)
@@ -278,6 +293,45 @@ func TestRunnerSuccess(t *testing.T) {
 		t.Errorf("the loopback service accepted %d connections from the child", n)
 	}
 	assertReaped(t, facts.HostPid)
+}
+
+// TestRunnerLogsTheWayToPlayable: with a logger taking debug lines, the
+// child is asked for its debug lines and the Runner logs the events that
+// mark the way to a playable stream (scripts/bench-ttfp.sh reads them), a
+// rendition's first segment once; at info level, neither.
+func TestRunnerLogsTheWayToPlayable(t *testing.T) {
+	// Each mark: the parts of its line.
+	marks := [][]string{
+		{`msg="transcode child probed"`, "duration_ms=1000"},
+		{`msg="transcode child made a first segment"`, "rendition=720p"},
+		{`msg="transcode child playable"`},
+	}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		t.Run(level.String(), func(t *testing.T) {
+			var logs testenv.SyncBuffer
+			r := fakeRunner(t, "playable", nil)
+			r.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
+			rep, err := r.Run(context.Background(), Job{Input: "/in.mp4", OutDir: filepath.Join(t.TempDir(), "out")})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			debug := level == slog.LevelDebug
+			if want := map[bool]string{true: "debug", false: "info"}[debug]; rep.Input != want {
+				t.Errorf("the child's log level = %q, want %q", rep.Input, want)
+			}
+			for _, m := range marks {
+				got := 0
+				for line := range strings.Lines(logs.String()) {
+					if !slices.ContainsFunc(m, func(part string) bool { return !strings.Contains(line, part) }) {
+						got++
+					}
+				}
+				if debug && got != 1 || !debug && got != 0 {
+					t.Errorf("%q logged %d times at level %s:\n%s", m, got, level, logs.String())
+				}
+			}
+		})
+	}
 }
 
 // fakeInit stands for the real child's init (transcode/ffmpeg's sandbox):

@@ -74,6 +74,7 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := CheckLibraries(); err != nil {
 		return out.fail(err)
 	}
+	log.Debug("running") // in its sandbox: where a job's start ends
 	// The soft CPU limit sends SIGXCPU: report it as a resource limit and
 	// exit (the hard limit, 5 s later, would SIGKILL).
 	xcpu := make(chan os.Signal, 1)
