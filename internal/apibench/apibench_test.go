@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,7 +133,8 @@ func fetch(tb testing.TB, base string, t Target) Capture {
 // (default "sqlite postgres"), a stack seeded as StartStack says, every
 // target at each concurrency of BENCH_CONNS (default "10 100 1000") for
 // BENCH_SECONDS (default 3) against the floor and then shopclip, BENCH_ROUNDS
-// times (default 1); one table a database. BENCH_BIN names a shopclip
+// times (default 1); one table a database. BENCH_TARGETS, a regular
+// expression, keeps the targets whose name it matches. BENCH_BIN names a shopclip
 // binary to measure instead of building one from the tree (to compare
 // commits).
 func BenchmarkAPI(b *testing.B) {
@@ -161,6 +163,13 @@ func BenchmarkAPI(b *testing.B) {
 		}
 		rounds = n
 	}
+	var only *regexp.Regexp
+	if v := os.Getenv("BENCH_TARGETS"); v != "" {
+		var err error
+		if only, err = regexp.Compile(v); err != nil {
+			b.Fatalf("BENCH_TARGETS: %v", err)
+		}
+	}
 	dbs := envList(b, "BENCH_DB", "sqlite postgres")
 	bin := os.Getenv("BENCH_BIN") // a shopclip binary built already (another commit's)
 	if bin == "" {
@@ -174,7 +183,7 @@ func BenchmarkAPI(b *testing.B) {
 			for b.Loop() {
 				st := StartStack(b, StackConfig{DB: db, Bin: bin})
 				ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
-				Run(ctx, b, st, Options{Conns: levels, Cell: time.Duration(secs * float64(time.Second)), Rounds: rounds})
+				Run(ctx, b, st, Options{Conns: levels, Cell: time.Duration(secs * float64(time.Second)), Rounds: rounds, Only: only})
 				cancel()
 			}
 		})

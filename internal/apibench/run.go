@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -30,8 +31,10 @@ type Options struct {
 	// turn, its figures over every round (on a machine others load too,
 	// a burst of theirs then weighs on both). Default 1.
 	Rounds int
-	Out    io.Writer // where the table goes; default os.Stdout
-	Logf   func(format string, args ...any)
+	// Only, when set, keeps the targets whose name it matches.
+	Only *regexp.Regexp
+	Out  io.Writer // where the table goes; default os.Stdout
+	Logf func(format string, args ...any)
 }
 
 // Row is one target at one concurrency: the floor's cell and shopclip's.
@@ -103,7 +106,15 @@ func Run(ctx context.Context, tb testing.TB, st *Stack, opts Options) *Report {
 	}
 	rep := &Report{DB: st.DB}
 	addrs := &Addresses{}
-	targets := st.Targets()
+	var targets []Target
+	for _, t := range st.Targets() {
+		if opts.Only == nil || opts.Only.MatchString(t.Name) {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		tb.Fatalf("apibench: no target matches %v", opts.Only)
+	}
 	for _, t := range targets {
 		c, err := st.Capture(ctx, t, addrs)
 		if err != nil {
