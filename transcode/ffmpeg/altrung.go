@@ -72,7 +72,7 @@ var svtLogOnce sync.Once
 // I), so segments line up across codecs: libsvtav1 needs
 // enable-force-key-frames for that (SVT-AV1 1.4 ignores the picture type
 // otherwise), libx265 forced-idr. threads bounds SVT-AV1's logical
-// processors (lp) and x265's thread pool (0: their defaults).
+// processors (lp; 0 means 1) and x265's thread pool (0: its default).
 func openAltEncoder(l *transcode.Ladder, a transcode.AltLadder, rung transcode.Rung, tb astiav.Rational, threads int) (*astiav.CodecContext, error) {
 	codec := astiav.FindEncoderByName(a.Encoder)
 	if codec == nil {
@@ -119,10 +119,12 @@ func openAltEncoder(l *transcode.Ladder, a transcode.AltLadder, rung transcode.R
 		})
 		// irefresh-type=2: key frames are closed-GOP (IDR-like), so each
 		// segment decodes on its own.
-		params := "enable-force-key-frames=1:irefresh-type=2"
-		if threads > 0 {
-			params += ":lp=" + strconv.Itoa(threads)
-		}
+		// lp=1 unless told otherwise: SVT-AV1's default (every core) starts
+		// about 100 threads and reserves about 2 GiB of address space per
+		// encoder, which three rungs take past the child's RLIMIT_NPROC
+		// (256) and RLIMIT_AS (6 GiB); the rungs' encoders run side by
+		// side, so the cores stay busy anyway.
+		params := "enable-force-key-frames=1:irefresh-type=2:lp=" + strconv.Itoa(max(threads, 1))
 		opts["svtav1-params"] = params
 	case transcode.CodecHEVC:
 		opts["forced-idr"] = "1"
