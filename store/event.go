@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopclip/shopclip"
@@ -33,35 +37,159 @@ func (db *DB) RecordEvent(ctx context.Context, e *shopclip.Event, dedupeKey stri
 }
 
 // RecordEvents records a batch of events in one transaction (see
-// shopclip.EventBatches).
+// shopclip.EventBatches): a multi-row INSERT … ON CONFLICT DO NOTHING per
+// eventChunk events, one read of the earlier events the duplicates name,
+// one UPDATE per tag whose clicks the batch counts.
 func (db *DB) RecordEvents(ctx context.Context, batch []*shopclip.EventRecord) error {
-	return db.inTx(ctx, "record events", func(tx txn) error {
-		for _, r := range batch {
-			r.Stored, r.Created, r.Err = db.recordEvent(ctx, tx.queryRow, r.Event, r.DedupeKey)
-			if r.Err != nil && shopclip.ErrorCode(r.Err) != shopclip.EINVALID {
-				return r.Err
+	const op = "record events"
+	valid := make([]*shopclip.EventRecord, 0, len(batch))
+	for _, r := range batch {
+		r.Stored, r.Created, r.Err = nil, false, validEvent(r.Event)
+		if r.Err == nil {
+			if r.Event.At.IsZero() {
+				r.Event.At = db.now()
 			}
-			if r.Err == nil && r.CountClick && r.Event.TagID != "" {
-				if _, err := tx.exec(ctx, `UPDATE tags SET clicks = clicks + 1 WHERE id = ?`, r.Event.TagID); err != nil {
-					return db.fail("add tag click", "Tag", err)
+			r.Event.At = roundTime(r.Event.At)
+			valid = append(valid, r)
+		}
+	}
+	if len(valid) == 0 {
+		return nil
+	}
+	// Rows go in the order of the rollup rows their triggers update, so
+	// that concurrent batches (of several API processes) take those rows'
+	// locks in one order and never deadlock. The sort is stable: a key
+	// repeated in the batch keeps its first event first.
+	slices.SortStableFunc(valid, func(a, b *shopclip.EventRecord) int {
+		x, y := a.Event, b.Event
+		return cmp.Or(cmp.Compare(x.TagID, y.TagID), cmp.Compare(x.Type, y.Type),
+			x.At.Truncate(time.Hour).Compare(y.At.Truncate(time.Hour)), cmp.Compare(x.ClipID, y.ClipID), cmp.Compare(x.Currency, y.Currency))
+	})
+	return db.inTx(ctx, op, func(tx txn) error {
+		for chunk := range slices.Chunk(valid, eventChunk) {
+			if err := db.insertEvents(ctx, tx, chunk); err != nil {
+				return err
+			}
+		}
+		// The duplicates: report the events kept under their keys (a key
+		// repeated within the batch reports its first event).
+		dupKeys := map[string][]*shopclip.EventRecord{}
+		for _, r := range valid {
+			if !r.Created {
+				dupKeys[r.DedupeKey] = append(dupKeys[r.DedupeKey], r)
+			}
+		}
+		keys := slices.Collect(maps.Keys(dupKeys))
+		for chunk := range slices.Chunk(keys, eventChunk) {
+			rows, err := tx.tx.QueryContext(ctx, db.q(`SELECT `+eventColumns+`, dedupe_key FROM events WHERE dedupe_key IN (`+placeholders(len(chunk))+`)`), anys(chunk)...)
+			if err != nil {
+				return db.fail(op, "Event", err)
+			}
+			for rows.Next() {
+				var e shopclip.Event
+				var typ, key string
+				if err := rows.Scan(&e.ID, &typ, &e.SessionID, &e.ClipID, &e.TagID, &e.ProductID, &e.BrandID, &e.OrderID,
+					&e.AmountMinor, &e.Currency, timeDest{&e.At}, &key); err != nil {
+					rows.Close()
+					return db.fail(op, "Event", err)
 				}
+				e.Type = shopclip.EventType(typ)
+				for _, r := range dupKeys[key] {
+					r.Stored = &e
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return db.fail(op, "Event", err)
+			}
+		}
+		for _, r := range valid {
+			if r.Stored == nil {
+				return db.fail(op, "Event", fmt.Errorf("no event under the dedupe key %q", r.DedupeKey))
+			}
+		}
+		// Buy clicks count on their tags, duplicates too.
+		clicks := map[string]int{}
+		for _, r := range valid {
+			if r.CountClick && r.Event.TagID != "" {
+				clicks[r.Event.TagID]++
+			}
+		}
+		for _, tag := range slices.Sorted(maps.Keys(clicks)) { // one order: no deadlock between batches
+			if _, err := tx.exec(ctx, `UPDATE tags SET clicks = clicks + ? WHERE id = ?`, clicks[tag], tag); err != nil {
+				return db.fail("add tag click", "Tag", err)
 			}
 		}
 		return nil
 	})
 }
 
+// eventChunk is the most events one INSERT of RecordEvents writes (12
+// parameters each, far below SQLite's and PostgreSQL's limits).
+const eventChunk = 500
+
+// insertEvents inserts recs in one statement and marks those it recorded;
+// the others are duplicates of an earlier event or of one before them in
+// recs.
+func (db *DB) insertEvents(ctx context.Context, tx txn, recs []*shopclip.EventRecord) error {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (` + eventColumns + `, dedupe_key) VALUES `)
+	args := make([]any, 0, 12*len(recs))
+	byID := make(map[string]*shopclip.EventRecord, len(recs))
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		e := r.Event
+		var key any
+		if r.DedupeKey != "" {
+			key = r.DedupeKey
+		}
+		args = append(args, e.ID, string(e.Type), e.SessionID, e.ClipID, e.TagID, e.ProductID, e.BrandID, e.OrderID,
+			e.AmountMinor, e.Currency, db.ts(e.At), key)
+		byID[e.ID] = r
+	}
+	b.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`)
+	rows, err := tx.tx.QueryContext(ctx, db.q(b.String()), args...)
+	if err != nil {
+		return db.fail("record events", "Event", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return db.fail("record events", "Event", err)
+		}
+		if r := byID[id]; r != nil {
+			r.Stored, r.Created = r.Event, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.fail("record events", "Event", err)
+	}
+	return nil
+}
+
+// validEvent checks what RecordEvent requires of an event.
+func validEvent(e *shopclip.Event) error {
+	const op = "record event"
+	switch {
+	case e == nil || e.ID == "":
+		return invalid(op, "Event ID is required.")
+	case !e.Type.Valid():
+		return invalid(op, "Unknown event type %q.", e.Type)
+	case e.AmountMinor < 0:
+		return invalid(op, "Amounts must not be negative.")
+	}
+	return nil
+}
+
 // recordEvent is RecordEvent through writeRow: the write pool, or a
 // transaction.
 func (db *DB) recordEvent(ctx context.Context, writeRow func(ctx context.Context, query string, args ...any) *sql.Row, e *shopclip.Event, dedupeKey string) (*shopclip.Event, bool, error) {
 	const op = "record event"
-	switch {
-	case e == nil || e.ID == "":
-		return nil, false, invalid(op, "Event ID is required.")
-	case !e.Type.Valid():
-		return nil, false, invalid(op, "Unknown event type %q.", e.Type)
-	case e.AmountMinor < 0:
-		return nil, false, invalid(op, "Amounts must not be negative.")
+	if err := validEvent(e); err != nil {
+		return nil, false, err
 	}
 	if e.At.IsZero() {
 		e.At = db.now()
@@ -156,4 +284,13 @@ func (db *DB) TagStats(ctx context.Context, clipID, productID string) ([]shopcli
 		return nil, db.fail(op, "Tag", err)
 	}
 	return out, nil
+}
+
+// anys converts strings to query arguments.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -298,13 +298,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		// reach every API process through Redis.
 		answers := respcache.New()
 		answerBus := respcache.NewBus(answers, m.rdb, log.With("component", "respcache"))
-		// Viewers' events are written in group commits: SQLite has one
-		// writer anyway; PostgreSQL takes a few batches at once.
-		eventWriters := 1
-		if m.store.Dialect() == store.Postgres {
-			eventWriters = 4
-		}
-		events := eventbatch.New(m.store, eventbatch.Config{Writers: eventWriters, Logger: log.With("component", "events")})
+		// Viewers' events are written in group commits, one batch at a
+		// time: batches would only queue on the rollup rows they share.
+		events := eventbatch.New(m.store, eventbatch.Config{Logger: log.With("component", "events")})
 		api := &storefront.Server{
 			Store:          m.store,
 			Discovery:      m.store,
