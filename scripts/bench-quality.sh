@@ -128,8 +128,10 @@ for clip in "${clips[@]}"; do
     if [ -z "$slots" ]; then
       slots=$(jq -r '.rungs[] | "\([.width, .height] | min) \(.width)x\(.height) \(.frame_rate)"' <<<"$ladder")
     fi
-    # This mode's renditions: "codec short name WxH fps", by codec family.
-    rends=$(jq -r '.renditions[] as $r | (.ladder.rungs[] | select(.name == $r.name) | .frame_rate) as $fps
+    # This mode's renditions: "codec short name WxH fps", by codec family
+    # (a second codec's rendition, "720p-av1", has the frame rate of its
+    # H.264 rung, "720p").
+    rends=$(jq -r '.renditions[] as $r | (first(.ladder.rungs[] | select(.name == ($r.name | sub("-[a-z0-9]+$"; ""))) | .frame_rate) // "30") as $fps
       | "\($r.codecs | split(".")[0]) \([$r.width, $r.height] | min) \($r.name) \($r.width)x\($r.height) \($fps // "30")"' <<<"$rep")
     # shellcheck disable=SC2013 # codec families are single words
     for codec in $(awk '{print $1}' <<<"$rends" | sort -u); do
