@@ -24,6 +24,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,10 @@ import (
 // being true.
 type Answer struct {
 	Body []byte
+	// Value is what the answer holds when it is not a body to send: an
+	// object read from the store (a clip, a tag), shared by every caller:
+	// read it, never change it.
+	Value any
 	// ETag is a strong entity tag of Body, quoted.
 	ETag string
 	// Expires is when the answer may no longer hold; zero: no expiry of
@@ -53,8 +58,9 @@ func NewAnswer(body []byte, expires time.Time) *Answer {
 type Kind int
 
 const (
-	// Clip answers (a clip's pop-ups) are dropped by their clip's
-	// invalidation and by InvalidateAll.
+	// Clip answers (a clip's pop-ups, its playlists, the clip itself) are
+	// dropped by their clip's invalidation and by InvalidateAll. Their key
+	// is the clip's ID, or the ID, "/" and more ("clp_…/popups").
 	Clip Kind = iota
 	// List answers (feed, deals, search) are dropped by every
 	// invalidation.
@@ -66,7 +72,7 @@ const (
 	DefaultMaxAge      = time.Minute
 	DefaultListMaxAge  = time.Second
 	DefaultMaxClips    = 50_000
-	DefaultMaxLists    = 2_000
+	DefaultMaxLists    = 20_000
 	defaultBuildTimout = 10 * time.Second
 )
 
@@ -81,9 +87,10 @@ type Cache struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 
-	mu    sync.RWMutex
-	clips map[string]*entry
-	lists map[string]*entry
+	mu     sync.RWMutex
+	clips  map[string]map[string]*entry // clip ID → key → answer
+	nclips int
+	lists  map[string]*entry
 	// epoch counts invalidations: a build that saw another epoch at its end
 	// than at its start is not kept.
 	epoch atomic.Uint64
@@ -105,7 +112,7 @@ type entry struct {
 // while the bus is down.
 func New() *Cache {
 	c := &Cache{MaxAge: DefaultMaxAge, ListMaxAge: DefaultListMaxAge, MaxClips: DefaultMaxClips, MaxLists: DefaultMaxLists,
-		clips: map[string]*entry{}, lists: map[string]*entry{}}
+		clips: map[string]map[string]*entry{}, lists: map[string]*entry{}}
 	c.keep.Store(true)
 	return c
 }
@@ -127,7 +134,7 @@ func (c *Cache) Get(ctx context.Context, kind Kind, key string, build func(conte
 	}
 	now := c.now()
 	c.mu.RLock()
-	e := c.table(kind)[key]
+	e := c.lookup(kind, key)
 	c.mu.RUnlock()
 	if e != nil && now.Before(e.expires) {
 		c.hits.Add(1)
@@ -177,25 +184,63 @@ func (c *Cache) store(kind Kind, key string, a *Answer, epoch uint64) {
 	if c.epoch.Load() != epoch {
 		return
 	}
-	t := c.table(kind)
-	if _, ok := t[key]; !ok && len(t) >= limit {
-		for k, e := range t {
-			if !now.Before(e.expires) {
-				delete(t, k)
+	e := &entry{answer: a, expires: expires}
+	if kind == List {
+		if _, ok := c.lists[key]; !ok && len(c.lists) >= limit {
+			for k, e := range c.lists {
+				if !now.Before(e.expires) {
+					delete(c.lists, k)
+				}
+			}
+			if len(c.lists) >= limit {
+				return
 			}
 		}
-		if len(t) >= limit {
+		c.lists[key] = e
+		return
+	}
+	id := clipOf(key)
+	if _, ok := c.clips[id][key]; !ok && c.nclips >= limit {
+		for id, t := range c.clips {
+			for k, e := range t {
+				if !now.Before(e.expires) {
+					delete(t, k)
+					c.nclips--
+				}
+			}
+			if len(t) == 0 {
+				delete(c.clips, id)
+			}
+		}
+		if c.nclips >= limit {
 			return
 		}
 	}
-	t[key] = &entry{answer: a, expires: expires}
+	t := c.clips[id]
+	if t == nil {
+		t = map[string]*entry{}
+		c.clips[id] = t
+	}
+	if _, ok := t[key]; !ok {
+		c.nclips++
+	}
+	t[key] = e
 }
 
-func (c *Cache) table(kind Kind) map[string]*entry {
+// lookup returns the entry of key, or nil; c.mu is held.
+func (c *Cache) lookup(kind Kind, key string) *entry {
 	if kind == List {
-		return c.lists
+		return c.lists[key]
 	}
-	return c.clips
+	return c.clips[clipOf(key)][key]
+}
+
+// clipOf returns the clip ID a Clip answer's key starts with.
+func clipOf(key string) string {
+	if i := strings.IndexByte(key, '/'); i >= 0 {
+		return key[:i]
+	}
+	return key
 }
 
 // Invalidate drops the answers of clipID and every list answer. It is safe
@@ -206,6 +251,7 @@ func (c *Cache) Invalidate(clipID string) {
 	}
 	c.mu.Lock()
 	c.epoch.Add(1)
+	c.nclips -= len(c.clips[clipID])
 	delete(c.clips, clipID)
 	clear(c.lists)
 	c.mu.Unlock()
@@ -219,6 +265,7 @@ func (c *Cache) InvalidateAll() {
 	c.mu.Lock()
 	c.epoch.Add(1)
 	clear(c.clips)
+	c.nclips = 0
 	clear(c.lists)
 	c.mu.Unlock()
 }
@@ -245,5 +292,5 @@ type Stats struct {
 func (c *Cache) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Clips: len(c.clips), Lists: len(c.lists), Keeping: c.keep.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Clips: c.nclips, Lists: len(c.lists), Keeping: c.keep.Load()}
 }

@@ -242,3 +242,31 @@ func TestNilCacheBuildsEveryTime(t *testing.T) {
 		t.Fatalf("%d builds", n)
 	}
 }
+
+// A clip's answers under several keys go together, and only they.
+func TestClipKeys(t *testing.T) {
+	c, _ := newTestCache()
+	pops, media, other := &builder{name: "popups"}, &builder{name: "playlist"}, &builder{name: "other"}
+	get(t, c, Clip, "clp_1/popups", pops)
+	get(t, c, Clip, "clp_1/g1/720p/index.m3u8", media)
+	get(t, c, Clip, "clp_2/popups", other)
+	if s := c.Stats(); s.Clips != 3 {
+		t.Fatalf("%d clip answers kept, want 3", s.Clips)
+	}
+	c.Invalidate("clp_1")
+	if s := c.Stats(); s.Clips != 1 {
+		t.Fatalf("%d clip answers kept after clp_1's invalidation, want 1", s.Clips)
+	}
+	if get(t, c, Clip, "clp_1/popups", pops) != "popups v2" || get(t, c, Clip, "clp_1/g1/720p/index.m3u8", media) != "playlist v2" {
+		t.Error("an answer of the invalidated clip was kept")
+	}
+	if get(t, c, Clip, "clp_2/popups", other) != "other v1" {
+		t.Error("another clip's answer was dropped")
+	}
+	// The bound counts every key.
+	c.MaxClips = 3
+	get(t, c, Clip, "clp_3", other)
+	if s := c.Stats(); s.Clips != 3 {
+		t.Fatalf("%d clip answers kept, limit 3", s.Clips)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,22 +70,96 @@ func (db *DB) q(query string) string {
 
 // exec runs a write statement.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := db.prepared(ctx, db.w, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.w.ExecContext(ctx, db.q(query), args...)
 }
 
 // queryRow runs a read statement returning at most one row.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, db.r, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.r.QueryRowContext(ctx, db.q(query), args...)
 }
 
 // query runs a read statement.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, db.r, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.r.QueryContext(ctx, db.q(query), args...)
 }
 
 // writeRow runs a write statement with a RETURNING clause.
 func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, db.w, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.w.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// Prepared statements: on SQLite, parsing and planning a statement costs
+// more than running the point queries the hot paths make (a profile of the
+// storefront put a tenth of its CPU in the parser), so each query text is
+// prepared once per pool and kept (database/sql prepares it again on each
+// connection that needs it). PostgreSQL's driver, pgx, keeps prepared
+// statements per connection by itself.
+
+// maxStatements bounds the statements kept: queries built with a variable
+// number of placeholders beyond it run unprepared.
+const maxStatements = 512
+
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+type stmtCache struct {
+	mu    sync.RWMutex
+	stmts map[stmtKey]*sql.Stmt
+}
+
+// prepared returns the prepared statement of query on pool, or nil to run
+// it unprepared (PostgreSQL, a full cache, or a failed prepare, whose
+// error the unprepared run reports).
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
+	if db.dialect != SQLite || db.stmts == nil {
+		return nil
+	}
+	key := stmtKey{pool, query}
+	db.stmts.mu.RLock()
+	st, n := db.stmts.stmts[key], len(db.stmts.stmts)
+	db.stmts.mu.RUnlock()
+	if st != nil || n >= maxStatements {
+		return st
+	}
+	st, err := pool.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil
+	}
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	if prev := db.stmts.stmts[key]; prev != nil {
+		st.Close()
+		return prev
+	}
+	db.stmts.stmts[key] = st
+	return st
+}
+
+// closeStatements closes the kept statements.
+func (db *DB) closeStatements() {
+	if db.stmts == nil {
+		return
+	}
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	for k, st := range db.stmts.stmts {
+		st.Close()
+		delete(db.stmts.stmts, k)
+	}
 }
 
 // sqliteTimeLayout is how SQLite columns hold times: fixed width, so text

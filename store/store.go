@@ -88,6 +88,7 @@ type DB struct {
 	dialect Dialect
 	w       *sql.DB // writes (SQLite: one connection)
 	r       *sql.DB // reads (SQLite: read-only pool; PostgreSQL: w)
+	stmts   *stmtCache
 }
 
 // Open connects to the database named by dsn and migrates its schema.
@@ -112,7 +113,7 @@ type DB struct {
 // On failure Open releases whatever it had opened. Errors carry the codes
 // EINVALID (a bad dsn) or EUNAVAILABLE (the database cannot be reached).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Now: time.Now}
+	db := &DB{Now: time.Now, stmts: &stmtCache{stmts: map[stmtKey]*sql.Stmt{}}}
 	if err := db.open(ctx, dsn); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -290,6 +291,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close releases the database connections. It is safe after a failed Open and
 // when called twice.
 func (db *DB) Close() error {
+	db.closeStatements()
 	var errs []error
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())

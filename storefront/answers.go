@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopclip/shopclip"
 	"github.com/shopclip/shopclip/respcache"
 )
 
@@ -87,4 +88,61 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// viewerLookupAge bounds how long a clip, tag or product read for viewers'
+// requests (media, events, buy) is reused. Changes made through the API
+// drop them at once; a worker's (a clip published again) shows within it.
+const viewerLookupAge = 5 * time.Second
+
+// readyClipForViewers returns clip id if it is ready, from memory when it
+// was read in the last few seconds; ENOTFOUND otherwise.
+func (s *Server) readyClipForViewers(ctx context.Context, id string) (*shopclip.Clip, error) {
+	a, err := s.Answers.Get(ctx, respcache.Clip, id+"/clip", func(ctx context.Context) (*respcache.Answer, error) {
+		c, err := s.Store.Clip(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		expires := s.now().Add(viewerLookupAge)
+		if c.Status != shopclip.ClipReady {
+			expires = s.now() // not kept
+		}
+		return &respcache.Answer{Value: c, Expires: expires}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := a.Value.(*shopclip.Clip)
+	if c.Status != shopclip.ClipReady {
+		return nil, notFound("Clip", id)
+	}
+	return c, nil
+}
+
+// lookup returns the object get reads, from memory when it was read in the
+// last few seconds and no change has been made through the API since
+// (every invalidation drops these).
+func lookup[T any](s *Server, ctx context.Context, key string, get func(context.Context) (T, error)) (T, error) {
+	a, err := s.Answers.Get(ctx, respcache.List, key, func(ctx context.Context) (*respcache.Answer, error) {
+		v, err := get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &respcache.Answer{Value: v, Expires: s.now().Add(viewerLookupAge)}, nil
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return a.Value.(T), nil
+}
+
+// viewerTag returns tag id for a viewer's request (see lookup).
+func (s *Server) viewerTag(ctx context.Context, id string) (*shopclip.Tag, error) {
+	return lookup(s, ctx, "tag\x00"+id, func(ctx context.Context) (*shopclip.Tag, error) { return s.Store.Tag(ctx, id) })
+}
+
+// viewerProduct returns product id for a viewer's request (see lookup).
+func (s *Server) viewerProduct(ctx context.Context, id string) (*shopclip.Product, error) {
+	return lookup(s, ctx, "product\x00"+id, func(ctx context.Context) (*shopclip.Product, error) { return s.Store.Product(ctx, id) })
 }

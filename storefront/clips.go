@@ -2,10 +2,12 @@ package storefront
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -444,8 +446,19 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheC
 // MP4 and poster too, or through a presigned URL when the store is S3.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	// As the clip itself: a clip still processing (playable early) or
-	// failed shows to its creator only, who may preview it.
-	c, err := s.visibleClip(r)
+	// failed shows to its creator only, who may preview it. A viewer's
+	// clip comes from memory when it was read in the last few seconds.
+	var c *shopclip.Clip
+	var err error
+	if account(r) == nil {
+		id, perr := pathID(r, "id", shopclip.PrefixClip, "Clip")
+		if perr != nil {
+			return perr
+		}
+		c, err = s.readyClipForViewers(r.Context(), id)
+	} else {
+		c, err = s.visibleClip(r)
+	}
 	if err != nil {
 		return err
 	}
@@ -458,8 +471,28 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		return s.serveObject(w, r, key, "public, max-age=31536000, immutable")
 	}
 	// Playlists always come from the server (a presigned playlist's
-	// relative segment URLs would resolve against the object store). They
-	// change while the clip is processing.
+	// relative segment URLs would resolve against the object store). A
+	// ready clip's are final: they are kept in memory. They change while
+	// the clip is processing.
+	if c.Status == shopclip.ClipReady {
+		a, err := s.Answers.Get(r.Context(), respcache.Clip, c.ID+"/"+gen+"/"+file, func(ctx context.Context) (*respcache.Answer, error) {
+			body, err := s.readPlaylist(ctx, key)
+			if err != nil {
+				return nil, err
+			}
+			return respcache.NewAnswer(body, time.Time{}), nil
+		})
+		if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
+			return notFound("Media", gen+"/"+file)
+		} else if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
+		w.Header().Set("ETag", a.ETag)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.Body))
+		return nil
+	}
 	obj, err := s.Blobs.Open(r.Context(), key)
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
 		return notFound("Media", gen+"/"+file)
@@ -467,12 +500,29 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer obj.Close()
-	if c.Status == shopclip.ClipReady {
-		w.Header().Set("Cache-Control", "public, max-age=60")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
+	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
 	http.ServeContent(w, r, "", obj.Info().ModTime, obj)
 	return nil
+}
+
+// maxPlaylist bounds a playlist read into memory: a 10-minute clip's
+// media playlist of 2 s segments is about 20 KiB.
+const maxPlaylist = 4 << 20
+
+// readPlaylist reads the playlist at key whole.
+func (s *Server) readPlaylist(ctx context.Context, key string) ([]byte, error) {
+	obj, err := s.Blobs.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	body, err := io.ReadAll(io.LimitReader(obj, maxPlaylist+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxPlaylist {
+		return nil, fmt.Errorf("playlist %s: over %d bytes", key, maxPlaylist)
+	}
+	return body, nil
 }

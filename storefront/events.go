@@ -212,8 +212,8 @@ func (s *Server) readyClip(ctx context.Context, id string) (*shopclip.Clip, erro
 	if !shopclip.ValidID(shopclip.PrefixClip, id) {
 		return nil, shopclip.Errorf(shopclip.EINVALID, "clip_id %q is not a clip.", id)
 	}
-	c, err := s.Store.Clip(ctx, id)
-	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND || err == nil && c.Status != shopclip.ClipReady {
+	c, err := s.readyClipForViewers(ctx, id)
+	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
 		return nil, shopclip.Errorf(shopclip.EINVALID, "clip_id %q is not a playable clip.", id)
 	}
 	return c, err
@@ -224,7 +224,7 @@ func (s *Server) liveTag(ctx context.Context, id string) (*shopclip.Tag, error) 
 	if !shopclip.ValidID(shopclip.PrefixTag, id) {
 		return nil, shopclip.Errorf(shopclip.EINVALID, "tag_id %q is not a tag.", id)
 	}
-	t, err := s.Store.Tag(ctx, id)
+	t, err := s.viewerTag(ctx, id)
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND || err == nil && t.Status != shopclip.TagActive {
 		return nil, shopclip.Errorf(shopclip.EINVALID, "tag_id %q is not a live pop-up.", id)
 	}

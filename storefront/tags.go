@@ -214,7 +214,7 @@ func (s *Server) popups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.Answers.Get(r.Context(), respcache.Clip, id, func(ctx context.Context) (*respcache.Answer, error) {
+	a, err := s.Answers.Get(r.Context(), respcache.Clip, id+"/popups", func(ctx context.Context) (*respcache.Answer, error) {
 		clip, err := s.Store.Clip(ctx, id)
 		if err != nil {
 			return nil, err
@@ -287,14 +287,14 @@ func (s *Server) buy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.Store.Tag(r.Context(), tagID)
+	t, err := s.viewerTag(r.Context(), tagID)
 	if err != nil {
 		return err
 	}
 	if t.Status != shopclip.TagActive {
 		return notFound("Tag", tagID)
 	}
-	p, err := s.Store.Product(r.Context(), t.ProductID)
+	p, err := s.viewerProduct(r.Context(), t.ProductID)
 	if err != nil {
 		return err
 	}
