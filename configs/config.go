@@ -168,7 +168,7 @@ type Web struct {
 
 // Transcode tunes the ladder and the encoders. Zero values mean the
 // engine's defaults (package transcode): 1080/720/480 by the displayed short
-// side, libx264 veryfast CRF 23, 2 s segments, AAC 128 kb/s.
+// side, libx264 veryfast CRF 23, 2 s segments (but FirstSegment), AAC 128 kb/s.
 type Transcode struct {
 	Rungs        []Rung        `yaml:"rungs"`
 	Preset       string        `yaml:"preset"`
@@ -186,6 +186,11 @@ type Transcode struct {
 	// follow the content, and a top rung that shows no more detail than
 	// the rung below is not made. Default off.
 	ContentAware bool `yaml:"content_aware"`
+	// FirstSegment is the length of each rendition's first segment (the
+	// others last 2 s): a clip can be played once every rendition has its
+	// first, so a short one makes it playable sooner. Default 500ms;
+	// 100ms to 2s, in whole milliseconds.
+	FirstSegment time.Duration `yaml:"first_segment"`
 	// RetryWindow is how long a clip's transcode keeps retrying failures
 	// that are not the file's (storage, database or queue down, a full
 	// disk) before the clip fails; the creator can retry it then. Default
@@ -222,6 +227,7 @@ func (t Transcode) Engine() transcode.Config {
 	c.Limits.MaxDuration = t.MaxDuration
 	c.Codecs = t.Codecs
 	c.ContentAware = t.ContentAware
+	c.FirstSegmentDuration = t.FirstSegment
 	for _, r := range t.Rungs {
 		c.Rungs = append(c.Rungs, transcode.RungConfig{ShortSide: r.ShortSide, MaxRate: r.MaxRate, MaxFrameRate: r.MaxFrameRate})
 	}
@@ -390,6 +396,7 @@ func (c *Config) applyDefaults() {
 	c.Webhooks.Concurrency = cmp.Or(c.Webhooks.Concurrency, 4)
 	c.Worker.MaxRetry = cmp.Or(c.Worker.MaxRetry, 100)
 	c.Transcode.RetryWindow = cmp.Or(c.Transcode.RetryWindow, time.Hour)
+	c.Transcode.FirstSegment = cmp.Or(c.Transcode.FirstSegment, 500*time.Millisecond)
 	c.Worker.MaxCrashes = cmp.Or(c.Worker.MaxCrashes, 3)
 	c.Worker.ReconcileInterval = cmp.Or(c.Worker.ReconcileInterval, 15*time.Second)
 	c.Janitor.Grace = cmp.Or(c.Janitor.Grace, time.Hour)
@@ -481,6 +488,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_MAX_CRASHES", "worker.max_crashes"},
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
+	{"SHOPCLIP_TRANSCODE_FIRST_SEGMENT", "transcode.first_segment"},
 	{"SHOPCLIP_TRANSCODE_CODECS", "transcode.codecs (comma- or space-separated, e.g. h264,av1)"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
@@ -583,6 +591,8 @@ func (c *Config) set(name, val string) error {
 		c.Worker.ReconcileInterval, err = time.ParseDuration(val)
 	case "SHOPCLIP_TRANSCODE_RETRY_WINDOW":
 		c.Transcode.RetryWindow, err = time.ParseDuration(val)
+	case "SHOPCLIP_TRANSCODE_FIRST_SEGMENT":
+		c.Transcode.FirstSegment, err = time.ParseDuration(val)
 	case "SHOPCLIP_TRANSCODE_CODECS":
 		c.Transcode.Codecs = strings.Fields(strings.ReplaceAll(val, ",", " "))
 	case "SHOPCLIP_WORKER_WORK_DIR":

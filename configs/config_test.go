@@ -149,6 +149,47 @@ func TestTranscodeSection(t *testing.T) {
 	}
 }
 
+// TestTranscodeFirstSegment: the first segment is 500 ms unless set (by the
+// file or the environment), reaches the engine, and is refused out of the
+// engine's range.
+func TestTranscodeFirstSegment(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want time.Duration // 0: refused
+	}{
+		{"default", "", nil, 500 * time.Millisecond},
+		{"file", "transcode:\n  first_segment: 1s\n", nil, time.Second},
+		{"environment", "transcode:\n  first_segment: 1s\n", []string{"SHOPCLIP_TRANSCODE_FIRST_SEGMENT=300ms"}, 300 * time.Millisecond},
+		{"equal segments", "transcode:\n  first_segment: 2s\n", nil, 2 * time.Second},
+		{"too short", "transcode:\n  first_segment: 50ms\n", nil, 0},
+		{"longer than the others", "transcode:\n  first_segment: 3s\n", nil, 0},
+		{"sub-millisecond", "transcode:\n  first_segment: 500500us\n", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := configs.Load(path, tt.env)
+			if tt.want == 0 {
+				if err == nil || !strings.Contains(err.Error(), "first segment") {
+					t.Errorf("Load = %v, want an error about the first segment", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Transcode.Engine().FirstSegmentDuration; got != tt.want {
+				t.Errorf("engine's first segment = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestTranscodeSandbox(t *testing.T) {
 	for _, tt := range []struct {
 		name, yaml string
