@@ -27,6 +27,10 @@
 #   ROUNDS  uploads, one after the other, each waited on until ready (default 5)
 #   INPUT   the clip (default: shared/bench/bbb_vertical_1080x1920_30s.mp4)
 # env: TTFP_CONFIG  a config file for `shopclip up` (to compare settings)
+#      TTFP_READY=0 delete each clip once playable instead of waiting until it is ready (rounds of
+#                   a few seconds; no time to ready)
+#      TTFP_BIN     a shopclip binary to run instead of building this checkout's (to compare
+#                   commits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-$(cd .. && pwd)/shared}
@@ -36,8 +40,8 @@ in=${2:-$shared/bench/bbb_vertical_1080x1920_30s.mp4}
 for tool in curl jq; do command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }; done
 
 work=$(mktemp -d /tmp/bench-ttfp.XXXXXX)
-bin=$work/shopclip
-go build -o "$bin" ./cmd/shopclip
+bin=${TTFP_BIN:-$work/shopclip}
+[ -n "${TTFP_BIN:-}" ] || go build -o "$bin" ./cmd/shopclip
 port=$(( 20000 + RANDOM % 10000 ))
 api=http://127.0.0.1:$port
 config=()
@@ -56,8 +60,16 @@ $ready || { echo "bench: shopclip up did not become ready in 30 s; the end of it
 key=$("$bin" account create --role creator --name bench --data "$work/data") ||
   { echo "bench: shopclip account create failed (its error is above)" >&2; exit 1; }
 
-now() { date +%s.%N; }
-get() { curl -fsS -o /dev/null -w '' -H "Authorization: Bearer $key" "$1"; }
+# first_uri: sets uri to the first line of the playlist on stdin that is no tag nor blank
+# (bash only: no process).
+first_uri() {
+  local line
+  uri=
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    [[ -n $line && $line != \#* ]] && { uri=$line; return; }
+  done
+}
 
 # marks ID: the times (Unix seconds) of the log lines that end each phase of clip ID, in phase
 # order, "-" for a line not found.
@@ -75,38 +87,56 @@ printf '%-5s %8s' round upload
 printf ' %8s' "${phases[@]}"
 printf ' %9s %8s\n' playable ready
 for r in $(seq 1 "$rounds"); do
-  t0=$(now)
+  t0=$EPOCHREALTIME
   resp=$(curl -sS -H "Authorization: Bearer $key" -F "file=@$in" -F "title=bench $r" "$api/v1/clips") ||
     { echo "bench: the upload failed (curl's error is above)" >&2; exit 1; }
+  t1=$EPOCHREALTIME
   id=$(jq -er .id <<<"$resp") || { echo "bench: the upload was refused: $resp" >&2; exit 1; }
-  t1=$(now)
+  # From here on, a round runs as few processes as it can (curl only, parsing in bash): on a
+  # busy machine each one costs tens of milliseconds that are the benchmark's, not shopclip's.
   while :; do
     clip=$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id")
-    hls=$(jq -r '.playback.hls // empty' <<<"$clip")
-    status=$(jq -r .status <<<"$clip")
-    [ "$status" = failed ] && { echo "bench: clip failed: $clip" >&2; exit 1; }
-    [ -n "$hls" ] && break
+    [[ $clip =~ \"hls\":[[:space:]]*\"([^\"]+)\" ]] && { hls=${BASH_REMATCH[1]}; break; }
+    [[ $clip =~ \"status\":[[:space:]]*\"failed\" ]] && { echo "bench: clip failed: $clip" >&2; exit 1; }
     sleep 0.02
   done
-  th=$(now)
+  th=$EPOCHREALTIME
   base=$api${hls%master.m3u8}
-  # Still processing: its media are its creator's to preview, with the key.
+  # Still processing: its media are its creator's to preview, with the key. The playlists of
+  # the first variant and of the audio in one curl, then their init and first segments in
+  # another, each on one connection, as a player would.
   master=$(curl -fsS -H "Authorization: Bearer $key" "$api$hls")
-  variant=$(awk '!/^#/ {print; exit}' <<<"$master")
+  first_uri <<<"$master"
+  variant=$uri
   [ -n "$variant" ] || { echo "bench: the master playlist lists no variant:" >&2; echo "$master" >&2; exit 1; }
-  audio=$(sed -n 's/.*TYPE=AUDIO.*URI="\([^"]*\)".*/\1/p' <<<"$master")
-  for pl in $variant $audio; do
-    dir=${pl%/*}
-    body=$(curl -fsS -H "Authorization: Bearer $key" "$base$pl")
-    init=$(sed -n 's/#EXT-X-MAP:URI="\([^"]*\)"/\1/p' <<<"$body")
-    seg=$(awk '!/^#/ {print; exit}' <<<"$body")
-    [ -n "$seg" ] || { echo "bench: $pl lists no segment" >&2; exit 1; }
-    get "$base$dir/$init"
-    get "$base$dir/$seg"
+  audio=
+  [[ $master =~ TYPE=AUDIO[^$'\n']*URI=\"([^\"]+)\" ]] && audio=${BASH_REMATCH[1]}
+  pls=("$variant" ${audio:+"$audio"})
+  fetch=(-fsS -H "Authorization: Bearer $key")
+  for i in "${!pls[@]}"; do fetch+=(-o "$work/pl$i" "$base${pls[$i]}"); done
+  curl "${fetch[@]}"
+  fetch=(-fsS -H "Authorization: Bearer $key")
+  for i in "${!pls[@]}"; do
+    dir=${pls[$i]%/*}
+    IFS= read -rd '' body <"$work/pl$i" || true
+    [[ $body =~ EXT-X-MAP:URI=\"([^\"]+)\" ]] || { echo "bench: ${pls[$i]} names no init segment" >&2; exit 1; }
+    init=${BASH_REMATCH[1]}
+    first_uri <<<"$body"
+    seg=$uri
+    [ -n "$seg" ] || { echo "bench: ${pls[$i]} lists no segment" >&2; exit 1; }
+    fetch+=(-o /dev/null "$base$dir/$init" -o /dev/null "$base$dir/$seg")
   done
-  t2=$(now)
-  while [ "$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id" | jq -r .status)" != ready ]; do sleep 0.1; done
-  t3=$(now)
+  curl "${fetch[@]}"
+  t2=$EPOCHREALTIME
+  if [ "${TTFP_READY:-1}" = 0 ]; then
+    # Deleted: its transcode stops at its next progress report (within a second or so).
+    curl -fsS -X DELETE -H "Authorization: Bearer $key" "$api/v1/clips/$id"
+    sleep 2
+    t3=0
+  else
+    while [ "$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id" | jq -r .status)" != ready ]; do sleep 0.1; done
+    t3=$EPOCHREALTIME
+  fi
   # Each phase ends at its mark and starts where the one before ended (a missing mark leaves
   # its phase "-" and the next one counted from the last mark found).
   awk -v r="$r" -v t0="$t0" -v t1="$t1" -v th="$th" -v t2="$t2" -v t3="$t3" -v m="$(marks "$id")" 'BEGIN {
@@ -117,10 +147,10 @@ for r in $(seq 1 "$rounds"); do
       if (mk[i] == "-") { printf " %8s", "-"; continue }
       printf " %8.3f", mk[i] - prev; prev = mk[i]
     }
-    printf " %9.3f %8.3f\n", t2 - t1, t3 - t1
+    printf " %9.3f %8s\n", t2 - t1, (t3 > 0 ? sprintf("%.3f", t3 - t1) : "-")
   }' | tee -a "$work/rounds"
 done
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 printf '%-5s' median
 for col in $(seq 2 $(( ${#phases[@]} + 4 ))); do
   printf ' %8s' "$(awk -v c="$col" '$c != "-" {print $c}' "$work/rounds" | median)"
