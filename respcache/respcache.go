@@ -73,6 +73,7 @@ const (
 	DefaultListMaxAge  = time.Second
 	DefaultMaxClips    = 50_000
 	DefaultMaxLists    = 20_000
+	DefaultMaxBytes    = 128 << 20
 	defaultBuildTimout = 10 * time.Second
 )
 
@@ -81,15 +82,18 @@ type Cache struct {
 	// MaxAge bounds how long a clip answer is kept; ListMaxAge a list
 	// answer's.
 	MaxAge, ListMaxAge time.Duration
-	// MaxClips and MaxLists bound the answers kept of each kind; past them,
-	// expired answers are swept, and new ones served but not kept.
+	// MaxClips and MaxLists bound the answers kept of each kind, MaxBytes
+	// the bytes of the clip answers' bodies; past them, expired answers are
+	// swept, and new ones served but not kept.
 	MaxClips, MaxLists int
+	MaxBytes           int64
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 
 	mu     sync.RWMutex
 	clips  map[string]map[string]*entry // clip ID → key → answer
 	nclips int
+	bytes  int64 // of the clip answers' bodies
 	lists  map[string]*entry
 	// epoch counts invalidations: a build that saw another epoch at its end
 	// than at its start is not kept.
@@ -111,7 +115,7 @@ type entry struct {
 // A cache shared by several processes gets its bus's Run to clear keep
 // while the bus is down.
 func New() *Cache {
-	c := &Cache{MaxAge: DefaultMaxAge, ListMaxAge: DefaultListMaxAge, MaxClips: DefaultMaxClips, MaxLists: DefaultMaxLists,
+	c := &Cache{MaxAge: DefaultMaxAge, ListMaxAge: DefaultListMaxAge, MaxClips: DefaultMaxClips, MaxLists: DefaultMaxLists, MaxBytes: DefaultMaxBytes,
 		clips: map[string]map[string]*entry{}, lists: map[string]*entry{}}
 	c.keep.Store(true)
 	return c
@@ -200,19 +204,20 @@ func (c *Cache) store(kind Kind, key string, a *Answer, epoch uint64) {
 		return
 	}
 	id := clipOf(key)
-	if _, ok := c.clips[id][key]; !ok && c.nclips >= limit {
+	size := int64(len(a.Body))
+	full := func() bool { return c.nclips >= limit || c.bytes+size > c.MaxBytes }
+	if _, ok := c.clips[id][key]; !ok && full() {
 		for id, t := range c.clips {
 			for k, e := range t {
 				if !now.Before(e.expires) {
-					delete(t, k)
-					c.nclips--
+					c.drop(t, k)
 				}
 			}
 			if len(t) == 0 {
 				delete(c.clips, id)
 			}
 		}
-		if c.nclips >= limit {
+		if full() {
 			return
 		}
 	}
@@ -221,10 +226,19 @@ func (c *Cache) store(kind Kind, key string, a *Answer, epoch uint64) {
 		t = map[string]*entry{}
 		c.clips[id] = t
 	}
-	if _, ok := t[key]; !ok {
-		c.nclips++
+	if _, ok := t[key]; ok {
+		c.drop(t, key)
 	}
 	t[key] = e
+	c.nclips++
+	c.bytes += size
+}
+
+// drop removes key from a clip's table t, keeping the counts; c.mu is held.
+func (c *Cache) drop(t map[string]*entry, key string) {
+	c.nclips--
+	c.bytes -= int64(len(t[key].answer.Body))
+	delete(t, key)
 }
 
 // lookup returns the entry of key, or nil; c.mu is held.
@@ -251,7 +265,9 @@ func (c *Cache) Invalidate(clipID string) {
 	}
 	c.mu.Lock()
 	c.epoch.Add(1)
-	c.nclips -= len(c.clips[clipID])
+	for k := range c.clips[clipID] {
+		c.drop(c.clips[clipID], k)
+	}
 	delete(c.clips, clipID)
 	clear(c.lists)
 	c.mu.Unlock()
@@ -265,7 +281,7 @@ func (c *Cache) InvalidateAll() {
 	c.mu.Lock()
 	c.epoch.Add(1)
 	clear(c.clips)
-	c.nclips = 0
+	c.nclips, c.bytes = 0, 0
 	clear(c.lists)
 	c.mu.Unlock()
 }
@@ -285,6 +301,7 @@ func (c *Cache) setKeeping(on bool) {
 type Stats struct {
 	Hits, Misses uint64
 	Clips, Lists int
+	ClipBytes    int64
 	Keeping      bool
 }
 
@@ -292,5 +309,5 @@ type Stats struct {
 func (c *Cache) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Clips: c.nclips, Lists: len(c.lists), Keeping: c.keep.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Clips: c.nclips, ClipBytes: c.bytes, Lists: len(c.lists), Keeping: c.keep.Load()}
 }

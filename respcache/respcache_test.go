@@ -270,3 +270,24 @@ func TestClipKeys(t *testing.T) {
 		t.Fatalf("%d clip answers kept, limit 3", s.Clips)
 	}
 }
+
+// Clip answers' bodies are bounded in bytes too.
+func TestMaxBytes(t *testing.T) {
+	c, _ := newTestCache()
+	c.MaxBytes = 10
+	build := func(body string) func(context.Context) (*Answer, error) {
+		return func(context.Context) (*Answer, error) { return NewAnswer([]byte(body), time.Time{}), nil }
+	}
+	for _, k := range []string{"clp_1/a", "clp_1/b", "clp_2/a"} {
+		if _, err := c.Get(context.Background(), Clip, k, build("1234")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Stats(); s.Clips != 2 || s.ClipBytes != 8 {
+		t.Fatalf("kept %d answers of %d bytes, want 2 of 8 (limit 10)", s.Clips, s.ClipBytes)
+	}
+	c.Invalidate("clp_1")
+	if s := c.Stats(); s.Clips != 0 || s.ClipBytes != 0 {
+		t.Fatalf("after the invalidation: %+v", s)
+	}
+}

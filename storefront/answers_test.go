@@ -223,3 +223,39 @@ func TestAnswersAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// A ready clip's playlists and small segments are kept in memory with
+// ETags; a deleted clip's are gone at once.
+func TestMediaKept(t *testing.T) {
+	e := newEnv(t)
+	clip := e.readyClip("alice")
+	base := "/v1/clips/" + clip.ID + "/media/" + clip.Generation + "/"
+	for _, file := range []string{"master.m3u8", "720p/seg_00000.m4s"} {
+		first := e.do("", "GET", base+file, nil)
+		if first.Status != http.StatusOK || first.Header.Get("ETag") == "" {
+			t.Fatalf("%s: %d, ETag %q", file, first.Status, first.Header.Get("ETag"))
+		}
+		// Kept: the store could lose the object and viewers would not see it.
+		if err := e.blobs.Delete(context.Background(), clip.OutputPrefix+file); err != nil {
+			t.Fatal(err)
+		}
+		again := e.do("", "GET", base+file, nil)
+		if again.Status != http.StatusOK || string(again.Body) != string(first.Body) {
+			t.Fatalf("%s again: %d", file, again.Status)
+		}
+		if r := e.do("", "GET", base+file, nil, "If-None-Match", first.Header.Get("ETag")); r.Status != http.StatusNotModified {
+			t.Errorf("%s with its ETag: %d", file, r.Status)
+		}
+		if r := e.do("", "GET", base+file, nil, "Range", "bytes=0-3"); r.Status != http.StatusPartialContent || string(r.Body) != string(first.Body[:4]) {
+			t.Errorf("%s range: %d %q", file, r.Status, r.Body)
+		}
+	}
+	if r := e.do("alice", "DELETE", "/v1/clips/"+clip.ID, nil); r.Status/100 != 2 {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	for _, file := range []string{"master.m3u8", "720p/seg_00000.m4s"} {
+		if r := e.do("", "GET", base+file, nil); r.Status != http.StatusNotFound {
+			t.Errorf("%s of a deleted clip: %d", file, r.Status)
+		}
+	}
+}

@@ -414,12 +414,16 @@ func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.serveObject(w, r, key, "public, max-age=31536000, immutable")
+	return s.serveObject(w, r, key, "public, max-age=31536000, immutable", "")
 }
 
 // serveObject answers with the object under key: a redirect to a presigned
 // URL when the store signs, or the bytes with range support.
-func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheControl string) error {
+//
+// keep, when set, is the respcache key under which an object that does not
+// change (a ready clip's segment or poster) is kept in memory when it is
+// small: popular clips' segments are then served without the disk.
+func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheControl, keep string) error {
 	u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
 	if err == nil {
 		w.Header().Set("Cache-Control", "private, max-age=60")
@@ -427,6 +431,23 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheC
 		return nil
 	} else if shopclip.ErrorCode(err) != shopclip.EUNSUPPORTED {
 		return err
+	}
+	if keep != "" {
+		a, err := s.Answers.Get(r.Context(), respcache.Clip, keep, func(ctx context.Context) (*respcache.Answer, error) {
+			return readSmall(ctx, s.Blobs, key)
+		})
+		switch {
+		case err == nil:
+			w.Header().Set("Cache-Control", cacheControl)
+			w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
+			w.Header().Set("ETag", a.ETag)
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.Body))
+			return nil
+		case shopclip.ErrorCode(err) == shopclip.ENOTFOUND:
+			return notFound("Media", path.Base(key))
+		case !errors.Is(err, errTooBig):
+			return err
+		}
 	}
 	obj, err := s.Blobs.Open(r.Context(), key)
 	if shopclip.ErrorCode(err) == shopclip.ENOTFOUND {
@@ -468,7 +489,11 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	key := c.OutputPrefix + file
 	if !strings.HasSuffix(file, ".m3u8") {
-		return s.serveObject(w, r, key, "public, max-age=31536000, immutable")
+		keep := ""
+		if c.Status == shopclip.ClipReady {
+			keep = c.ID + "/" + gen + "/" + file
+		}
+		return s.serveObject(w, r, key, "public, max-age=31536000, immutable", keep)
 	}
 	// Playlists always come from the server (a presigned playlist's
 	// relative segment URLs would resolve against the object store). A
@@ -504,6 +529,34 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
 	http.ServeContent(w, r, "", obj.Info().ModTime, obj)
 	return nil
+}
+
+// maxKept bounds the media files kept in memory: segments of a few seconds
+// and posters; MP4s are streamed from the store.
+const maxKept = 2 << 20
+
+// errTooBig says a file is over maxKept.
+var errTooBig = errors.New("too big to keep")
+
+// readSmall reads the object at key whole, as an answer, when it is at most
+// maxKept bytes; errTooBig otherwise.
+func readSmall(ctx context.Context, blobs blob.Store, key string) (*respcache.Answer, error) {
+	obj, err := blobs.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	if obj.Info().Size > maxKept {
+		return nil, errTooBig
+	}
+	body, err := io.ReadAll(io.LimitReader(obj, maxKept+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxKept {
+		return nil, errTooBig
+	}
+	return respcache.NewAnswer(body, time.Time{}), nil
 }
 
 // maxPlaylist bounds a playlist read into memory: a 10-minute clip's
