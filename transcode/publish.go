@@ -24,7 +24,10 @@ type SegmentSize struct {
 // PeakBitrate returns the peak segment bit rate of segments, as RFC 8216bis
 // defines it for BANDWIDTH: the largest bit rate of any run of consecutive
 // segments lasting between 0.5 and 1.5 times the target duration. When no
-// run qualifies (a clip shorter than half a segment), it is the average.
+// run qualifies (a clip shorter than half a segment), it is the average;
+// it is never below the average (a short first and a short last segment,
+// both dense, can make every qualifying run sparser than the whole clip,
+// and a master whose AVERAGE-BANDWIDTH exceeds BANDWIDTH is invalid).
 func PeakBitrate(segs []SegmentSize, target time.Duration) int64 {
 	var peak float64
 	for i := range segs {
@@ -41,10 +44,7 @@ func PeakBitrate(segs []SegmentSize, target time.Duration) int64 {
 			}
 		}
 	}
-	if peak == 0 {
-		return AverageBitrate(segs)
-	}
-	return int64(math.Ceil(peak))
+	return max(int64(math.Ceil(peak)), AverageBitrate(segs))
 }
 
 // AverageBitrate returns the total size of segments over their total

@@ -28,6 +28,10 @@ func TestPeakAndAverageBitrate(t *testing.T) {
 		{"tiny tail", []SegmentSize{s(2000, 250_000), s(45, 20_000)}, 1_056_235, 1_056_235, 2000},
 		// Shorter than half a target: the average.
 		{"short clip", []SegmentSize{s(400, 50_000)}, 1_000_000, 1_000_000, 2000},
+		// Dense short first and last segments (a 600 ms first segment): every
+		// run of 1 to 3 s is sparser than the whole clip; BANDWIDTH is never
+		// below AVERAGE-BANDWIDTH.
+		{"dense ends", []SegmentSize{s(600, 100_000), s(2000, 100_000), s(600, 100_000)}, 750_000, 750_000, 2000},
 		{"empty", nil, 0, 0, 2000},
 	}
 	for _, tt := range tests {
