@@ -63,6 +63,12 @@ type rawBytes struct{}
 // answers is a route's single JSON reply.
 func answers(status int, body any) []reply { return []reply{{Status: status, Body: body}} }
 
+// kept are the replies of public reads answered from memory with an ETag
+// (respcache): the body, or 304 when the client holds it.
+func kept(body any) []reply {
+	return []reply{{Status: http.StatusOK, Body: body}, {Status: http.StatusNotModified}}
+}
+
 // fileReplies are the replies of routes serving stored files: the bytes
 // (with ranges and conditional requests), or a redirect to a presigned URL
 // when the blob store signs them.

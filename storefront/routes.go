@@ -113,22 +113,22 @@ func (s *Server) routes() []route {
 		{"DELETE", "/v1/clips/{id}", creators, (*Server).deleteClip, "delete a clip (its creator)", spec{Out: []reply{{Status: 204}}}},
 		{"GET", "/v1/clips/{id}/media/{gen}/{file...}", anyone, (*Server).serveMedia, "HLS playlists, segments, poster and MP4", spec{Out: fileReplies("application/vnd.apple.mpegurl, video/iso.segment, video/mp4, image/jpeg, text/vtt")}},
 		{"GET", "/v1/clips/{id}/share/{file}", anyone, (*Server).serveShare, "the share MP4 with the pop-ups burned in", spec{Out: fileReplies("video/mp4")}},
-		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now: the clip's active tags, at most " + maxPopupsDoc + ", by start", spec{Out: answers(200, popupList{})}},
+		{"GET", "/v1/clips/{id}/popups", anyone, (*Server).popups, "the pop-ups live now: the clip's active tags, at most " + maxPopupsDoc + ", by start", spec{Out: kept(popupList{})}},
 		{"GET", "/v1/clips/{id}/overlays.vtt", anyone, (*Server).overlaysVTT, "the pop-up timeline as WebVTT metadata", spec{Out: []reply{{Status: 200, Body: "", Type: "text/vtt"}, {Status: 304}}}},
 		{"GET", "/v1/feed", anyone, (*Server).feed, "ready clips, newest first (cursor pagination)", spec{
 			Query: []param{{Name: "cursor", Type: "", Doc: "next_cursor of the previous page; none for the first"}, {Name: "limit", Type: 0, Doc: "clips per page, 1 to 100 (default 20)"}},
-			Out:   answers(200, feedPage{}),
+			Out:   kept(feedPage{}),
 			Errs:  []int{400},
 		}},
 
 		{"GET", "/v1/search", anyone, (*Server).search, "ready clips whose title, or a tagged product's, matches every word of q (prefixes too)", spec{
 			Query: []param{{Name: "q", Type: "", Doc: "the words to find, at most 200 bytes", Required: true}, {Name: "limit", Type: 0, Doc: "clips, 1 to 100 (default 20)"}},
-			Out:   answers(200, searchResult{}),
+			Out:   kept(searchResult{}),
 			Errs:  []int{400},
 		}},
 		{"GET", "/v1/deals", anyone, (*Server).deals, "clips with a live, honest discount: flash sales first, then the soonest ending", spec{
 			Query: []param{{Name: "limit", Type: 0, Doc: "deals, 1 to 100 (default 30)"}},
-			Out:   answers(200, dealList{}),
+			Out:   kept(dealList{}),
 			Errs:  []int{400},
 		}},
 
