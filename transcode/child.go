@@ -30,6 +30,11 @@ import (
 // status of 128+N is death by signal N (how the sandbox's init, PID 1 of
 // the child's namespace, reports the child it runs).
 //
+// With --job-fd 4 instead of --in and --out (Runner.Prestart) the child is
+// started ahead of its job, with no job's file in its sandbox, and waits
+// for the input and the out dir, handed over open on that unix socket (see
+// ReceiveJob).
+//
 // With --share SPEC (Runner.Share) the child makes a share render instead:
 // --out names the MP4 file to write, SPEC is a ShareSpec JSON file whose
 // overlay images are in SPEC's directory, the events are the probe and
@@ -51,7 +56,12 @@ type ChildRequest struct {
 	Share    string
 	Output   string
 	EventsFD int // 0: no events
-	Config   Config
+	// JobFD, when not 0, makes a prestarted child (Runner.Prestart): it
+	// is started without Input and OutDir, which its job brings later on
+	// this unix socket (see ReceiveJob). A transcode only, never a share
+	// render.
+	JobFD  int
+	Config Config
 	// Rlimits are applied by the child to itself before it opens the input;
 	// zero fields are left as inherited.
 	Rlimits Rlimits
@@ -83,6 +93,8 @@ func (r ChildRequest) Args() ([]string, error) {
 	args := []string{"--in", r.Input, "--out", r.OutDir, "--config", string(cfg)}
 	if r.Share != "" {
 		args = []string{"--in", r.Input, "--out", r.Output, "--share", r.Share, "--config", string(cfg)}
+	} else if r.JobFD > 0 {
+		args = []string{"--job-fd", strconv.Itoa(r.JobFD), "--config", string(cfg)}
 	}
 	if r.EventsFD > 0 {
 		args = append(args, "--events-fd", strconv.Itoa(r.EventsFD))
@@ -124,6 +136,7 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	fs.StringVar(&r.Share, "share", "", "make a share render of the ShareSpec in this JSON `file` (overlay images beside it)")
 	cfg := fs.String("config", "", "transcode.Config as `JSON` (default: DefaultConfig)")
 	fs.IntVar(&r.EventsFD, "events-fd", 0, "write progress events as JSON lines to this inherited `fd`")
+	fs.IntVar(&r.JobFD, "job-fd", 0, "wait for the input and the out dir on this inherited unix socket `fd`, instead of --in and --out (Runner only)")
 	fs.Int64Var(&r.Rlimits.AddressSpace, "limit-as", 0, "RLIMIT_AS in `bytes` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.CPUSeconds, "limit-cpu", 0, "RLIMIT_CPU in `seconds` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.FileSize, "limit-fsize", 0, "RLIMIT_FSIZE in `bytes` (0: inherit)")
@@ -142,6 +155,12 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	}
 	if fs.NArg() > 0 {
 		return r, fmt.Errorf("transcode: unexpected arguments %q", fs.Args())
+	}
+	if r.JobFD != 0 {
+		if r.Input != "" || out != "" || r.Share != "" || r.JobFD < 0 {
+			return r, errors.New("transcode: --job-fd goes without --in, --out and --share")
+		}
+		return r, r.check(*cfg)
 	}
 	if r.Input == "" || out == "" {
 		fs.Usage()
@@ -162,25 +181,30 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 			return r, fmt.Errorf("transcode: --share: %w", err)
 		}
 	}
-	if *cfg != "" {
-		dec := json.NewDecoder(strings.NewReader(*cfg))
+	return r, r.check(*cfg)
+}
+
+// check decodes the --config JSON cfg into r and checks r's values.
+func (r *ChildRequest) check(cfg string) error {
+	if cfg != "" {
+		dec := json.NewDecoder(strings.NewReader(cfg))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r.Config); err != nil {
-			return r, fmt.Errorf("transcode: --config: %w", err)
+			return fmt.Errorf("transcode: --config: %w", err)
 		}
 	}
 	if err := r.Config.Validate(); err != nil {
-		return r, err
+		return err
 	}
 	if r.Rlimits.AddressSpace < 0 || r.Rlimits.CPUSeconds < 0 || r.Rlimits.FileSize < 0 || r.Rlimits.OpenFiles < 0 || r.Rlimits.Processes < 0 {
-		return r, errors.New("transcode: negative limit")
+		return errors.New("transcode: negative limit")
 	}
 	switch r.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return r, fmt.Errorf("transcode: --log-level %q: want debug, info, warn or error", r.LogLevel)
+		return fmt.Errorf("transcode: --log-level %q: want debug, info, warn or error", r.LogLevel)
 	}
-	return r, nil
+	return nil
 }
 
 // InputURL returns the URL to open an input at path with: "file:" and the

@@ -25,6 +25,12 @@ func TestChildArgsRoundTrip(t *testing.T) {
 			Rlimits:  Rlimits{AddressSpace: 6 << 30},
 			LogLevel: "info",
 		},
+		{ // prestarted: the job comes later
+			JobFD:    4,
+			EventsFD: 3,
+			Rlimits:  Rlimits{AddressSpace: 6 << 30},
+			LogLevel: "debug",
+		},
 	} {
 		args, err := req.Args()
 		if err != nil {
@@ -48,16 +54,21 @@ func TestChildArgsRoundTrip(t *testing.T) {
 
 func TestParseChildArgsRejects(t *testing.T) {
 	for name, args := range map[string][]string{
-		"no input":          {"--out", "/o"},
-		"no out":            {"--in", "/i.mp4"},
-		"unknown flag":      {"--in", "/i", "--out", "/o", "--bogus"},
-		"extra argument":    {"--in", "/i", "--out", "/o", "extra"},
-		"unknown config":    {"--in", "/i", "--out", "/o", "--config", `{"presett":"fast"}`},
-		"invalid config":    {"--in", "/i", "--out", "/o", "--config", `{"crf":99}`},
-		"negative limit":    {"--in", "/i", "--out", "/o", "--limit-as", "-1"},
-		"bad log level":     {"--in", "/i", "--out", "/o", "--log-level", "loud"},
-		"malformed config":  {"--in", "/i", "--out", "/o", "--config", `{`},
-		"limit not numeric": {"--in", "/i", "--out", "/o", "--limit-cpu", "ten"},
+		"no input":           {"--out", "/o"},
+		"no out":             {"--in", "/i.mp4"},
+		"unknown flag":       {"--in", "/i", "--out", "/o", "--bogus"},
+		"extra argument":     {"--in", "/i", "--out", "/o", "extra"},
+		"unknown config":     {"--in", "/i", "--out", "/o", "--config", `{"presett":"fast"}`},
+		"invalid config":     {"--in", "/i", "--out", "/o", "--config", `{"crf":99}`},
+		"negative limit":     {"--in", "/i", "--out", "/o", "--limit-as", "-1"},
+		"bad log level":      {"--in", "/i", "--out", "/o", "--log-level", "loud"},
+		"malformed config":   {"--in", "/i", "--out", "/o", "--config", `{`},
+		"limit not numeric":  {"--in", "/i", "--out", "/o", "--limit-cpu", "ten"},
+		"job fd and input":   {"--job-fd", "4", "--in", "/i"},
+		"job fd and out":     {"--job-fd", "4", "--out", "/o"},
+		"job fd and share":   {"--job-fd", "4", "--share", "/s.json"},
+		"negative job fd":    {"--job-fd", "-4"},
+		"job fd, bad config": {"--job-fd", "4", "--config", `{"crf":99}`},
 	} {
 		if _, err := ParseChildArgs(args, io.Discard); err == nil {
 			t.Errorf("%s: ParseChildArgs(%q) = nil error", name, args)

@@ -44,6 +44,23 @@ type Runner struct {
 	Limits Limits
 	// Sandbox isolates each child; the zero value is the full sandbox.
 	Sandbox Sandbox
+	// Prestart keeps a transcode child started ahead of the next job:
+	// loaded, its sandbox set up, waiting (see ChildRequest.JobFD), so a
+	// job starts without the child's start-up (tens to hundreds of
+	// milliseconds: the loader, the sandbox, the Go runtime). Run takes it
+	// and starts the next one; Start starts the first; Close ends the one
+	// waiting. Share renders start their own.
+	Prestart bool
+
+	pre prestarted
+}
+
+// The Runner's prestarted child (Prestart), guarded by mu.
+type prestarted struct {
+	mu       sync.Mutex
+	child    *child // waiting for a job; nil when none
+	starting bool   // one is being started
+	closed   bool
 }
 
 // Limits bound a child process. Zero fields mean their defaults, sized for a
@@ -153,7 +170,18 @@ func (r *Runner) Run(ctx context.Context, job Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := r.runChild(ctx, log, args, out, mounts{rw: []string{out}, ro: []string{in}}, limits.WallPerSecond, job.OnEvent)
+	m := mounts{rw: []string{out}, ro: []string{in}}
+	var run *finishedChild
+	if c := r.takePrestarted(); c != nil {
+		var handed bool
+		run, handed, err = r.giveJob(ctx, log, c, in, out, m, limits.WallPerSecond, job.OnEvent)
+		if !handed {
+			log.WarnContext(ctx, "transcode: the prestarted child took no job; starting one", "error", err)
+			run, err = r.runChild(ctx, log, args, out, m, limits.WallPerSecond, job.OnEvent)
+		}
+	} else {
+		run, err = r.runChild(ctx, log, args, out, m, limits.WallPerSecond, job.OnEvent)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +227,32 @@ func (c *finishedChild) logFailure(ctx context.Context, log *slog.Logger, msg st
 // cannot be started or waited for, runChild returns an error; otherwise the
 // finished child, whatever its exit status.
 func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, dir string, m mounts, perSecond float64, onEvent func(Event)) (*finishedChild, error) {
-	limits := r.Limits.WithDefaults()
+	c, err := r.startChild(log, args, dir, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.stderr.retarget(ctx, c.log)
+	c.log.DebugContext(ctx, "transcode child started", "argv0", c.cmd.Path)
+	return r.superviseChild(ctx, c, dir, perSecond, onEvent)
+}
+
+// child is a started child process.
+type child struct {
+	cmd    *exec.Cmd
+	log    *slog.Logger // with its pid
+	evR    *os.File     // the read end of its events pipe
+	stdout *boundedBuffer
+	stderr *childLog
+	start  time.Time // when it was started, or given its job
+	// jobs is the parent's end of a prestarted child's job socket (see
+	// ChildRequest.JobFD); nil for a child started with its job.
+	jobs *os.File
+}
+
+// startChild starts the child with the protocol flags args, dir as its cwd
+// and the job's files m bound in its sandbox. jobs, when not nil, is the
+// child's end of its job socket, passed as fd 4.
+func (r *Runner) startChild(log *slog.Logger, args []string, dir string, m mounts, jobs *os.File) (*child, error) {
 	argv, err := r.command()
 	if err != nil {
 		return nil, err
@@ -213,20 +266,30 @@ func (r *Runner) runChild(ctx context.Context, log *slog.Logger, args []string, 
 	if err != nil {
 		return nil, fmt.Errorf("transcode: events pipe: %w", err)
 	}
-	defer evR.Close()
-
-	var stdout boundedBuffer
-	stdout.max = 16 << 20
-	stderr := &childLog{log: log, ctx: ctx, maxLines: 300}
-	start := time.Now()
-	cmd, err := r.start(argv, args, dir, &stdout, stderr, evW)
+	c := &child{evR: evR, stdout: &boundedBuffer{max: 16 << 20}, stderr: &childLog{log: log, ctx: context.Background(), maxLines: 300}}
+	extra := []*os.File{evW}
+	if jobs != nil {
+		extra = append(extra, jobs)
+	}
+	c.start = time.Now()
+	c.cmd, err = r.start(argv, args, dir, c.stdout, c.stderr, extra)
 	evW.Close() // the child holds its own copy
 	if err != nil {
+		evR.Close()
 		return nil, err
 	}
-	pid := cmd.Process.Pid
-	log = log.With("child_pid", pid)
-	log.DebugContext(ctx, "transcode child started", "argv0", argv[0])
+	c.log = log.With("child_pid", c.cmd.Process.Pid)
+	return c, nil
+}
+
+// superviseChild forwards the events of c, a child working on a job in
+// dir, to onEvent and waits for it, as runChild says.
+func (r *Runner) superviseChild(ctx context.Context, c *child, dir string, perSecond float64, onEvent func(Event)) (*finishedChild, error) {
+	limits := r.Limits.WithDefaults()
+	log, evR, stderr, start := c.log, c.evR, c.stderr, c.start
+	defer evR.Close()
+	pid := c.cmd.Process.Pid
+	cmd := c.cmd
 
 	// Events: forward them, and size the deadline from the probe event.
 	deadlines := make(chan time.Duration, 1)
@@ -329,7 +392,7 @@ wait:
 	if state == nil {
 		return nil, fmt.Errorf("transcode: wait for child: %w", waitErr)
 	}
-	return &finishedChild{state: state, stdout: stdout.Bytes(), stderrTail: stderr.tail(), elapsed: elapsed}, nil
+	return &finishedChild{state: state, stdout: c.stdout.Bytes(), stderrTail: stderr.tail(), elapsed: elapsed}, nil
 }
 
 // checkEventPath checks the Path of an event announcing a file: a clean,
@@ -366,13 +429,13 @@ func checkEventPath(outDir string, ev Event) error {
 // environment: nothing of the parent's (credentials, service addresses)
 // reaches it. When the kernel refuses the sandbox's namespaces the error
 // says so; there is no fallback.
-func (r *Runner) start(argv, args []string, dir string, stdout, stderr io.Writer, events *os.File) (*exec.Cmd, error) {
+func (r *Runner) start(argv, args []string, dir string, stdout, stderr io.Writer, extra []*os.File) (*exec.Cmd, error) {
 	cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], args...)...)
 	cmd.Env = []string{}
 	cmd.Dir = dir
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.ExtraFiles = []*os.File{events}
+	cmd.ExtraFiles = extra // fd 3, 4…
 	// Stop waiting for the child's output 5 s after it exits, in case a
 	// descendant of it still holds a pipe open.
 	cmd.WaitDelay = 5 * time.Second
@@ -541,6 +604,14 @@ func (b *boundedBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Bytes()
+}
+
+// retarget sends the lines to come to log, in ctx (a prestarted child's,
+// once it has its job).
+func (c *childLog) retarget(ctx context.Context, log *slog.Logger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ctx, c.log = ctx, log
 }
 
 // childLog forwards the child's stderr: JSON slog lines are re-logged at

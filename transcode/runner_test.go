@@ -48,6 +48,13 @@ type childFacts struct {
 	RlimitCore uint64   `json:"rlimit_core"`
 	DialErr    string   `json:"dial_err"`
 	Args       []string `json:"args"`
+	// HostPPid is its parent's pid in the test's PID namespace (its
+	// sandbox's init, the Runner's child); Input what it read of its input.
+	HostPPid int    `json:"host_ppid"`
+	Input    string `json:"input"`
+	// CwdIno is the inode of its cwd (a prestarted child's is out of reach
+	// of its root: getcwd fails).
+	CwdIno uint64 `json:"cwd_ino"`
 }
 
 func fakeChild(mode string, args []string) int {
@@ -59,6 +66,16 @@ func fakeChild(mode string, args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake child:", err)
 		return ExitInternal
+	}
+	if req.JobFD > 0 {
+		in, out, err := ReceiveJob(req.JobFD)
+		if errors.Is(err, io.EOF) {
+			return ExitOK
+		} else if err != nil {
+			fmt.Fprintln(os.Stderr, "fake child:", err)
+			return ExitInternal
+		}
+		req.Input, req.OutDir = in, out
 	}
 	if err := req.Rlimits.Apply(); err != nil {
 		fmt.Fprintln(os.Stderr, "fake child:", err)
@@ -72,9 +89,16 @@ func fakeChild(mode string, args []string) int {
 	report := func(r Report) { json.NewEncoder(os.Stdout).Encode(r) }
 	switch mode {
 	case "ok":
-		facts := childFacts{Env: os.Environ(), Pid: os.Getpid(), HostPid: hostPid(), Args: args}
+		facts := childFacts{Env: os.Environ(), Pid: os.Getpid(), HostPid: hostPid(), Args: args, HostPPid: hostPPid()}
+		if b, err := os.ReadFile(req.Input); err == nil {
+			facts.Input = string(b)
+		}
 		facts.Pgid, _ = syscall.Getpgid(0)
 		facts.Cwd, _ = os.Getwd()
+		var st syscall.Stat_t
+		if syscall.Stat(".", &st) == nil {
+			facts.CwdIno = st.Ino
+		}
 		ifs, _ := net.Interfaces()
 		for _, i := range ifs {
 			facts.Interfaces = append(facts.Interfaces, i.Name)
@@ -342,12 +366,17 @@ func fakeInit() int {
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "events")}
+	if slices.Contains(os.Args, "--job-fd") {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(4, "jobs"))
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "fake init:", err)
 		return ExitInternal
 	}
-	os.NewFile(3, "events").Close()
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
 	cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
@@ -360,6 +389,19 @@ func fakeInit() int {
 func hostPid() int {
 	s, _ := os.Readlink("/proc/self")
 	pid, _ := strconv.Atoi(s)
+	return pid
+}
+
+// hostPPid returns the fake child's parent's pid in the test's PID
+// namespace.
+func hostPPid() int {
+	b, _ := os.ReadFile("/proc/self/stat")
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // state, ppid, …
+	if len(f) < 2 {
+		return 0
+	}
+	pid, _ := strconv.Atoi(f[1])
 	return pid
 }
 
@@ -576,4 +618,123 @@ func TestRunnerOutDirNotWritable(t *testing.T) {
 	if err == nil || shopclip.ErrorCode(err) != shopclip.EINTERNAL {
 		t.Fatalf("Run with an out dir under a file: %v, want an internal error", err)
 	}
+}
+
+// prestartedChild waits (bounded) for r's prestarted child and returns it.
+func prestartedChild(t *testing.T, r *Runner) *child {
+	t.Helper()
+	for range 1000 {
+		r.pre.mu.Lock()
+		c := r.pre.child
+		r.pre.mu.Unlock()
+		if c != nil {
+			return c
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no child was prestarted in 10 s")
+	return nil
+}
+
+// TestRunnerPrestart: with Prestart, a job runs in a child started before
+// it (its input and out dir handed over, its cwd the out dir, its events
+// forwarded), the next one is started for the next job, and Close ends the
+// one waiting.
+func TestRunnerPrestart(t *testing.T) {
+	var logs testenv.SyncBuffer
+	r := fakeRunner(t, "ok", &logs)
+	r.Prestart = true
+	r.Start()
+	defer r.Close()
+	first := prestartedChild(t, r)
+	for i, want := range []string{"the first job's input", "the second job's input"} {
+		dir := t.TempDir()
+		in, out := filepath.Join(dir, "source"), filepath.Join(dir, "out")
+		if err := os.WriteFile(in, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		waiting := prestartedChild(t, r)
+		if i == 1 && waiting == first {
+			t.Fatal("the first job's child is waiting for the second job")
+		}
+		var events []Event
+		var mu sync.Mutex
+		rep, err := r.Run(context.Background(), Job{Input: in, OutDir: out, OnEvent: func(ev Event) {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatalf("job %d: Run: %v", i, err)
+		}
+		if !strings.HasPrefix(rep.Input, "/proc/self/fd/") {
+			t.Errorf("job %d: the child's input is %q, want a file handed over", i, rep.Input)
+		}
+		var facts childFacts
+		b, err := os.ReadFile(filepath.Join(out, "facts.json"))
+		if err != nil {
+			t.Fatalf("job %d: the child wrote nothing in the out dir: %v", i, err)
+		}
+		if err := json.Unmarshal(b, &facts); err != nil {
+			t.Fatal(err)
+		}
+		if facts.HostPPid != waiting.cmd.Process.Pid {
+			t.Errorf("job %d: ran under pid %d, not in the child prestarted before it (%d)", i, facts.HostPPid, waiting.cmd.Process.Pid)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(out, &st); err != nil {
+			t.Fatal(err)
+		}
+		if facts.Input != want || facts.CwdIno != st.Ino || len(facts.Env) != 0 {
+			t.Errorf("job %d: the child read %q, worked in inode %d with environment %q; want %q in the out dir (%d) and none", i, facts.Input, facts.CwdIno, facts.Env, want, st.Ino)
+		}
+		mu.Lock()
+		if len(events) != 2 || events[0].Kind != EventProbe {
+			t.Errorf("job %d: events = %+v, want probe then progress", i, events)
+		}
+		mu.Unlock()
+		assertReaped(t, waiting.cmd.Process.Pid)
+	}
+	if got := strings.Count(logs.String(), "prestarted=true"); got != 2 {
+		t.Errorf("%d jobs logged as run in a prestarted child, want 2:\n%s", got, logs.String())
+	}
+	last := prestartedChild(t, r)
+	r.Close()
+	assertReaped(t, last.cmd.Process.Pid)
+	if _, err := r.Run(context.Background(), Job{Input: "/in.mp4", OutDir: filepath.Join(t.TempDir(), "out")}); err != nil {
+		t.Errorf("Run after Close (a child started for the job): %v", err)
+	}
+}
+
+// TestRunnerPrestartedChildDied: a prestarted child that died waiting is
+// reaped, and the job runs in a child started for it.
+func TestRunnerPrestartedChildDied(t *testing.T) {
+	var logs testenv.SyncBuffer
+	r := fakeRunner(t, "ok", &logs)
+	r.Prestart = true
+	r.Start()
+	defer r.Close()
+	dead := prestartedChild(t, r)
+	pid := dead.cmd.Process.Pid
+	killGroup(pid)
+	for range 1000 { // until it is a zombie: its socket is closed
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Fields(string(b))[2] == "Z" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "source"), filepath.Join(dir, "out")
+	os.WriteFile(in, []byte("input"), 0o644)
+	if _, err := r.Run(context.Background(), Job{Input: in, OutDir: out}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "facts.json")); err != nil || !strings.Contains(string(b), `"input":"input"`) {
+		t.Errorf("the job's facts: %s (%v)", b, err)
+	}
+	if !strings.Contains(logs.String(), "took no job") {
+		t.Errorf("the dead prestarted child not logged:\n%s", logs.String())
+	}
+	assertReaped(t, pid)
 }

@@ -92,6 +92,19 @@ func (s Sandbox) sandboxArgs(m mounts) ([]string, error) {
 	return args, nil
 }
 
+// grantJob prepares m for the child's uid when the Runner is root and
+// sandboxed (as sandboxArgs does), for a prestarted child given its job.
+func (s Sandbox) grantJob(m mounts) error {
+	if s.Off || os.Geteuid() != 0 {
+		return nil
+	}
+	uid, gid := s.ids()
+	if uid == 0 || gid == 0 {
+		return errors.New("transcode: sandbox: the child's uid and gid must not be 0")
+	}
+	return grant(m, uid, gid)
+}
+
 func (s Sandbox) ids() (uid, gid int) {
 	uid, gid = s.UID, s.GID
 	if uid == 0 && gid == 0 {

@@ -219,6 +219,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		// A transcode child waits, started, for the next upload; it is
+		// ended once the workers are down.
+		tc.r.Start()
+		m.wg.Go(func() { <-bg.Done(); tc.r.Close() })
 		if _, ok := card.FallbackFont(); !ok {
 			log.Warn("no CJK font for the product cards of share MP4s; CJK titles will show as boxes (install fonts-droid-fallback)")
 		}

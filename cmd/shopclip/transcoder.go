@@ -145,5 +145,8 @@ func (m *Main) transcoder() (runnerTranscoder, error) {
 		Config:  cfg,
 		Logger:  m.logger().With("component", "transcode"),
 		Sandbox: m.Config.Transcode.Isolation(),
+		// The child's start-up (loading FFmpeg's libraries, the sandbox)
+		// is off an upload's way to playable: one child waits for it.
+		Prestart: true,
 	}}, nil
 }

@@ -74,6 +74,16 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := CheckLibraries(); err != nil {
 		return out.fail(err)
 	}
+	if req.JobFD > 0 {
+		// Prestarted: everything above is done ahead of the job.
+		in, outDir, err := transcode.ReceiveJob(req.JobFD)
+		if errors.Is(err, io.EOF) {
+			return transcode.ExitOK // no job came: the Runner closed
+		} else if err != nil {
+			return out.fail(err)
+		}
+		req.Input, req.OutDir = in, outDir
+	}
 	log.Debug("running") // in its sandbox: where a job's start ends
 	// The soft CPU limit sends SIGXCPU: report it as a resource limit and
 	// exit (the hard limit, 5 s later, would SIGKILL).
