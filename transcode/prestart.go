@@ -168,16 +168,17 @@ func (r *Runner) giveJob(ctx context.Context, log *slog.Logger, c *child, in, ou
 		return nil, true, fmt.Errorf("transcode: open out dir: %w", err)
 	}
 	defer outF.Close()
+	// The job's lines from here on, before the child can write any.
+	c.log = log.With("child_pid", c.cmd.Process.Pid)
+	c.stderr.retarget(ctx, c.log)
+	c.start = time.Now()
+	c.log.DebugContext(ctx, "transcode child started", "argv0", c.cmd.Path, "prestarted", true)
 	err = syscall.Sendmsg(int(c.jobs.Fd()), []byte{1}, syscall.UnixRights(int(inF.Fd()), int(outF.Fd())), nil, syscall.MSG_NOSIGNAL)
 	c.jobs.Close()
 	if err != nil {
 		c.abandon()
 		return nil, false, fmt.Errorf("transcode: hand the job to child %d: %w", c.cmd.Process.Pid, err)
 	}
-	c.start = time.Now()
-	c.log = log.With("child_pid", c.cmd.Process.Pid)
-	c.stderr.retarget(ctx, c.log)
-	c.log.DebugContext(ctx, "transcode child started", "argv0", c.cmd.Path, "prestarted", true)
 	run, err = r.superviseChild(ctx, c, out, perSecond, onEvent)
 	return run, true, err
 }
