@@ -50,7 +50,7 @@ config=()
 TZ=UTC SHOPCLIP_LOG_LEVEL=debug SHOPCLIP_LOG_FORMAT=json \
   "$bin" up --addr "127.0.0.1:$port" --data "$work/data" "${config[@]}" >"$work/up.log" 2>&1 &
 up=$!
-trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null || true; rm -rf "$work"' EXIT
 ready=false
 for _ in $(seq 1 300); do
   if curl -fs "$api/readyz" >/dev/null 2>&1; then ready=true; break; fi
