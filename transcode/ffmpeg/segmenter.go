@@ -134,18 +134,21 @@ func (s *segmenter) sinceStartMS(pts int64) int64 {
 // current segment when cut is set and it holds packets: pkt then starts the
 // next one (for video, it must be a keyframe).
 func (s *segmenter) write(pkt *astiav.Packet, cut bool) error {
-	if s.packets == 0 {
+	switch {
+	case s.packets == 0:
 		s.startPTS, s.segPTS, s.firstDur = pkt.Pts(), pkt.Pts(), s.seconds(pkt.Duration())
-	} else if pkt.Duration() != 0 {
+	case s.inSeg == 0:
+		// The first packet of a segment closeAt closed the one before:
+		// its duration is not counted, as after a cut.
+	case pkt.Duration() != 0:
 		s.dur += s.seconds(pkt.Duration())
-	} else {
+	default:
 		s.dur = s.seconds(pkt.Pts() - s.segPTS)
 	}
-	if cut && s.inSeg > 0 {
-		if err := s.cut(s.seconds(pkt.Pts() - s.segPTS)); err != nil {
+	if cut {
+		if err := s.closeAt(pkt.Pts()); err != nil {
 			return err
 		}
-		s.segPTS, s.dur, s.inSeg = pkt.Pts(), 0, 0
 	}
 	if err := s.oc.WriteFrame(pkt); err != nil {
 		if isLimit(err) {
@@ -155,6 +158,19 @@ func (s *segmenter) write(pkt *astiav.Packet, cut bool) error {
 	}
 	s.packets++
 	s.inSeg++
+	return nil
+}
+
+// closeAt closes the current segment, if it holds packets, as ending where
+// the next starts, at pts (the stream's time base).
+func (s *segmenter) closeAt(pts int64) error {
+	if s.inSeg == 0 {
+		return nil
+	}
+	if err := s.cut(s.seconds(pts - s.segPTS)); err != nil {
+		return err
+	}
+	s.segPTS, s.dur, s.inSeg = pts, 0, 0
 	return nil
 }
 
