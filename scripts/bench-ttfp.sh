@@ -2,11 +2,14 @@
 # Time to first playable: how long after an upload's HTTP response the clip can be played, and
 # where that time goes.
 #
-# Runs `shopclip up` on a fresh data directory (JSON logs at debug level), uploads the reference
-# clip several times, and for each upload polls the clip until playback.hls appears, then fetches
-# the master playlist, the first variant's playlist, its init segment and first media segment
-# (and the audio's); the clock stops when all of them have answered 200. The phases come from
-# the product's own log lines for the clip (clip_id), stamped by `up` as they happen:
+# Runs `shopclip up` on a fresh data directory (JSON logs at debug level) and its client,
+# internal/ttfp, which follows the creator's clips as the studio does (GET /v1/clips/live, one
+# connection), uploads the reference clip several times, and for each upload waits for the event
+# that gives it a playback.hls, then fetches the master playlist, the first variant's playlist,
+# its init segment and first media segment (and the audio's) as a player does (on connections it
+# keeps, the two playlists side by side); the clock stops when all of them have answered 200.
+# The phases come from the product's own log lines for the clip (clip_id), stamped by `up` as
+# they happen:
 #
 #   pickup   the upload's response → the worker starts the task ("transcode: started")
 #   exec     → the child process is started, forked and exec'd in its namespaces
@@ -18,7 +21,7 @@
 #              is written ("transcode child playable")
 #   publish  → those files and the master are in the blob store and the clip records its
 #              playable generation ("transcode: playable")
-#   notice   → the clip's playback.hls is seen by this script's polling (every 20 ms)
+#   notice   → the client has the event that gives the clip its playback.hls
 #   fetch    → master, playlists and first segments all fetched
 #
 # Prints each round and the medians.
@@ -42,6 +45,7 @@ for tool in curl jq; do command -v "$tool" >/dev/null || { echo "bench: $tool is
 work=$(mktemp -d /tmp/bench-ttfp.XXXXXX)
 bin=${TTFP_BIN:-$work/shopclip}
 [ -n "${TTFP_BIN:-}" ] || go build -o "$bin" ./cmd/shopclip
+go build -o "$work/ttfp" ./internal/ttfp
 port=$(( 20000 + RANDOM % 10000 ))
 api=http://127.0.0.1:$port
 config=()
@@ -60,17 +64,6 @@ $ready || { echo "bench: shopclip up did not become ready in 30 s; the end of it
 key=$("$bin" account create --role creator --name bench --data "$work/data") ||
   { echo "bench: shopclip account create failed (its error is above)" >&2; exit 1; }
 
-# first_uri: sets uri to the first line of the playlist on stdin that is no tag nor blank
-# (bash only: no process).
-first_uri() {
-  local line
-  uri=
-  while IFS= read -r line; do
-    line=${line%$'\r'}
-    [[ -n $line && $line != \#* ]] && { uri=$line; return; }
-  done
-}
-
 # marks ID: the times (Unix seconds) of the log lines that end each phase of clip ID, in phase
 # order, "-" for a line not found.
 marks() {
@@ -86,57 +79,10 @@ echo "input: $in ($(du -h "$in" | cut -f1)); $rounds uploads; load average $(cut
 printf '%-5s %8s' round upload
 printf ' %8s' "${phases[@]}"
 printf ' %9s %8s\n' playable ready
-for r in $(seq 1 "$rounds"); do
-  t0=$EPOCHREALTIME
-  resp=$(curl -sS -H "Authorization: Bearer $key" -F "file=@$in" -F "title=bench $r" "$api/v1/clips") ||
-    { echo "bench: the upload failed (curl's error is above)" >&2; exit 1; }
-  t1=$EPOCHREALTIME
-  id=$(jq -er .id <<<"$resp") || { echo "bench: the upload was refused: $resp" >&2; exit 1; }
-  # From here on, a round runs as few processes as it can (curl only, parsing in bash): on a
-  # busy machine each one costs tens of milliseconds that are the benchmark's, not shopclip's.
-  while :; do
-    clip=$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id")
-    [[ $clip =~ \"hls\":[[:space:]]*\"([^\"]+)\" ]] && { hls=${BASH_REMATCH[1]}; break; }
-    [[ $clip =~ \"status\":[[:space:]]*\"failed\" ]] && { echo "bench: clip failed: $clip" >&2; exit 1; }
-    sleep 0.02
-  done
-  th=$EPOCHREALTIME
-  base=$api${hls%master.m3u8}
-  # Still processing: its media are its creator's to preview, with the key. The playlists of
-  # the first variant and of the audio in one curl, then their init and first segments in
-  # another, each on one connection, as a player would.
-  master=$(curl -fsS -H "Authorization: Bearer $key" "$api$hls")
-  first_uri <<<"$master"
-  variant=$uri
-  [ -n "$variant" ] || { echo "bench: the master playlist lists no variant:" >&2; echo "$master" >&2; exit 1; }
-  audio=
-  [[ $master =~ TYPE=AUDIO[^$'\n']*URI=\"([^\"]+)\" ]] && audio=${BASH_REMATCH[1]}
-  pls=("$variant" ${audio:+"$audio"})
-  fetch=(-fsS -H "Authorization: Bearer $key")
-  for i in "${!pls[@]}"; do fetch+=(-o "$work/pl$i" "$base${pls[$i]}"); done
-  curl "${fetch[@]}"
-  fetch=(-fsS -H "Authorization: Bearer $key")
-  for i in "${!pls[@]}"; do
-    dir=${pls[$i]%/*}
-    IFS= read -rd '' body <"$work/pl$i" || true
-    [[ $body =~ EXT-X-MAP:URI=\"([^\"]+)\" ]] || { echo "bench: ${pls[$i]} names no init segment" >&2; exit 1; }
-    init=${BASH_REMATCH[1]}
-    first_uri <<<"$body"
-    seg=$uri
-    [ -n "$seg" ] || { echo "bench: ${pls[$i]} lists no segment" >&2; exit 1; }
-    fetch+=(-o /dev/null "$base$dir/$init" -o /dev/null "$base$dir/$seg")
-  done
-  curl "${fetch[@]}"
-  t2=$EPOCHREALTIME
-  if [ "${TTFP_READY:-1}" = 0 ]; then
-    # Deleted: its transcode stops at its next progress report (within a second or so).
-    curl -fsS -X DELETE -H "Authorization: Bearer $key" "$api/v1/clips/$id"
-    sleep 2
-    t3=0
-  else
-    while [ "$(curl -fsS -H "Authorization: Bearer $key" "$api/v1/clips/$id" | jq -r .status)" != ready ]; do sleep 0.1; done
-    t3=$EPOCHREALTIME
-  fi
+r=0
+TTFP_KEY=$key "$work/ttfp" -api "$api" -in "$in" -rounds "$rounds" -ready="$([ "${TTFP_READY:-1}" = 0 ] && echo false || echo true)" |
+while read -r id t0 t1 th t2 t3; do
+  r=$((r + 1))
   # Each phase ends at its mark and starts where the one before ended (a missing mark leaves
   # its phase "-" and the next one counted from the last mark found).
   awk -v r="$r" -v t0="$t0" -v t1="$t1" -v th="$th" -v t2="$t2" -v t3="$t3" -v m="$(marks "$id")" 'BEGIN {
@@ -149,7 +95,7 @@ for r in $(seq 1 "$rounds"); do
     }
     printf " %9.3f %8s\n", t2 - t1, (t3 > 0 ? sprintf("%.3f", t3 - t1) : "-")
   }' | tee -a "$work/rounds"
-done
+done || { echo "bench: the client failed (its error is above)" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 printf '%-5s' median
 for col in $(seq 2 $(( ${#phases[@]} + 4 ))); do
