@@ -18,9 +18,9 @@ import (
 // rungEncoder encodes one rendition with libx264 and muxes it, in its own
 // goroutine.
 type rungEncoder struct {
-	ctx     context.Context
-	rung    transcode.Rung
-	enc     *astiav.CodecContext
+	ctx  context.Context
+	rung transcode.Rung
+	enc  *astiav.CodecContext
 	// next, when set, takes over from enc at the first segment's end: enc
 	// encodes the first segment alone and is flushed there (see openRung).
 	next    *astiav.CodecContext
