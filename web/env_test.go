@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 // tone, transcoded once per test run by the real engine (in this process).
 var media struct {
 	once sync.Once
+	src  string // the test clip
 	dir  string // the engine's output directory
 	rep  *transcode.Report
 	err  error
@@ -67,17 +68,17 @@ func transcoded(t testing.TB) (string, *transcode.Report) {
 			media.err = err
 			return
 		}
-		src := filepath.Join(dir, "clip.mp4")
+		media.src = filepath.Join(dir, "clip.mp4")
 		cmd := exec.Command(ff, "-nostdin", "-v", "error", "-y",
 			"-f", "lavfi", "-i", "testsrc2=size=360x640:rate=30:duration=8",
 			"-f", "lavfi", "-i", "sine=frequency=440:duration=8",
-			"-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", src)
+			"-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", media.src)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			media.err = fmt.Errorf("make the test clip: %v: %s", err, out)
 			return
 		}
 		media.dir = filepath.Join(dir, "out")
-		media.rep, media.err = ffmpeg.Transcode(context.Background(), src, media.dir, transcode.Config{}, nil)
+		media.rep, media.err = ffmpeg.Transcode(context.Background(), media.src, media.dir, transcode.Config{}, nil)
 	})
 	if media.err != nil {
 		t.Fatalf("test clip: %v", media.err)
@@ -185,8 +186,14 @@ func (w *world) account(role shopclip.Role, name string) *shopclip.Account {
 // clip's, copied under its own generation prefix as a worker publishes them.
 func (w *world) clip(creator *shopclip.Account, title string) *shopclip.Clip {
 	w.t.Helper()
-	ctx := context.Background()
 	dir, rep := transcoded(w.t)
+	return w.publish(creator, title, dir, rep)
+}
+
+// publish makes a ready clip of creator's from the engine's output in dir.
+func (w *world) publish(creator *shopclip.Account, title, dir string, rep *transcode.Report) *shopclip.Clip {
+	w.t.Helper()
+	ctx := context.Background()
 	c := &shopclip.Clip{ID: shopclip.NewID(shopclip.PrefixClip), CreatorID: creator.ID, Title: title}
 	c.OriginalKey = shopclip.OriginalKey(c.ID)
 	if err := w.db.CreateClip(ctx, c); err != nil {
