@@ -105,6 +105,12 @@ func TestUploadFollowedInTheLogs(t *testing.T) {
 	if got := api.waitClip(creator, clip.ID, 3*time.Minute); got.Status != "ready" {
 		t.Fatalf("clip is %s: %+v", got.Status, got.Error)
 	}
+	// The worker logs the publication once the store has it: a poll can
+	// see the clip ready a moment before the line is written.
+	published := `"msg":"transcode: published"`
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), published) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	// One grep: the lines that carry the upload's request ID.
 	var grep []map[string]any
