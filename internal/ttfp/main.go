@@ -29,8 +29,9 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 func main() {
@@ -288,39 +289,43 @@ func (c *client) fetchStart(ctx context.Context, master string) error {
 	if m := audioURI.FindStringSubmatch(body); m != nil {
 		playlists = append(playlists, m[1])
 	}
-	var media []*url.URL
-	var mmu sync.Mutex
-	err = parallel(len(playlists), func(i int) error {
-		pu, err := mu.Parse(playlists[i])
-		if err != nil {
-			return err
-		}
-		b, err := c.get(ctx, pu)
-		if err != nil {
-			return err
-		}
-		m, seg := mapURI.FindStringSubmatch(b), firstURI(b)
-		if m == nil || seg == "" {
-			return fmt.Errorf("%s names no init segment or no segment:\n%s", playlists[i], b)
-		}
-		for _, ref := range []string{m[1], seg} {
-			u, err := pu.Parse(ref)
+	media := make([][2]*url.URL, len(playlists)) // each playlist's init and first segment
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range playlists {
+		g.Go(func() error {
+			pu, err := mu.Parse(p)
 			if err != nil {
 				return err
 			}
-			mmu.Lock()
-			media = append(media, u)
-			mmu.Unlock()
-		}
-		return nil
-	})
-	if err != nil {
+			b, err := c.get(gctx, pu)
+			if err != nil {
+				return err
+			}
+			m, seg := mapURI.FindStringSubmatch(b), firstURI(b)
+			if m == nil || seg == "" {
+				return fmt.Errorf("%s names no init segment or no segment:\n%s", p, b)
+			}
+			for j, ref := range []string{m[1], seg} {
+				if media[i][j], err = pu.Parse(ref); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	return parallel(len(media), func(i int) error {
-		_, err := c.get(ctx, media[i])
-		return err
-	})
+	g, gctx = errgroup.WithContext(ctx)
+	for _, pair := range media {
+		for _, u := range pair {
+			g.Go(func() error {
+				_, err := c.get(gctx, u)
+				return err
+			})
+		}
+	}
+	return g.Wait()
 }
 
 // firstURI returns the first line of a playlist that is neither a tag nor
@@ -333,16 +338,6 @@ func firstURI(playlist string) string {
 		}
 	}
 	return ""
-}
-
-func parallel(n int, f func(int) error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 func (c *client) request(ctx context.Context, method, p string, body io.Reader) (*http.Request, error) {
