@@ -75,6 +75,36 @@ func (s *Server) writeAnswer(w http.ResponseWriter, r *http.Request, a *respcach
 	return err
 }
 
+// writeFile writes a file kept in memory (a segment, a poster, a ready
+// playlist) with its ETag and the given Cache-Control and Content-Type:
+// 304 when the client holds it, in one write otherwise. Range requests and
+// the other conditional headers go through http.ServeContent.
+func writeFile(w http.ResponseWriter, r *http.Request, a *respcache.Answer, cacheControl, contentType string) {
+	h := w.Header()
+	h.Set("Cache-Control", cacheControl)
+	h.Set("Content-Type", contentType)
+	h.Set("ETag", a.ETag)
+	if r.Header.Get("Range") != "" || r.Header.Get("If-Match") != "" || r.Header.Get("If-Unmodified-Since") != "" {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.Body))
+		return
+	}
+	h.Set("Accept-Ranges", "bytes")
+	if etagMatch(r.Header.Get("If-None-Match"), a.ETag) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h.Del("Content-Type")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.WriteHeader(http.StatusPreconditionFailed)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(a.Body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(a.Body)
+	}
+}
+
 // etagMatch reports whether an If-None-Match header names etag (weak
 // comparison, as RFC 9110 asks for If-None-Match).
 func etagMatch(header, etag string) bool {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -234,6 +236,18 @@ func TestMediaKept(t *testing.T) {
 		first := e.do("", "GET", base+file, nil)
 		if first.Status != http.StatusOK || first.Header.Get("ETag") == "" {
 			t.Fatalf("%s: %d, ETag %q", file, first.Status, first.Header.Get("ETag"))
+		}
+		if first.Header.Get("Content-Length") != strconv.Itoa(len(first.Body)) || first.Header.Get("Accept-Ranges") != "bytes" {
+			t.Errorf("%s: Content-Length %q for %d bytes, Accept-Ranges %q", file, first.Header.Get("Content-Length"),
+				len(first.Body), first.Header.Get("Accept-Ranges"))
+		}
+		wantCC := map[bool]string{true: "public, max-age=60", false: "public, max-age=31536000, immutable"}[strings.HasSuffix(file, ".m3u8")]
+		if got := first.Header.Get("Cache-Control"); got != wantCC {
+			t.Errorf("%s: Cache-Control %q, want %q", file, got, wantCC)
+		}
+		if r := e.do("", "HEAD", base+file, nil); r.Status != http.StatusOK || len(r.Body) != 0 ||
+			r.Header.Get("Content-Length") != first.Header.Get("Content-Length") {
+			t.Errorf("HEAD %s: %d, %d bytes, Content-Length %q", file, r.Status, len(r.Body), r.Header.Get("Content-Length"))
 		}
 		// Kept: the store could lose the object and viewers would not see it.
 		if err := e.blobs.Delete(context.Background(), clip.OutputPrefix+file); err != nil {

@@ -2,7 +2,6 @@ package storefront
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -424,13 +423,18 @@ func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) error {
 // change (a ready clip's segment or poster) is kept in memory when it is
 // small: popular clips' segments are then served without the disk.
 func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheControl, keep string) error {
-	u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
-	if err == nil {
-		w.Header().Set("Cache-Control", "private, max-age=60")
-		http.Redirect(w, r, u, http.StatusFound)
-		return nil
-	} else if shopclip.ErrorCode(err) != shopclip.EUNSUPPORTED {
-		return err
+	if !s.unsigned.Load() {
+		u, err := s.Blobs.SignedURL(r.Context(), key, s.SignedURLTTL)
+		switch {
+		case err == nil:
+			w.Header().Set("Cache-Control", "private, max-age=60")
+			http.Redirect(w, r, u, http.StatusFound)
+			return nil
+		case shopclip.ErrorCode(err) == shopclip.EUNSUPPORTED:
+			s.unsigned.Store(true)
+		default:
+			return err
+		}
 	}
 	if keep != "" {
 		a, err := s.Answers.Get(r.Context(), respcache.Clip, keep, func(ctx context.Context) (*respcache.Answer, error) {
@@ -438,10 +442,7 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, key, cacheC
 		})
 		switch {
 		case err == nil:
-			w.Header().Set("Cache-Control", cacheControl)
-			w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
-			w.Header().Set("ETag", a.ETag)
-			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.Body))
+			writeFile(w, r, a, cacheControl, blob.ContentTypeByKey(key))
 			return nil
 		case shopclip.ErrorCode(err) == shopclip.ENOTFOUND:
 			return notFound("Media", path.Base(key))
@@ -512,10 +513,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		w.Header().Set("Cache-Control", "public, max-age=60")
-		w.Header().Set("Content-Type", blob.ContentTypeByKey(key))
-		w.Header().Set("ETag", a.ETag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.Body))
+		writeFile(w, r, a, "public, max-age=60", blob.ContentTypeByKey(key))
 		return nil
 	}
 	obj, err := s.Blobs.Open(r.Context(), key)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopclip/shopclip"
@@ -124,6 +125,9 @@ type Server struct {
 	eventLimiter *ratelimit.Limiter
 	buyLimiter   *ratelimit.Limiter
 	uploadGate   *ratelimit.Gate
+	// unsigned is set once the blob store said it cannot sign URLs (the
+	// local directory): it is not asked again for every segment.
+	unsigned atomic.Bool
 }
 
 func (s *Server) now() time.Time {
