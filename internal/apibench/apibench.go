@@ -7,10 +7,14 @@
 // very status, Content-Type and body bytes captured from shopclip, from
 // memory.
 //
-// The load is closed-loop (github.com/tsenart/vegeta as a library): a fixed
-// number of workers, each with one keep-alive connection, sending as fast
-// as answers come, for a fixed time, on loopback. The floor and shopclip
-// alternate per cell (a target at one concurrency). Requests carry an
+// The load (github.com/tsenart/vegeta as a library) is first closed-loop:
+// a fixed number of workers, each with one keep-alive connection, sending
+// as fast as answers come, for a fixed time, on loopback — the most each
+// server pushes through. At saturation a request's latency is the queue
+// in front of it (connections over throughput, on the floor too), so the
+// latency goal is measured as well at a paced rate — half of the floor's
+// most, as many connections at most — where latency is the service's own.
+// The floor and shopclip alternate per cell (a target at one load). Requests carry an
 // X-Forwarded-For from a large pool of addresses, as from a CDN that
 // shopclip trusts, so per-address rate limits stay on and are not the
 // bottleneck; every answer that is not 2xx or 3xx (429s apart) is counted
@@ -47,11 +51,23 @@ type Target struct {
 	Events bool
 }
 
-// Cell is one target at one concurrency against one server.
+// Load is how a cell sends: Conns workers, each with one keep-alive
+// connection, for Length; as fast as they are answered (closed loop), or,
+// when Rate is set, Rate requests a second spread evenly over time (a
+// request waits for a free worker only when all Conns are busy).
+type Load struct {
+	Conns  int
+	Rate   float64 // requests a second; 0: closed loop
+	Length time.Duration
+}
+
+// Cell is one target at one load against one server.
 type Cell struct {
 	Target string
 	Server string // "floor" or "shopclip"
 	Conns  int
+	// Asked is the paced rate asked for (0: closed loop).
+	Asked float64
 
 	OK       int           // answers 2xx or 3xx
 	Limited  int           // 429s
@@ -73,7 +89,7 @@ func Merge(cells ...Cell) Cell {
 	}
 	var m Cell
 	for _, c := range cells {
-		m.Target, m.Server, m.Conns = c.Target, c.Server, c.Conns
+		m.Target, m.Server, m.Conns, m.Asked = c.Target, c.Server, c.Conns, c.Asked
 		m.OK += c.OK
 		m.Limited += c.Limited
 		m.Errors += c.Errors
@@ -96,6 +112,13 @@ func (c Cell) Rate() float64 {
 	return float64(c.OK) / c.Elapsed.Seconds()
 }
 
+// Kept says whether a paced cell got the rate it asked for (within 2%):
+// when it did not, the server fell behind and requests waited for a free
+// worker before being timed, so its latencies understate the wait.
+func (c Cell) Kept() bool {
+	return c.Asked > 0 && c.Rate() >= 0.98*c.Asked
+}
+
 // Addresses is a pool of client addresses handed out in turn for
 // X-Forwarded-For: 16,384 of 10.64.0.0/10 — enough that, at tens of
 // thousands of requests a second, none exceeds the per-address limits
@@ -112,11 +135,11 @@ func (a *Addresses) Next() string {
 	return netip.AddrFrom4([4]byte{10, 64 + byte(i>>8), byte(i), 1}).String()
 }
 
-// Attack runs one cell: conns workers, each with one keep-alive
-// connection, send t to base (http://host:port) as fast as they are
-// answered for d. Redirects are answers, not followed. count, when set,
-// reads the body of each answer (events); it is called from one goroutine.
-func Attack(ctx context.Context, base string, t Target, conns int, d time.Duration, addrs *Addresses, count func(status int, body []byte)) Cell {
+// Attack runs one cell: t sent to base (http://host:port) as load says.
+// Redirects are answers, not followed. count, when set, reads the body of
+// each answer (events); it is called from one goroutine.
+func Attack(ctx context.Context, base string, t Target, load Load, addrs *Addresses, count func(status int, body []byte)) Cell {
+	conns := load.Conns
 	tr := &http.Transport{
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     conns,
@@ -150,11 +173,16 @@ func Attack(ctx context.Context, base string, t Target, conns int, d time.Durati
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
 
-	c := Cell{Target: t.Name, Conns: conns}
+	c := Cell{Target: t.Name, Conns: conns, Asked: load.Rate}
+	rate := vegeta.Rate{Freq: 0} // as fast as answered
+	if load.Rate > 0 {
+		// Per request, in nanoseconds: vegeta spreads the requests evenly.
+		rate = vegeta.Rate{Freq: 1, Per: time.Duration(float64(time.Second) / load.Rate)}
+	}
 	lat := make([]time.Duration, 0, 1<<16)
 	start := time.Now()
 	var last time.Time
-	for res := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, d, t.Name) {
+	for res := range atk.Attack(targeter, rate, load.Length, t.Name) {
 		last = time.Now()
 		switch {
 		case res.Code == http.StatusTooManyRequests:

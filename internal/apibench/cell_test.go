@@ -1,10 +1,12 @@
 package apibench
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -104,5 +106,39 @@ func TestFloorHandler(t *testing.T) {
 				t.Errorf("Content-Length %d, want %d", res.ContentLength, len(tc.want))
 			}
 		})
+	}
+}
+
+// TestAttackPaced checks that a paced cell sends the rate it asks for,
+// spread over the cell, and says so; and that a server slower than the
+// rate is reported as falling behind.
+func TestAttackPaced(t *testing.T) {
+	var hits atomic.Int64
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer fast.Close()
+	tg := Target{Name: "GET /", Method: "GET", Path: "/"}
+	c := Attack(context.Background(), fast.URL, tg, Load{Conns: 10, Rate: 200, Length: time.Second}, &Addresses{}, nil)
+	if c.OK < 190 || c.OK > 210 || c.Errors != 0 {
+		t.Errorf("paced at 200/s for 1 s: %d answered, %d errors; want about 200 and none", c.OK, c.Errors)
+	}
+	if c.Asked != 200 || !c.Kept() {
+		t.Errorf("asked %v, got %.0f/s, kept %v; want 200 kept", c.Asked, c.Rate(), c.Kept())
+	}
+	if got := hits.Load(); got != int64(c.OK) {
+		t.Errorf("the server saw %d requests, the cell counted %d", got, c.OK)
+	}
+
+	// Two connections to a server taking 50 ms an answer carry 40/s at
+	// most: 200/s is not kept.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+	}))
+	defer slow.Close()
+	c = Attack(context.Background(), slow.URL, tg, Load{Conns: 2, Rate: 200, Length: time.Second}, &Addresses{}, nil)
+	if c.Kept() || c.OK > 60 {
+		t.Errorf("a slow server: %d answered (%.0f/s), kept %v; want about 40 and not kept", c.OK, c.Rate(), c.Kept())
 	}
 }
