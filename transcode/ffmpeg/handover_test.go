@@ -1,11 +1,13 @@
 package ffmpeg
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asticode/go-astiav"
 
@@ -133,5 +135,52 @@ func TestFirstSegmentHandOver(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestFirstSegmentsWait: a rung whose first segment is out waits for the
+// others' before encoding on, and goes on once the last is out; a rung
+// that says so twice counts once; a cancelled job does not wait.
+func TestFirstSegmentsWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := newFirstSegments(3)
+	rungs := make([]*rungEncoder, 3)
+	for i := range rungs {
+		rungs[i] = &rungEncoder{ctx: ctx, first: first}
+	}
+	waited := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		rungs[0].firstOut()
+		rungs[0].waitFirst()
+		waited <- time.Since(start)
+	}()
+	rungs[1].firstOut()
+	rungs[1].firstOut() // again: still one
+	select {
+	case <-waited:
+		t.Fatal("a rung went on with one first segment still to come")
+	case <-time.After(100 * time.Millisecond):
+	}
+	rungs[2].firstOut()
+	select {
+	case d := <-waited:
+		if d >= firstSegmentWait {
+			t.Errorf("waited %s: the wait's bound, not the last first segment", d)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("still waiting once every first segment was out")
+	}
+
+	// Cancelled: no wait, even with first segments to come.
+	other := &rungEncoder{ctx: ctx, first: newFirstSegments(2)}
+	cancel()
+	done := make(chan struct{})
+	go func() { other.firstOut(); other.waitFirst(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("a cancelled job's rung waited for the others")
 	}
 }

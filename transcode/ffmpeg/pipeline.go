@@ -638,11 +638,13 @@ func (p *pipeline) buildGraph(f *astiav.Frame) error {
 		return err
 	}
 	p.graph, p.src = g, src
+	first := newFirstSegments(len(p.l.Rungs))
 	for i, rung := range p.l.Rungs {
 		r, err := p.openRung(i, rung, p.sinks[i].Inputs()[0].TimeBase())
 		if err != nil {
 			return err
 		}
+		r.first = first
 		p.rungs = append(p.rungs, r)
 		p.wg.Add(1)
 		go func() {

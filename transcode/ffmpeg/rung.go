@@ -9,6 +9,8 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/asticode/go-astiav"
 
@@ -34,6 +36,66 @@ type rungEncoder struct {
 	count   int64
 	codec   string // RFC 6381, from the encoder's SPS
 	offset  int64  // added to output timestamps, µs (pipeline.outOffset)
+	// first, when set, is the ladder's first segments: this rung says when
+	// its own is out and waits for the others' before going on.
+	first     *firstSegments
+	firstOnce sync.Once
+}
+
+// firstSegments holds every rung back at the end of its first segment
+// until all rungs have theirs. The first segments are what a viewer waits
+// for: until they are out, the rungs that finished first would otherwise
+// take CPU for the following segments from those still on theirs (on two
+// cores the last first segment came 0.1 to 0.2 s later).
+type firstSegments struct {
+	mu   sync.Mutex
+	left int
+	done chan struct{}
+}
+
+func newFirstSegments(rungs int) *firstSegments {
+	f := &firstSegments{left: rungs, done: make(chan struct{})}
+	if rungs == 0 {
+		close(f.done)
+	}
+	return f
+}
+
+// out says one rung's first segment is out.
+func (f *firstSegments) out() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.left--; f.left == 0 {
+		close(f.done)
+	}
+}
+
+// firstSegmentWait bounds the wait for the other rungs' first segments: a
+// safety net, as a rung waiting holds up none of the frames the others
+// need (each has been handed every frame up to the one that ended its
+// first segment before the pipeline can block on this rung's queue).
+const firstSegmentWait = 2 * time.Second
+
+// firstOut says r's first segment is out (once; also when the rung ends
+// before it has a second).
+func (r *rungEncoder) firstOut() {
+	if r.first != nil {
+		r.firstOnce.Do(r.first.out)
+	}
+}
+
+// waitFirst waits until every rung's first segment is out.
+func (r *rungEncoder) waitFirst() {
+	if r.first == nil {
+		return
+	}
+	t := time.NewTimer(firstSegmentWait)
+	defer t.Stop()
+	select {
+	case <-r.first.done:
+	case <-r.ctx.Done():
+	case <-t.C:
+	}
 }
 
 // openRung opens rung i's encoder (frames arrive in time base tb) and muxer
@@ -195,6 +257,7 @@ func encoderThreads(rungs []transcode.Rung, i, cores int) int {
 // run encodes frames until the queue is closed, then flushes the encoder
 // and finishes the muxer.
 func (r *rungEncoder) run() error {
+	defer r.firstOut()
 	pkt := astiav.AllocPacket()
 	defer pkt.Free()
 	for {
@@ -263,6 +326,7 @@ func (r *rungEncoder) encode(f *astiav.Frame, pkt *astiav.Packet) error {
 			ms := astiav.RescaleQ(pkt.Pts(), r.tb, astiav.NewRational(1, 1000))
 			if i := r.sched.Segment(ms); i > r.segment {
 				cut, r.segment = true, i
+				r.firstOut()
 			}
 		}
 		pkt.SetStreamIndex(r.seg.st.Index())
@@ -291,7 +355,12 @@ func (r *rungEncoder) handOver(f *astiav.Frame, pkt *astiav.Packet) error {
 	first.Free() // its frames and lookahead, now; freeing again at close is a no-op
 	next := astiav.RescaleQ(f.Pts(), r.tb, r.seg.st.TimeBase())
 	next += astiav.RescaleQ(r.offset, astiav.NewRational(1, 1_000_000), r.seg.st.TimeBase())
-	return r.seg.closeAt(next)
+	if err := r.seg.closeAt(next); err != nil {
+		return err
+	}
+	r.firstOut()
+	r.waitFirst()
+	return nil
 }
 
 // shift adds offset µs to a packet's timestamps (in time base tb).
