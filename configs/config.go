@@ -191,6 +191,12 @@ type Transcode struct {
 	// first, so a short one makes it playable sooner. Default 500ms;
 	// 100ms to 2s, in whole milliseconds.
 	FirstSegment time.Duration `yaml:"first_segment"`
+	// WarmMemoryMiB is how much memory (MiB) the FFmpeg child a worker
+	// keeps waiting for the next job faults in ahead of it, at the lowest
+	// priority: a fresh page costs a fault and its zeroing, and a 1080p
+	// clip's first segment allocates a few hundred MiB. It is held while
+	// the child waits. Default 256; 0 turns it off; at most 4096.
+	WarmMemoryMiB *int `yaml:"warm_memory_mib"`
 	// RetryWindow is how long a clip's transcode keeps retrying failures
 	// that are not the file's (storage, database or queue down, a full
 	// disk) before the clip fails; the creator can retry it then. Default
@@ -212,6 +218,17 @@ type Transcode struct {
 // Isolation returns the transcode child's sandbox settings.
 func (t Transcode) Isolation() transcode.Sandbox {
 	return transcode.Sandbox{Off: t.Sandbox == "off", UID: t.SandboxUID, GID: t.SandboxGID}
+}
+
+// DefaultWarmMemoryMiB is WarmMemoryMiB's default.
+const DefaultWarmMemoryMiB = 256
+
+// WarmMemory returns the bytes the waiting transcode child faults in.
+func (t Transcode) WarmMemory() int64 {
+	if t.WarmMemoryMiB == nil {
+		return DefaultWarmMemoryMiB << 20
+	}
+	return int64(*t.WarmMemoryMiB) << 20
 }
 
 // Rung is one rendition of the ladder.
@@ -489,6 +506,7 @@ var Env = []struct{ Name, Sets string }{
 	{"SHOPCLIP_WORKER_RECONCILE_INTERVAL", "worker.reconcile_interval"},
 	{"SHOPCLIP_TRANSCODE_RETRY_WINDOW", "transcode.retry_window"},
 	{"SHOPCLIP_TRANSCODE_FIRST_SEGMENT", "transcode.first_segment"},
+	{"SHOPCLIP_TRANSCODE_WARM_MEMORY_MIB", "transcode.warm_memory_mib"},
 	{"SHOPCLIP_TRANSCODE_CODECS", "transcode.codecs (comma- or space-separated, e.g. h264,av1)"},
 	{"SHOPCLIP_WORKER_WORK_DIR", "worker.work_dir"},
 	{"SHOPCLIP_WORKER_METRICS_ADDR", "worker.metrics_addr (empty: no metrics listener)"},
@@ -593,6 +611,10 @@ func (c *Config) set(name, val string) error {
 		c.Transcode.RetryWindow, err = time.ParseDuration(val)
 	case "SHOPCLIP_TRANSCODE_FIRST_SEGMENT":
 		c.Transcode.FirstSegment, err = time.ParseDuration(val)
+	case "SHOPCLIP_TRANSCODE_WARM_MEMORY_MIB":
+		var n int
+		n, err = strconv.Atoi(val)
+		c.Transcode.WarmMemoryMiB = &n
 	case "SHOPCLIP_TRANSCODE_CODECS":
 		c.Transcode.Codecs = strings.Fields(strings.ReplaceAll(val, ",", " "))
 	case "SHOPCLIP_WORKER_WORK_DIR":
@@ -756,6 +778,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Transcode.Engine().Validate(); err != nil {
 		bad("transcode: %v", err)
+	}
+	if m := c.Transcode.WarmMemoryMiB; m != nil && (*m < 0 || *m > 4096) {
+		bad("transcode.warm_memory_mib %d: want 0 (off) to 4096", *m)
 	}
 	if s := c.Transcode.Sandbox; s != "" && s != "on" && s != "off" {
 		bad("transcode.sandbox %q: want on or off", s)

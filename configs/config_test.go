@@ -190,6 +190,44 @@ func TestTranscodeFirstSegment(t *testing.T) {
 	}
 }
 
+// TestTranscodeWarmMemory: the waiting child warms 256 MiB unless set (by
+// the file or the environment; 0 turns it off), and at most 4 GiB.
+func TestTranscodeWarmMemory(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		yaml string
+		env  []string
+		want int64 // -1: refused
+	}{
+		{"default", "", nil, 256 << 20},
+		{"file", "transcode:\n  warm_memory_mib: 512\n", nil, 512 << 20},
+		{"off", "transcode:\n  warm_memory_mib: 0\n", nil, 0},
+		{"environment", "transcode:\n  warm_memory_mib: 512\n", []string{"SHOPCLIP_TRANSCODE_WARM_MEMORY_MIB=64"}, 64 << 20},
+		{"negative", "transcode:\n  warm_memory_mib: -1\n", nil, -1},
+		{"too much", "transcode:\n  warm_memory_mib: 5000\n", nil, -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := configs.Load(path, tt.env)
+			if tt.want < 0 {
+				if err == nil || !strings.Contains(err.Error(), "warm_memory_mib") {
+					t.Errorf("Load = %v, want an error about warm_memory_mib", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Transcode.WarmMemory(); got != tt.want {
+				t.Errorf("WarmMemory() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestTranscodeSandbox(t *testing.T) {
 	for _, tt := range []struct {
 		name, yaml string

@@ -34,6 +34,7 @@
 #                   a few seconds; no time to ready)
 #      TTFP_BIN     a shopclip binary to run instead of building this checkout's (to compare
 #                   commits)
+#      TTFP_LOG     a file to copy up's log (JSON, debug level: the child's lines too) to
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-$(cd .. && pwd)/shared}
@@ -54,7 +55,7 @@ config=()
 TZ=UTC SHOPCLIP_LOG_LEVEL=debug SHOPCLIP_LOG_FORMAT=json \
   "$bin" up --addr "127.0.0.1:$port" --data "$work/data" "${config[@]}" >"$work/up.log" 2>&1 &
 up=$!
-trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -INT $up 2>/dev/null; wait $up 2>/dev/null || true; [ -z "${TTFP_LOG:-}" ] || cp "$work/up.log" "$TTFP_LOG"; rm -rf "$work"' EXIT
 ready=false
 for _ in $(seq 1 300); do
   if curl -fs "$api/readyz" >/dev/null 2>&1; then ready=true; break; fi

@@ -65,6 +65,10 @@ type ChildRequest struct {
 	// Rlimits are applied by the child to itself before it opens the input;
 	// zero fields are left as inherited.
 	Rlimits Rlimits
+	// WarmMemory, for a prestarted child (JobFD), is how many bytes of
+	// heap it faults in while it waits, at the lowest priority, for its
+	// job's first allocations (0: none).
+	WarmMemory int64
 	// LogLevel is the child's slog level: "debug", "info", "warn" (default)
 	// or "error".
 	LogLevel string
@@ -109,6 +113,9 @@ func (r ChildRequest) Args() ([]string, error) {
 	add("limit-fsize", r.Rlimits.FileSize)
 	add("limit-nofile", r.Rlimits.OpenFiles)
 	add("limit-nproc", r.Rlimits.Processes)
+	if r.JobFD > 0 {
+		add("warm-memory", r.WarmMemory)
+	}
 	if r.LogLevel != "" {
 		args = append(args, "--log-level", r.LogLevel)
 	}
@@ -137,6 +144,7 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	cfg := fs.String("config", "", "transcode.Config as `JSON` (default: DefaultConfig)")
 	fs.IntVar(&r.EventsFD, "events-fd", 0, "write progress events as JSON lines to this inherited `fd`")
 	fs.IntVar(&r.JobFD, "job-fd", 0, "wait for the input and the out dir on this inherited unix socket `fd`, instead of --in and --out (Runner only)")
+	fs.Int64Var(&r.WarmMemory, "warm-memory", 0, "with --job-fd, fault in this many `bytes` of heap while waiting for the job (Runner only)")
 	fs.Int64Var(&r.Rlimits.AddressSpace, "limit-as", 0, "RLIMIT_AS in `bytes` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.CPUSeconds, "limit-cpu", 0, "RLIMIT_CPU in `seconds` (0: inherit)")
 	fs.Int64Var(&r.Rlimits.FileSize, "limit-fsize", 0, "RLIMIT_FSIZE in `bytes` (0: inherit)")
@@ -155,6 +163,9 @@ func ParseChildArgs(args []string, output io.Writer) (ChildRequest, error) {
 	}
 	if fs.NArg() > 0 {
 		return r, fmt.Errorf("transcode: unexpected arguments %q", fs.Args())
+	}
+	if r.WarmMemory < 0 || (r.WarmMemory > 0 && r.JobFD == 0) {
+		return r, errors.New("transcode: --warm-memory is a number of bytes, with --job-fd only")
 	}
 	if r.JobFD != 0 {
 		if r.Input != "" || out != "" || r.Share != "" || r.JobFD < 0 {

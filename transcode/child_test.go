@@ -31,6 +31,12 @@ func TestChildArgsRoundTrip(t *testing.T) {
 			Rlimits:  Rlimits{AddressSpace: 6 << 30},
 			LogLevel: "debug",
 		},
+		{ // prestarted, warming memory for its job
+			JobFD:      4,
+			EventsFD:   3,
+			WarmMemory: 256 << 20,
+			LogLevel:   "debug",
+		},
 	} {
 		args, err := req.Args()
 		if err != nil {
@@ -69,6 +75,8 @@ func TestParseChildArgsRejects(t *testing.T) {
 		"job fd and share":   {"--job-fd", "4", "--share", "/s.json"},
 		"negative job fd":    {"--job-fd", "-4"},
 		"job fd, bad config": {"--job-fd", "4", "--config", `{"crf":99}`},
+		"warm memory alone":  {"--in", "/i", "--out", "/o", "--warm-memory", "1048576"},
+		"negative warm":      {"--job-fd", "4", "--warm-memory", "-1"},
 	} {
 		if _, err := ParseChildArgs(args, io.Discard); err == nil {
 			t.Errorf("%s: ParseChildArgs(%q) = nil error", name, args)

@@ -132,7 +132,7 @@ func (r *Runner) startPrestarted() (*child, error) {
 	ours, theirs := os.NewFile(uintptr(fds[0]), "jobs"), os.NewFile(uintptr(fds[1]), "jobs")
 	defer theirs.Close() // the child holds its own copy
 	req := ChildRequest{JobFD: jobFD, EventsFD: 3, Config: r.Config, Rlimits: r.Limits.WithDefaults().rlimits(),
-		LogLevel: r.childLogLevel(context.Background())}
+		WarmMemory: r.WarmMemory, LogLevel: r.childLogLevel(context.Background())}
 	args, err := req.Args()
 	if err != nil {
 		ours.Close()

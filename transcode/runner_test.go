@@ -292,8 +292,8 @@ func TestRunnerSuccess(t *testing.T) {
 	if err := json.Unmarshal(b, &facts); err != nil {
 		t.Fatal(err)
 	}
-	if len(facts.Env) != 0 {
-		t.Errorf("child environment = %q, want it empty", facts.Env)
+	if !slices.Equal(facts.Env, ChildEnvironment) {
+		t.Errorf("child environment = %q, want only %q", facts.Env, ChildEnvironment)
 	}
 	if facts.Pid == facts.HostPid || facts.Pid > 100 {
 		t.Errorf("child pid %d in its namespace, %d on the host: not in a PID namespace of its own", facts.Pid, facts.HostPid)
@@ -685,8 +685,8 @@ func TestRunnerPrestart(t *testing.T) {
 		if err := syscall.Stat(out, &st); err != nil {
 			t.Fatal(err)
 		}
-		if facts.Input != want || facts.CwdIno != st.Ino || len(facts.Env) != 0 {
-			t.Errorf("job %d: the child read %q, worked in inode %d with environment %q; want %q in the out dir (%d) and none", i, facts.Input, facts.CwdIno, facts.Env, want, st.Ino)
+		if facts.Input != want || facts.CwdIno != st.Ino || !slices.Equal(facts.Env, ChildEnvironment) {
+			t.Errorf("job %d: the child read %q, worked in inode %d with environment %q; want %q in the out dir (%d) and %q", i, facts.Input, facts.CwdIno, facts.Env, want, st.Ino, ChildEnvironment)
 		}
 		mu.Lock()
 		if len(events) != 2 || events[0].Kind != EventProbe {

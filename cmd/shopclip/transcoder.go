@@ -148,5 +148,8 @@ func (m *Main) transcoder() (runnerTranscoder, error) {
 		// The child's start-up (loading FFmpeg's libraries, the sandbox)
 		// is off an upload's way to playable: one child waits for it.
 		Prestart: true,
+		// And the memory its job will first allocate is faulted in while
+		// it waits.
+		WarmMemory: m.Config.Transcode.WarmMemory(),
 	}}, nil
 }

@@ -75,8 +75,16 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return out.fail(err)
 	}
 	if req.JobFD > 0 {
-		// Prestarted: everything above is done ahead of the job.
+		// Prestarted: everything above is done ahead of the job, and
+		// memory for it is faulted in while it waits.
+		var warm *warming
+		if req.WarmMemory > 0 {
+			warm = warmMemory(req.WarmMemory)
+		}
 		in, outDir, err := transcode.ReceiveJob(req.JobFD)
+		if warm != nil {
+			log.Debug("warm memory", "bytes", warm.finish(warmStopWait))
+		}
 		if errors.Is(err, io.EOF) {
 			return transcode.ExitOK // no job came: the Runner closed
 		} else if err != nil {
@@ -127,6 +135,10 @@ func ChildMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	return out.report(rep, nil)
 }
+
+// warmStopWait bounds how long a job waits for the warming to stop and free
+// what it faulted in (it stops within one 8 MiB chunk).
+const warmStopWait = 200 * time.Millisecond
 
 // reportWriter prints the one JSON document, exactly once even when the
 // SIGXCPU handler races with the end of the transcode.
