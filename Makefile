@@ -43,7 +43,7 @@ bench-web: test-deps ## web benchmark: navigation to first frame and first pop-u
 	ROUNDS=$(or $(ROUNDS),7) $(GO) test ./web -run '^$$' -bench BenchmarkWatchPage -benchtime 1x -timeout 20m
 
 .PHONY: bench-api
-bench-api: test-deps ## storefront load benchmark: hot paths of shopclip serve vs a bare net/http floor, closed loop on loopback (BENCH_CONNS="10 100 1000", BENCH_SECONDS=3, BENCH_ROUNDS=1, BENCH_DB="sqlite postgres")
+bench-api: test-deps ## storefront load benchmark: hot paths of shopclip serve vs a bare net/http floor, closed loop and paced on loopback (BENCH_CONNS="10 100 1000", BENCH_SECONDS=3, BENCH_ROUNDS=1, BENCH_DB="sqlite postgres")
 	BENCH_CONNS="$(or $(BENCH_CONNS),10 100 1000)" BENCH_SECONDS=$(or $(BENCH_SECONDS),3) BENCH_ROUNDS=$(or $(BENCH_ROUNDS),1) BENCH_DB="$(or $(BENCH_DB),sqlite postgres)" \
 		$(GO) test ./internal/apibench -run '^$$' -bench BenchmarkAPI -benchtime 1x -timeout 30m
 
