@@ -31,7 +31,9 @@ if [ -z "$bin" ]; then
   bin=$work/shopclip
   go build -o "$bin" ./cmd/shopclip
 fi
-shopclip=("$bin" transcode)
+# With the environment a worker gives its transcode child (transcode.ChildEnvironment: glibc's
+# malloc settings, nothing else; TestBenchScriptsUseTheChildEnvironment keeps the two the same).
+shopclip=(env -i "GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296" "$bin" transcode)
 
 # ssim DIST_PLAYLIST: SSIM (All) of the rendition against the source scaled to its size
 ssim() {

@@ -67,6 +67,7 @@ func (f *firstSegments) out() {
 	defer f.mu.Unlock()
 	if f.left--; f.left == 0 {
 		close(f.done)
+		go relaxMemory()
 	}
 }
 

@@ -2,6 +2,7 @@ package ffmpeg
 
 /*
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -26,6 +27,14 @@ static size_t shopclip_warm(size_t n, volatile int *stop) {
 	}
 	for (size_t i = 0; i < k; i++) free(held[i]);
 	return k * chunk;
+}
+// shopclip_relax_memory returns to glibc's usual habits once a job's
+// first segments are out: large allocations from mmap again, and free
+// memory beyond 128 KiB given back, now too.
+static void shopclip_relax_memory(void) {
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+	malloc_trim(0);
 }
 */
 import "C"
@@ -75,3 +84,9 @@ func (w *warming) finish(wait time.Duration) int64 {
 		return -1 // stop stays allocated: the loop still reads it
 	}
 }
+
+// relaxMemory undoes the child's malloc settings (transcode.ChildEnvironment)
+// once its job's first segments are out: from then on the job is not in a
+// hurry, and keeping every freed byte would cost the rest of the transcode
+// about 30% more peak memory.
+func relaxMemory() { C.shopclip_relax_memory() }
