@@ -28,12 +28,13 @@ static size_t shopclip_warm(size_t n, volatile int *stop) {
 	for (size_t i = 0; i < k; i++) free(held[i]);
 	return k * chunk;
 }
-// shopclip_relax_memory returns to glibc's usual habits once a job's
-// first segments are out: large allocations from mmap again, and free
-// memory beyond 128 KiB given back, now too.
+// shopclip_relax_memory gives back what a job's first segments left free
+// (the first encoders, the warmed memory not used) once they are out, and
+// from then on free memory beyond 64 MiB at the heap's top. Large
+// allocations stay on the heap: from mmap, every one would fault its pages
+// in again.
 static void shopclip_relax_memory(void) {
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
-	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	malloc_trim(0);
 }
 */
@@ -85,8 +86,7 @@ func (w *warming) finish(wait time.Duration) int64 {
 	}
 }
 
-// relaxMemory undoes the child's malloc settings (transcode.ChildEnvironment)
-// once its job's first segments are out: from then on the job is not in a
-// hurry, and keeping every freed byte would cost the rest of the transcode
-// about 30% more peak memory.
+// relaxMemory gives memory back once the job's first segments are out
+// (see shopclip_relax_memory): keeping every freed byte would cost the rest
+// of the transcode about 30% more peak memory.
 func relaxMemory() { C.shopclip_relax_memory() }
