@@ -188,26 +188,50 @@ func (s *Server) Handler() http.Handler {
 
 // unmatched answers requests no route matches with the API's JSON errors:
 // 405 with Allow when the path exists for other methods, 404 otherwise.
-// ServeMux's own redirects (to a cleaned path) pass through.
+// ServeMux's own redirects (to a cleaned path) pass through. The mux is
+// asked once: a route's handler (wrap) takes the real writer back from
+// routeWriter at once; what reaches routeWriter is the mux's own fallback,
+// recorded and answered here.
 func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
+		rw := &routeWriter{ResponseWriter: w}
+		mux.ServeHTTP(rw, r)
+		if rw.routed {
 			return
 		}
-		rec := &headerRecorder{header: http.Header{}}
-		h.ServeHTTP(rec, r)
+		rec := &rw.fallback
 		switch {
 		case rec.code == http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeError(w, r, shopclip.Errorf(shopclip.EMETHOD, "%s is not allowed on %s; allowed: %s.", r.Method, r.URL.Path, rec.header.Get("Allow")), s.logger())
+			w.Header().Set("Allow", rec.Header().Get("Allow"))
+			writeError(w, r, shopclip.Errorf(shopclip.EMETHOD, "%s is not allowed on %s; allowed: %s.", r.Method, r.URL.Path, rec.Header().Get("Allow")), s.logger())
 		case rec.code >= 300 && rec.code < 400:
-			http.Redirect(w, r, rec.header.Get("Location"), rec.code)
+			http.Redirect(w, r, rec.Header().Get("Location"), rec.code)
 		default:
 			writeError(w, r, shopclip.Errorf(shopclip.ENOTFOUND, "No route for %s %s.", r.Method, r.URL.Path), s.logger())
 		}
 	})
+}
+
+// routeWriter is the writer the mux gets: a route's handler takes the real
+// one back (routed, in wrap); anything else written to it — the mux's 404,
+// 405 and redirects — is recorded in fallback.
+type routeWriter struct {
+	http.ResponseWriter
+	routed   bool
+	fallback headerRecorder
+}
+
+func (w *routeWriter) Header() http.Header         { return w.fallback.Header() }
+func (w *routeWriter) Write(b []byte) (int, error) { return w.fallback.Write(b) }
+func (w *routeWriter) WriteHeader(code int)        { w.fallback.WriteHeader(code) }
+
+// routed marks w routed and returns the writer the handler is to use.
+func routed(w http.ResponseWriter) http.ResponseWriter {
+	if rw, ok := w.(*routeWriter); ok {
+		rw.routed = true
+		return rw.ResponseWriter
+	}
+	return w
 }
 
 // headerRecorder records what ServeMux's fallback handlers write.
@@ -216,7 +240,12 @@ type headerRecorder struct {
 	code   int
 }
 
-func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Header() http.Header {
+	if h.header == nil {
+		h.header = http.Header{}
+	}
+	return h.header
+}
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(code int)        { h.code = code }
 
@@ -245,6 +274,7 @@ func account(r *http.Request) *shopclip.Account {
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		w = routed(w)
 		r = withClipID(r, rt)
 		w, r = s.Timeouts.deadlines(w, r, rt.bodyClass())
 		sw := &statusWriter{ResponseWriter: w}
