@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopclip/shopclip/internal/clipform"
 	"github.com/shopclip/shopclip/internal/testenv"
 	"github.com/shopclip/shopclip/transcode"
 )
@@ -553,20 +553,9 @@ func (s *Stack) upload(ctx context.Context, file, title string) (string, error) 
 		return "", err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("title", title)
-	fw, err := mw.CreateFormFile("file", filepath.Base(file))
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(fw, f); err != nil {
-		return "", err
-	}
-	if err := mw.Close(); err != nil {
-		return "", err
-	}
-	status, b, err := s.call(ctx, s.creator, "POST", "/v1/clips", &buf, mw.FormDataContentType())
+	body, contentType := clipform.New(f, filepath.Base(file), title)
+	defer body.Close()
+	status, b, err := s.call(ctx, s.creator, "POST", "/v1/clips", body, contentType)
 	if err != nil {
 		return "", err
 	}

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopclip/shopclip/internal/clipform"
 )
 
 // Media is one file of the upload mix and what should become of it.
@@ -154,29 +155,13 @@ func (l *load) upload(ctx context.Context, n int, m Media) {
 		return
 	}
 	defer f.Close()
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		// The request may end before its body is read (a refusal, a
-		// dropped connection): the pipe is closed then, and every write
-		// fails.
-		err := mw.WriteField("title", fmt.Sprintf("chaos %d %s", n, m.Name))
-		var fw io.Writer
-		if err == nil {
-			fw, err = mw.CreateFormFile("file", m.Name)
-		}
-		if err == nil {
-			_, err = io.Copy(fw, f)
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
+	// The request may end before its body is read (a refusal, a dropped
+	// connection): the body is closed then, and the copy stops.
+	form, contentType := clipform.New(f, m.Name, fmt.Sprintf("chaos %d %s", n, m.Name))
 	u := &Upload{N: n, File: m.Name, Expect: m.Expect, Big: m.Big, Sent: time.Now()}
 	// The upload is not cut by the end of the load phase: its answer is
 	// part of the ledger.
-	status, body, err := l.api.call(context.WithoutCancel(ctx), l.creator, "POST", "/v1/clips", pr, mw.FormDataContentType())
+	status, body, err := l.api.call(context.WithoutCancel(ctx), l.creator, "POST", "/v1/clips", form, contentType)
 	u.Answered = time.Now()
 	u.Status = status
 	if err != nil {

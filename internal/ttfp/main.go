@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,6 +31,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/shopclip/shopclip/internal/clipform"
 )
 
 func main() {
@@ -232,25 +233,13 @@ func (c *client) upload(ctx context.Context, in, title string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		err := mw.WriteField("title", title)
-		if err == nil {
-			var part io.Writer
-			if part, err = mw.CreateFormFile("file", path.Base(in)); err == nil {
-				if _, err = io.Copy(part, f); err == nil {
-					err = mw.Close()
-				}
-			}
-		}
-		pw.CloseWithError(err)
-	}()
-	req, err := c.request(ctx, http.MethodPost, "/v1/clips", pr)
+	body, contentType := clipform.New(f, path.Base(in), title)
+	req, err := c.request(ctx, http.MethodPost, "/v1/clips", body)
 	if err != nil {
+		body.Close()
 		return "", err
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Content-Type", contentType)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return "", err
