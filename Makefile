@@ -2,6 +2,8 @@
 GO ?= go
 BIN := bin/shopclip
 ARGS ?=
+# the second codec `make bench` measures over the media set beside H.264 (CODECS= for H.264 only)
+CODECS ?= av1
 
 .DEFAULT_GOAL := help
 
@@ -30,7 +32,7 @@ test-deps: ## install the test dependencies too (PostgreSQL, ffmpeg CLI, strace,
 	scripts/deps.sh --test
 
 .PHONY: bench
-bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5); then bytes, SSIM, PSNR and CPU per rung over ../shared/media, fixed vs content-aware (QUICK=1: 4 clips; CODECS=av1: the second codec too)
+bench: test-deps ## transcode benchmark: shopclip vs the ffmpeg CLI ladder, alternating rounds (ROUNDS=5); then bytes, SSIM, PSNR and CPU per rung over ../shared/media, fixed vs content-aware and with the second codec (QUICK=1: 4 clips; CODECS=hevc or CODECS= to change or skip it)
 	scripts/bench-transcode.sh $(or $(ROUNDS),5)
 	QUICK=$(QUICK) CODECS=$(CODECS) scripts/bench-quality.sh
 
