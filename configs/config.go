@@ -541,10 +541,29 @@ func (c *Config) ApplyEnv(env []string) error {
 			continue
 		}
 		if err := c.set(name, val); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errs = append(errs, fmt.Errorf("%s: %w", name, plainNumError(err, val)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// plainNumError says what a number or switch in the environment should
+// have been, rather than strconv's own words.
+func plainNumError(err error, val string) error {
+	var ne *strconv.NumError
+	if !errors.As(err, &ne) {
+		return err
+	}
+	switch {
+	case ne.Func == "ParseBool":
+		return fmt.Errorf("%q is not true or false", val)
+	case errors.Is(ne.Err, strconv.ErrRange):
+		return fmt.Errorf("%q is out of range", val)
+	case ne.Func == "ParseFloat":
+		return fmt.Errorf("%q is not a number", val)
+	default:
+		return fmt.Errorf("%q is not a whole number", val)
+	}
 }
 
 func (c *Config) set(name, val string) error {

@@ -87,9 +87,16 @@ func TestEnv(t *testing.T) {
 	if p := c.HTTP.Proxies(); len(p) != 2 || p[1].String() != "10.0.0.0/8" || c.HTTP.MaxConnections != 100 {
 		t.Errorf("http env not applied: %+v", c.HTTP)
 	}
-	for _, bad := range []string{"SHOPCLIP_ADRR=x", "SHOPCLIP_S3_USE_SSL=maybe", "SHOPCLIP_WORKER_CONCURRENCY=two"} {
-		if _, err := configs.Load("", []string{bad}); err == nil {
-			t.Errorf("Load with %s: no error", bad)
+	for bad, want := range map[string]string{
+		"SHOPCLIP_ADRR=x":                                "unknown environment variable SHOPCLIP_ADRR",
+		"SHOPCLIP_S3_USE_SSL=maybe":                      `SHOPCLIP_S3_USE_SSL: "maybe" is not true or false`,
+		"SHOPCLIP_WORKER_CONCURRENCY=two":                `SHOPCLIP_WORKER_CONCURRENCY: "two" is not a whole number`,
+		"SHOPCLIP_TRANSCODE_WARM_MEMORY_MIB=1.5":         `SHOPCLIP_TRANSCODE_WARM_MEMORY_MIB: "1.5" is not a whole number`,
+		"SHOPCLIP_UPLOAD_MAX_BYTES=99999999999999999999": `SHOPCLIP_UPLOAD_MAX_BYTES: "99999999999999999999" is out of range`,
+		"SHOPCLIP_TRANSCODE_RETRY_WINDOW=soon":           `SHOPCLIP_TRANSCODE_RETRY_WINDOW: time: invalid duration "soon"`,
+	} {
+		if _, err := configs.Load("", []string{bad}); err == nil || err.Error() != want {
+			t.Errorf("Load with %s: %v, want %q", bad, err, want)
 		}
 	}
 }
